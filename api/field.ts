@@ -2,7 +2,7 @@
 // `spec.ports[2].port: Invalid value: 70000: must be between 1 and 65535`.
 
 /** The kinds of field error Kubernetes reports, with the StatusCause reason each maps to. */
-export type FieldErrorType = 'Required' | 'Invalid' | 'NotSupported' | 'Duplicate' | 'Forbidden' | 'TooLong' | 'TooMany';
+export type FieldErrorType = 'Required' | 'Invalid' | 'NotSupported' | 'Duplicate' | 'Forbidden' | 'TooLong' | 'TooMany' | 'NotFound';
 
 const causeReason: Record<FieldErrorType, string> = {
   Required: 'FieldValueRequired',
@@ -12,6 +12,7 @@ const causeReason: Record<FieldErrorType, string> = {
   Forbidden: 'FieldValueForbidden',
   TooLong: 'FieldValueTooLong',
   TooMany: 'FieldValueTooMany',
+  NotFound: 'FieldValueNotFound',
 };
 
 /** One problem with one field. */
@@ -58,6 +59,8 @@ export const fieldError = {
   forbidden: (p: Path | string, detail: string) => mk('Forbidden', p, detail),
   tooLong: (p: Path | string, value: unknown, max: number) => mk('TooLong', p, `must have at most ${max} bytes`, value),
   tooMany: (p: Path | string, n: number, max: number) => mk('TooMany', p, `must have at most ${max} items`, n),
+  /** A reference to something that does not exist (e.g. a volumeMount naming no volume). */
+  notFound: (p: Path | string, value: unknown) => mk('NotFound', p, '', value),
 };
 
 /** `spec.ports[2].port: Invalid value: 70000: must be between 1 and 65535` */
@@ -70,9 +73,11 @@ export function formatFieldError(e: FieldError): string {
     Forbidden: 'Forbidden',
     TooLong: 'Too long',
     TooMany: 'Too many',
+    NotFound: 'Not found',
   };
   if (e.type === 'Required') return `${e.field}: ${e.detail}`;
   if (e.type === 'Forbidden') return `${e.field}: Forbidden: ${e.detail}`;
+  if (e.type === 'NotFound') return `${e.field}: Not found: ${JSON.stringify(e.value)}`;
   const v = e.value === undefined ? '' : `: ${typeof e.value === 'string' ? JSON.stringify(e.value) : JSON.stringify(e.value)}`;
   return `${e.field}: ${label[e.type]}${v}: ${e.detail}`;
 }

@@ -34,6 +34,11 @@ export interface ResourceType {
   singular: string;
   shortNames: string[];
   namespaced: boolean;
+  /**
+   * How metadata.name is checked (api/validate-meta.ts). Default 'DNS1123Subdomain'; Namespace uses
+   * 'DNS1123Label', Service 'DNS1035Label', as Kubernetes does.
+   */
+  nameValidation?: 'DNS1123Subdomain' | 'DNS1123Label' | 'DNS1035Label';
   /** discovery categories, e.g. ['all']. */
   categories: string[];
   verbs: string[];

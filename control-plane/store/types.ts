@@ -49,9 +49,17 @@ export interface WatchOptions {
   afterRevision: number;
 }
 
-export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Compacted' | 'Unavailable';
+/**
+ * Why a store call failed. 'FutureRevision' (added with the backends) is a read at a revision the store has
+ * not reached yet, etcd's `mvcc: required revision is a future revision`; Kubernetes answers it with
+ * "Too large resource version" (504).
+ */
+export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'Unavailable';
 
-/** A store failure with a stable code. `currentRevision` is set for Conflict (the key's actual modRevision) and Compacted (the compacted revision). */
+/**
+ * A store failure with a stable code. `detail.revision` is set for Conflict (the key's actual modRevision),
+ * Compacted (the compacted revision) and FutureRevision (the current revision).
+ */
 export class StoreError extends Error {
   constructor(
     readonly code: StoreErrorCode,

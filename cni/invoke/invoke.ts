@@ -1,0 +1,101 @@
+// Running a plugin, for the runtime library and for IPAM delegation: find its executable in
+// CNI_PATH, run it with the CNI_* environment and the config on stdin, and turn its stdout into a
+// result or a typed CniError. Shoal's own plugins can be registered to run in-process (no fork, no
+// Node start-up), which is how the bridge calls shoal-ipam. Process spawning sits behind `Exec`.
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, type PluginTable, dispatch } from '../skel/skel.js';
+import { CniCode, CniError } from '../spec/errors.js';
+
+/** What one execution produced. */
+export interface ExecOutput {
+  stdout: Buffer;
+  stderr: Buffer;
+  code: number;
+}
+
+/** The process seam: run an executable with an environment and stdin. */
+export interface Exec {
+  run(file: string, env: Record<string, string>, stdin: Buffer): Promise<ExecOutput>;
+}
+
+/** Spawns real processes. */
+export const processExec: Exec = {
+  run(file, env, stdin) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code: code ?? 1 }));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin);
+    });
+  },
+};
+
+/** Finds `type` in the CNI_PATH directories; throws code 7 naming `field` when absent. */
+export function findInPath(type: string, dirs: readonly string[], field = 'type'): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type)) {
+    throw new CniError(CniCode.InvalidNetworkConfig, `${field}: Invalid value: ${JSON.stringify(type)}: not a plugin name`);
+  }
+  for (const d of dirs) {
+    const p = join(d, type);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next dir */
+    }
+  }
+  throw new CniError(CniCode.InvalidNetworkConfig, `${field}: plugin ${JSON.stringify(type)} not found in CNI_PATH [${dirs.join(':')}]`);
+}
+
+/** Invokes plugins by name: in-process when registered, else by exec from CNI_PATH. */
+export class Invoker {
+  constructor(
+    private readonly registry: ReadonlyMap<string, PluginTable> = new Map(),
+    private readonly exec: Exec = processExec,
+  ) {}
+
+  /** Runs `type` for `command`; resolves to the parsed stdout (undefined when empty). */
+  async run(type: string, command: Command, conf: Buffer, env: Readonly<Record<string, string | undefined>>, field = 'type'): Promise<unknown> {
+    const cniEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) cniEnv[k] = v;
+    cniEnv.CNI_COMMAND = command;
+    const local = this.registry.get(type);
+    let stdout: string;
+    let code: number;
+    if (local) {
+      let out = '';
+      code = await dispatch(local, { env: cniEnv, stdin: conf, stdout: (s) => (out += s), stderr: (s) => process.stderr.write(s) });
+      stdout = out;
+    } else {
+      const file = findInPath(type, (cniEnv.CNI_PATH ?? '').split(':').filter(Boolean), field);
+      const fullEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...cniEnv };
+      let r: ExecOutput;
+      try {
+        r = await this.exec.run(file, fullEnv, conf);
+      } catch (e) {
+        throw new CniError(CniCode.Generic, `${field}: cannot run ${file}: ${(e as Error).message}`);
+      }
+      if (r.stderr.length) process.stderr.write(r.stderr);
+      stdout = r.stdout.toString('utf8');
+      code = r.code;
+    }
+    let parsed: unknown;
+    if (stdout.trim() !== '') {
+      try {
+        parsed = JSON.parse(stdout);
+      } catch {
+        throw new CniError(CniCode.DecodingFailure, `plugin ${type} ${command}: stdout is not JSON: ${stdout.slice(0, 200)}`);
+      }
+    }
+    if (code !== 0) throw CniError.fromJson(parsed, `plugin ${type} ${command} failed with exit code ${code}`);
+    return parsed;
+  }
+}

@@ -1,0 +1,34 @@
+// The admin kubeconfig for a cluster's state dir: the CA, the server URL and the admin bearer token,
+// in the v1 Config format that kubectl and @kubernetes/client-node read.
+
+import YAML from 'yaml';
+import { ensurePki } from './pki.js';
+
+/** Options for the kubeconfig. */
+export interface KubeconfigOptions {
+  home: string;
+  server?: string;
+  clusterName?: string;
+  user?: string;
+}
+
+/** The kubeconfig as an object. */
+export function kubeconfigObject(o: KubeconfigOptions): Record<string, unknown> {
+  const pki = ensurePki(o.home);
+  const cluster = o.clusterName ?? 'shoal';
+  const user = o.user ?? 'admin';
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: cluster, cluster: { server: o.server ?? 'https://127.0.0.1:6443', 'certificate-authority-data': Buffer.from(pki.caCertPem).toString('base64') } }],
+    users: [{ name: user, user: { token: pki.adminToken } }],
+    contexts: [{ name: cluster, context: { cluster, user, namespace: 'default' } }],
+    'current-context': cluster,
+    preferences: {},
+  };
+}
+
+/** The kubeconfig as YAML text. */
+export function kubeconfigYaml(o: KubeconfigOptions): string {
+  return YAML.stringify(kubeconfigObject(o));
+}

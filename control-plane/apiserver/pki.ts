@@ -1,0 +1,188 @@
+// The cluster's PKI and credentials, kept in the state dir: a self-signed cluster CA, the API server's
+// serving certificate (signed by the CA, with the SANs clients use), and the static token file with the
+// admin token. Everything is generated at first start and reused afterwards, so a kubeconfig printed once
+// keeps working across restarts. Keys come from node:crypto (fast, native); certificates are built with
+// node-forge.
+
+import { generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+/** PEM material the server and kubeconfig need. */
+export interface ClusterPki {
+  caCertPem: string;
+  caKeyPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  /** the admin bearer token (user "admin", group system:masters) */
+  adminToken: string;
+  dir: string;
+}
+
+/** A user known to the authenticator. */
+export interface TokenUser {
+  name: string;
+  uid: string;
+  groups: string[];
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function newKeyPair(): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+function serial(): string {
+  // positive 16-byte serial
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('hex');
+}
+
+/** A self-signed CA certificate valid for ten years. */
+export function makeCa(commonName: string): { certPem: string; keyPem: string } {
+  const kp = newKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3650 * DAY_MS);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(kp.privatePem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
+}
+
+/** Options for a leaf certificate signed by a CA. */
+export interface LeafOptions {
+  commonName: string;
+  organizations?: string[];
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  uris?: string[];
+  server?: boolean;
+  client?: boolean;
+  days?: number;
+}
+
+/** A leaf certificate (server and/or client auth) signed by the given CA. */
+export function signLeaf(ca: { certPem: string; keyPem: string }, o: LeafOptions): { certPem: string; keyPem: string } {
+  const kp = newKeyPair();
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(kp.publicPem);
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + (o.days ?? 365) * DAY_MS);
+  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: o.commonName }];
+  for (const org of o.organizations ?? []) subject.push({ name: 'organizationName', value: org });
+  cert.setSubject(subject);
+  cert.setIssuer(caCert.subject.attributes);
+  const altNames: any[] = [
+    ...(o.dnsNames ?? []).map((value) => ({ type: 2, value })),
+    ...(o.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+    ...(o.uris ?? []).map((value) => ({ type: 6, value })),
+  ];
+  const ext: any[] = [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: o.server ?? false, clientAuth: o.client ?? false },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ];
+  if (altNames.length) ext.push({ name: 'subjectAltName', altNames });
+  cert.setExtensions(ext);
+  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: kp.privatePem };
+}
+
+/** The SANs of the API server certificate: loopback, the node's name, and the in-cluster service names. */
+export function apiServerSans(extraIps: string[] = [], extraNames: string[] = []): { dnsNames: string[]; ipAddresses: string[] } {
+  return {
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...extraNames],
+    ipAddresses: ['127.0.0.1', '10.96.0.1', ...extraIps],
+  };
+}
+
+function readOr<T>(path: string, make: () => T, write: (v: T) => void, read: () => T): T {
+  if (existsSync(path)) return read();
+  const v = make();
+  write(v);
+  return v;
+}
+
+/**
+ * Load the PKI from `<home>/pki`, creating what is missing. `extraSans` adds IPs/names to a new
+ * serving certificate (an existing one is kept as it is).
+ */
+export function ensurePki(home: string, extraSans: { ips?: string[]; names?: string[] } = {}): ClusterPki {
+  const dir = join(home, 'pki');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const p = (f: string) => join(dir, f);
+  const ca = readOr(
+    p('ca.crt'),
+    () => makeCa('shoal-ca'),
+    (v) => {
+      writeFileSync(p('ca.key'), v.keyPem, { mode: 0o600 });
+      writeFileSync(p('ca.crt'), v.certPem);
+    },
+    () => ({ certPem: readFileSync(p('ca.crt'), 'utf8'), keyPem: readFileSync(p('ca.key'), 'utf8') }),
+  );
+  const server = readOr(
+    p('apiserver.crt'),
+    () => {
+      const sans = apiServerSans(extraSans.ips, extraSans.names);
+      return signLeaf(ca, { commonName: 'kube-apiserver', server: true, days: 3650, ...sans });
+    },
+    (v) => {
+      writeFileSync(p('apiserver.key'), v.keyPem, { mode: 0o600 });
+      writeFileSync(p('apiserver.crt'), v.certPem);
+    },
+    () => ({ certPem: readFileSync(p('apiserver.crt'), 'utf8'), keyPem: readFileSync(p('apiserver.key'), 'utf8') }),
+  );
+  const tokensPath = p('tokens.csv');
+  if (!existsSync(tokensPath)) {
+    const token = randomBytes(24).toString('base64url');
+    writeFileSync(tokensPath, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  }
+  const tokens = readTokenFile(tokensPath);
+  const admin = [...tokens.entries()].find(([, u]) => u.name === 'admin');
+  if (!admin) throw new Error(`${tokensPath}: no token for user "admin"`);
+  return { caCertPem: ca.certPem, caKeyPem: ca.keyPem, serverCertPem: server.certPem, serverKeyPem: server.keyPem, adminToken: admin[0], dir };
+}
+
+/**
+ * Parse a Kubernetes static token file: `token,user,uid,"group1,group2"` per line.
+ * Blank lines and lines starting with '#' are skipped.
+ */
+export function parseTokenFile(text: string, source = 'tokens.csv'): Map<string, TokenUser> {
+  const out = new Map<string, TokenUser>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const m = /^([^,]+),([^,]+),([^,]+)(?:,"?([^"]*)"?)?$/.exec(line);
+    if (!m) throw new Error(`${source}:${i + 1}: expected token,user,uid[,"groups"]`);
+    out.set(m[1]!, { name: m[2]!, uid: m[3]!, groups: m[4] ? m[4].split(',').filter(Boolean) : [] });
+  });
+  return out;
+}
+
+/** Read and parse a static token file. */
+export function readTokenFile(path: string): Map<string, TokenUser> {
+  return parseTokenFile(readFileSync(path, 'utf8'), path);
+}
+
+/** A short stable fingerprint of a PEM certificate (for logs). */
+export function fingerprint(certPem: string): string {
+  return createHash('sha256').update(certPem).digest('hex').slice(0, 16);
+}

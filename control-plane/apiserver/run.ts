@@ -1,0 +1,101 @@
+// Starting the API server as a process: flags, state dir, PKI, store, listen, graceful shutdown.
+// Used by `control-plane/apiserver/main.ts` and by `shoal apiserver`.
+
+import { parseArgs } from 'node:util';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ensurePki, readTokenFile } from './pki.js';
+import { buildServer, type ApiServer } from './server.js';
+import { openStore } from '../store/open.js';
+
+/** Validated settings of the API server process. */
+export interface ApiServerConfig {
+  home: string;
+  store: string;
+  bindAddress: string;
+  port: number;
+  advertiseAddress: string;
+  logLevel: string;
+}
+
+/** Default state dir: $SHOAL_HOME or /var/lib/shoal. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SHOAL_HOME || '/var/lib/shoal';
+}
+
+/** Parse flags; returns the config or every problem found. */
+export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ApiServerConfig; problems: string[] } {
+  const problems: string[] = [];
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        home: { type: 'string' },
+        store: { type: 'string' },
+        'bind-address': { type: 'string' },
+        'secure-port': { type: 'string' },
+        'advertise-address': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    return { problems: [(e as Error).message] };
+  }
+  const home = (values.home as string | undefined) ?? defaultHome(env);
+  const portText = (values['secure-port'] as string | undefined) ?? '6443';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`--secure-port: must be an integer between 0 and 65535, got ${JSON.stringify(portText)}`);
+  const store = (values.store as string | undefined) ?? join(home, 'store', 'state.db');
+  if (!/^(etcd:\/\/|sqlite:\/\/|\/|\.)/.test(store)) problems.push(`--store: must be etcd://host:port[,host:port] or a SQLite file path, got ${JSON.stringify(store)}`);
+  const logLevel = (values['log-level'] as string | undefined) ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`--log-level: must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
+  const bindAddress = (values['bind-address'] as string | undefined) ?? '0.0.0.0';
+  const advertiseAddress = (values['advertise-address'] as string | undefined) ?? '127.0.0.1';
+  if (problems.length) return { problems };
+  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel }, problems };
+}
+
+/** Start the server; resolves with it once listening. */
+export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiServer; url: string }> {
+  mkdirSync(join(c.home, 'store'), { recursive: true });
+  const pki = ensurePki(c.home, { ips: c.advertiseAddress !== '127.0.0.1' ? [c.advertiseAddress] : [] });
+  const store = await openStore(c.store);
+  const logger = pino({ level: c.logLevel, base: { component: 'apiserver' } });
+  const server = buildServer({
+    store,
+    tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
+    tokens: readTokenFile(join(pki.dir, 'tokens.csv')),
+    advertiseAddress: `${c.advertiseAddress}:${c.port}`,
+    logger,
+  });
+  await server.bootstrap();
+  const address = await server.app.listen({ host: c.bindAddress, port: c.port });
+  logger.info({ address, store: c.store.startsWith('etcd://') ? c.store : 'sqlite' }, 'API server listening');
+  const origClose = server.close;
+  server.close = async () => {
+    await origClose();
+    await store.close();
+  };
+  return { server, url: address };
+}
+
+/** Run until SIGTERM/SIGINT. Returns the exit code. */
+export async function runApiServer(argv: string[]): Promise<number> {
+  const { config, problems } = parseApiServerFlags(argv);
+  if (!config) {
+    for (const p of problems) process.stderr.write(`shoal apiserver: ${p}\n`);
+    return 64;
+  }
+  const { server } = await startApiServer(config);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,121 @@
+// A real etcd for tests: starts `/usr/bin/etcd` (Debian's etcd-server) on free 127.0.0.1 ports with a
+// temporary data dir, waits until it answers /health, and in teardown kills it by its PID and removes the
+// dir. Exported for every test that needs etcd (the store's, the API server's).
+//
+//   const etcd = await startEtcd(t);          // skips nothing itself: check etcdMissing() first
+//   const store = openEtcdStore(etcd.hosts);
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the etcd binary is looked for; SHOAL_ETCD overrides. */
+export const ETCD_BIN = process.env.SHOAL_ETCD ?? '/usr/bin/etcd';
+
+/** A running etcd. */
+export interface EtcdFixture {
+  /** 'http://127.0.0.1:<port>' */
+  endpoint: string;
+  /** [endpoint], as openEtcdStore takes it */
+  hosts: string[];
+  /** the `--store` flag value naming it: 'etcd://127.0.0.1:<port>' */
+  spec: string;
+  pid: number;
+  dataDir: string;
+  /** Kill etcd (by PID) and remove its data dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Null when etcd can run here, else why not (for `t.skip`-style messages). */
+export function etcdMissing(): string | null {
+  try {
+    accessSync(ETCD_BIN, constants.X_OK);
+    return null;
+  } catch {
+    return `etcd not found at ${ETCD_BIN} (apt-get install etcd-server, or set SHOAL_ETCD); skipping etcd tests`;
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before returning; etcd binds it right after). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Minimal teardown registrar (tap's `t` fits). */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * Start etcd and register its removal with `t.teardown` (when given). Rejects, having cleaned up, if it
+ * does not answer within `timeoutMs`.
+ */
+export async function startEtcd(t?: Teardown, opts: { timeoutMs?: number } = {}): Promise<EtcdFixture> {
+  const name = `shoalt-store-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const child: ChildProcess = spawn(
+    ETCD_BIN,
+    [
+      `--name=${name}`,
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${endpoint}`,
+      `--advertise-client-urls=${endpoint}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=${name}=${peer}`,
+      `--initial-cluster-state=new`,
+      '--logger=zap',
+      '--log-level=error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  t?.teardown(stop);
+  const fixture: EtcdFixture = { endpoint, hosts: [endpoint], spec: `etcd://127.0.0.1:${clientPort}`, pid: child.pid ?? -1, dataDir, stop };
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    try {
+      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { health?: string };
+      if (body.health === 'true') return fixture;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`etcd on ${endpoint} did not become healthy (exit ${child.exitCode ?? child.signalCode}); stderr: ${stderr}`);
+}
