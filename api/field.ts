@@ -57,7 +57,7 @@ export const fieldError = {
     mk('NotSupported', p, `supported values: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value),
   duplicate: (p: Path | string, value: unknown) => mk('Duplicate', p, 'Duplicate value', value),
   forbidden: (p: Path | string, detail: string) => mk('Forbidden', p, detail),
-  tooLong: (p: Path | string, value: unknown, max: number) => mk('TooLong', p, `must have at most ${max} bytes`, value),
+  tooLong: (p: Path | string, value: unknown, max: number) => mk('TooLong', p, `may not be more than ${max} bytes`, value),
   tooMany: (p: Path | string, n: number, max: number) => mk('TooMany', p, `must have at most ${max} items`, n),
   /** A reference to something that does not exist (e.g. a volumeMount naming no volume). */
   notFound: (p: Path | string, value: unknown) => mk('NotFound', p, '', value),
@@ -75,11 +75,14 @@ export function formatFieldError(e: FieldError): string {
     TooMany: 'Too many',
     NotFound: 'Not found',
   };
-  if (e.type === 'Required') return `${e.field}: ${e.detail}`;
+  // As Kubernetes' ErrorBody: Required/Forbidden/TooLong print no value; a detail is appended
+  // unless it is empty or just repeats the type's label.
+  const tail = e.detail && e.detail !== label[e.type] ? `: ${e.detail}` : '';
+  if (e.type === 'Required' || e.type === 'TooLong') return `${e.field}: ${label[e.type]}${tail}`;
   if (e.type === 'Forbidden') return `${e.field}: Forbidden: ${e.detail}`;
   if (e.type === 'NotFound') return `${e.field}: Not found: ${JSON.stringify(e.value)}`;
   const v = e.value === undefined ? '' : `: ${typeof e.value === 'string' ? JSON.stringify(e.value) : JSON.stringify(e.value)}`;
-  return `${e.field}: ${label[e.type]}${v}: ${e.detail}`;
+  return `${e.field}: ${label[e.type]}${v}${tail}`;
 }
 
 /** The StatusCause reason for a field error. */

@@ -192,9 +192,9 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
         errors.push(asCniError(e, what));
       }
     };
-    await attempt('ipam DEL', () => ipam(a, cfg, 'DEL'));
     let addrs: string[] = (a.prevResult?.ips ?? []).map((ip) => ip.address);
-    if (a.netns && k.netnsExists(a.netns)) {
+    const unwire = async () => {
+      if (!a.netns || !k.netnsExists(a.netns)) return;
       if (cfg.ipMasq && !addrs.length) {
         await attempt('read addresses', async () => {
           const l = await k.ipJson(['addr', 'show', 'dev', a.ifName], a.netns).catch((e) => {
@@ -211,7 +211,9 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
           if (!(e instanceof KernelError && notFound.test(e.stderr))) throw e;
         }
       });
-    }
+    };
+    // IPAM release and the (slow, kernel-bound) veth removal are independent: run them together.
+    await Promise.all([attempt('ipam DEL', () => ipam(a, cfg, 'DEL')), unwire()]);
     if (cfg.ipMasq) {
       for (const s of masqDelScripts(a.conf.name, addrs)) {
         await attempt('ipMasq', async () => {

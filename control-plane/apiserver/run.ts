@@ -8,6 +8,7 @@ import pino from 'pino';
 import { ensurePki, readTokenFile } from './pki.js';
 import { buildServer, type ApiServer } from './server.js';
 import { openStore } from '../store/open.js';
+import { startAutoCompaction } from '../store/compactor.js';
 
 /** Validated settings of the API server process. */
 export interface ApiServerConfig {
@@ -64,13 +65,15 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
   mkdirSync(join(c.home, 'store'), { recursive: true });
   const pki = ensurePki(c.home, { ips: c.advertiseAddress !== '127.0.0.1' ? [c.advertiseAddress] : [] });
   const store = await openStore(c.store);
+  const compactor = startAutoCompaction(store);
   const logger = pino({ level: c.logLevel, base: { component: 'apiserver' } });
   const server = buildServer({
     store,
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
     tokens: readTokenFile(join(pki.dir, 'tokens.csv')),
     advertiseAddress: `${c.advertiseAddress}:${c.port}`,
-    logger,
+    // per-request access logs only at debug level; errors always
+    logger: logger.child({}, { level: c.logLevel === 'debug' || c.logLevel === 'trace' ? c.logLevel : 'warn' }),
   });
   await server.bootstrap();
   const address = await server.app.listen({ host: c.bindAddress, port: c.port });
@@ -78,6 +81,7 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
   const origClose = server.close;
   server.close = async () => {
     await origClose();
+    compactor.stop();
     await store.close();
   };
   return { server, url: address };

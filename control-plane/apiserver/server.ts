@@ -14,9 +14,11 @@ import { listObjects } from './handlers/read.js';
 import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
+import { openapiDoc, openapiIndex } from './handlers/openapi.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
+import { applyPatch } from './handlers/patch-adapter.js';
 import { registry, validateMeta } from './api-adapter.js';
 import { ApiMetrics } from './metrics.js';
 import type { TokenUser } from './pki.js';
@@ -75,11 +77,9 @@ function intParam(v: string | undefined, name: string): number | undefined {
 /** Build the API server (not listening). */
 export function buildServer(opts: ServerOptions): ApiServer {
   const app = fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger && typeof opts.logger === 'object' ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: MAX_BODY_BYTES,
     ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
-    disableRequestLogging: true,
-    maxParamLength: 1000,
     return503OnClosing: false,
     forceCloseConnections: true,
   } as any) as unknown as FastifyInstance;
@@ -146,6 +146,14 @@ export function buildServer(opts: ServerOptions): ApiServer {
     return reply.type('text/plain').send('ok');
   });
   app.get('/version', async () => serverVersion);
+  app.get('/openapi/v3', async () => openapiIndex(registry.all()));
+  app.get('/openapi/v3/*', async (req) => {
+    const parts = req.url.split('?')[0]!.split('/').slice(3);
+    const [group, version] = parts[0] === 'api' ? ['', parts[1] ?? ''] : [parts[1] ?? '', parts[2] ?? ''];
+    const doc = openapiDoc(registry.all(), group, version);
+    if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
+    return doc;
+  });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   // ------------------------------------------------------------ the REST tree
@@ -306,7 +314,6 @@ export function buildServer(opts: ServerOptions): ApiServer {
         const { type, patch } = decodePatch(req.headers['content-type'], req.body as Buffer);
         if (type === 'apply') throw errors.unsupportedMediaType('application/apply-patch+yaml');
         const cur = toScale(rt, await objects.mustGet(rt, ns, name));
-        const { applyPatch } = await import('./handlers/patch-adapter.js');
         const scaleRt = { ...rt, kind: 'Scale', group: 'autoscaling' } as ResourceType;
         const { object } = applyPatch(type, cur, patch, { rt: scaleRt, manager: 'unused', force: false, now: new Date() });
         return reply.type('application/json').send(await writer.updateScale(rt, ns, name, object, ctxOf(req, query)));

@@ -215,6 +215,7 @@ export class EtcdStore implements Store {
         resolve();
       });
       w.on('error', (err: Error) => {
+        if (state === 'stopped') return;
         const wasRunning = state === 'running';
         void this.watchError(err, last).then((mapped) => {
           if (wasRunning) return fail(mapped);

@@ -176,20 +176,20 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         const at = revision || this.meta('revision');
         if (revision) this.checkReadable(revision);
-        const w = rangeSql('key', range);
-        const params = [...w.params, after ?? '', limit ? limit + 1 : -1];
+        const sqlLimit = limit ? limit + 1 : -1; // one extra row tells whether there are more
         const rows = (
           revision
             ? this.stmt(
                 `SELECT l.revision, l.key, l.deleted, l.create_revision, l.value FROM log l JOIN
-                   (SELECT MAX(revision) AS rev FROM log WHERE ${w.sql} AND key > ? AND revision <= ? GROUP BY key) m
+                   (SELECT MAX(revision) AS rev FROM log WHERE ${rangeSql('key', range).sql} AND key > ? AND revision <= ?
+                    GROUP BY key) m
                  ON l.revision = m.rev WHERE l.deleted = 0 ORDER BY l.key LIMIT ?`,
-              ).all(...w.params, after ?? '', revision, params[params.length - 1])
+              ).all(...rangeSql('key', range).params, after ?? '', revision, sqlLimit)
             : this.stmt(
                 `SELECT l.revision, l.key, l.deleted, l.create_revision, l.value FROM current c
                  JOIN log l ON l.revision = c.revision WHERE ${rangeSql('c.key', range).sql} AND c.key > ?
                  ORDER BY c.key LIMIT ?`,
-              ).all(...params)
+              ).all(...rangeSql('c.key', range).params, after ?? '', sqlLimit)
         ) as LogRow[];
         const more = limit > 0 && rows.length > limit;
         if (more) rows.length = limit;

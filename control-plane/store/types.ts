@@ -50,11 +50,14 @@ export interface WatchOptions {
 }
 
 /**
- * Why a store call failed. 'FutureRevision' (added with the backends) is a read at a revision the store has
+ * Every reason a store call can fail. 'FutureRevision' (added with the backends) is a read at a revision the store has
  * not reached yet, etcd's `mvcc: required revision is a future revision`; Kubernetes answers it with
  * "Too large resource version" (504).
  */
-export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Compacted' | 'FutureRevision' | 'Unavailable';
+export const storeErrorCodes = ['NotFound', 'AlreadyExists', 'Conflict', 'Compacted', 'FutureRevision', 'Unavailable'] as const;
+
+/** One of storeErrorCodes; each is documented in README.md (a test keeps the two in step). */
+export type StoreErrorCode = (typeof storeErrorCodes)[number];
 
 /**
  * A store failure with a stable code. `detail.revision` is set for Conflict (the key's actual modRevision),

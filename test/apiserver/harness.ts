@@ -20,7 +20,7 @@ export interface Harness {
 /** Start a server; `makeStore` defaults to a fresh SQLite file. */
 export async function harness(makeStore?: () => Promise<Store> | Store): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'shoalt-api-'));
-  const store = makeStore ? await makeStore() : openStore(join(dir, 'state.db'));
+  const store = makeStore ? await makeStore() : await openStore(join(dir, 'state.db'));
   const server = buildServer({
     store,
     tokens: new Map([[TOKEN, { name: 'admin', uid: 'admin-uid', groups: ['system:masters'] }]]),

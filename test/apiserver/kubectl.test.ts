@@ -125,7 +125,7 @@ t.test('kubectl', { skip: haveKubectl ? false : 'kubectl is not installed' }, as
       child.kill('SIGKILL');
     });
     await new Promise((r) => setTimeout(r, 1500));
-    await c.kubectl(['create', 'configmap', 'watched', '--from-literal=a=b']);
+    await c.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: b\n');
     const deadline = Date.now() + 8000;
     while (!/watched/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     t.match(out, /watched\s+1\s+\d+s/);

@@ -258,6 +258,8 @@ export function runConformance(t: Test, makeStore: StoreFactory): void {
     const writes: Promise<KeyValue>[] = [];
     for (let i = 0; i < N; i++) {
       writes.push(s.create(`/c/k${i}`, `v${i}`));
+      // yield now and then without waiting for the writes, so watch starts and writes interleave
+      if (i % 10 === 9) await new Promise((r) => setImmediate(r));
       // start watchers while writes are in flight, each from whatever revision is current then
       if (i % 60 === 0) {
         starts.push(
@@ -284,6 +286,30 @@ export function runConformance(t: Test, makeStore: StoreFactory): void {
       t.same(col.revisions(), all.filter((r) => r > after), `watcher after revision ${after - base} (relative) saw every later write once, in order`);
     }
     t.ok(watchers.length >= 5, 'several watchers ran');
+    t.ok(new Set(watchers.map((w) => w.after)).size >= 3, 'watchers started at different points of the write stream');
+  });
+
+  t.test('a long replay meets concurrent writes: switches to live with no gap and no duplicate', async (t) => {
+    const s = await makeStore(t);
+    const base = await s.currentRevision();
+    const revs: number[] = [];
+    for (let b = 0; b < 12; b++) {
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => s.create(`/lr/h${b * 100 + i}`, 'v')));
+      revs.push(...batch.map((kv) => kv.modRevision));
+    }
+    const col = new Collector();
+    const w = await s.watch('/lr/', { afterRevision: base }, col.onEvent, col.onError);
+    t.teardown(() => w.stop());
+    // keep writing while the replay (1200 events, several pages) is under way
+    for (let i = 0; i < 40; i++) {
+      const batch = await Promise.all(Array.from({ length: 5 }, (_, j) => s.create(`/lr/live${i * 5 + j}`, 'v')));
+      revs.push(...batch.map((kv) => kv.modRevision));
+      await new Promise((r) => setImmediate(r));
+    }
+    const sentinel = await s.create('/lr/zz', 'end');
+    revs.push(sentinel.modRevision);
+    await col.sawRevision(sentinel.modRevision);
+    t.same(col.revisions(), [...revs].sort((a, b) => a - b), '1200 replayed and 201 live events, each once, in order');
   });
 
   t.test('several watchers see the same events; stop() is idempotent', async (t) => {

@@ -22,10 +22,13 @@ export interface EtcdFixture {
   hosts: string[];
   /** the `--store` flag value naming it: 'etcd://127.0.0.1:<port>' */
   spec: string;
-  pid: number;
+  /** the running etcd's PID (changes on restart) */
+  readonly pid: number;
   dataDir: string;
   /** Kill etcd (by PID) and remove its data dir. Idempotent. */
   stop(): Promise<void>;
+  /** Kill etcd with SIGKILL and start it again on the same ports and data dir; resolves when healthy. */
+  restart(): Promise<void>;
 }
 
 /** Null when etcd can run here, else why not (for `t.skip`-style messages). */
@@ -66,31 +69,30 @@ export async function startEtcd(t?: Teardown, opts: { timeoutMs?: number } = {})
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const child: ChildProcess = spawn(
-    ETCD_BIN,
-    [
-      `--name=${name}`,
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=${endpoint}`,
-      `--advertise-client-urls=${endpoint}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=${name}=${peer}`,
-      `--initial-cluster-state=new`,
-      '--logger=zap',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    `--name=${name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${endpoint}`,
+    `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=${name}=${peer}`,
+    `--initial-cluster-state=new`,
+    '--logger=zap',
+    '--log-level=error',
+  ];
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = () => {
+    child = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const c = child;
+    exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  };
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       try {
         process.kill(child.pid, 'SIGKILL');
@@ -99,23 +101,47 @@ export async function startEtcd(t?: Teardown, opts: { timeoutMs?: number } = {})
       }
       await exited;
     }
+  };
+  const waitHealthy = async () => {
+    const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      try {
+        const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+        const body = (await res.json()) as { health?: string };
+        if (body.health === 'true') return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await stop();
+    throw new Error(`etcd on ${endpoint} did not become healthy (exit ${child.exitCode ?? child.signalCode}); stderr: ${stderr}`);
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await kill();
     rmSync(dataDir, { recursive: true, force: true });
   };
+  launch();
   t?.teardown(stop);
-  const fixture: EtcdFixture = { endpoint, hosts: [endpoint], spec: `etcd://127.0.0.1:${clientPort}`, pid: child.pid ?? -1, dataDir, stop };
-
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) break;
-    try {
-      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { health?: string };
-      if (body.health === 'true') return fixture;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error(`etcd on ${endpoint} did not become healthy (exit ${child.exitCode ?? child.signalCode}); stderr: ${stderr}`);
+  const fixture: EtcdFixture = {
+    endpoint,
+    hosts: [endpoint],
+    spec: `etcd://127.0.0.1:${clientPort}`,
+    get pid() {
+      return child.pid ?? -1;
+    },
+    dataDir,
+    stop,
+    async restart() {
+      await kill();
+      launch();
+      await waitHealthy();
+    },
+  };
+  await waitHealthy();
+  return fixture;
 }

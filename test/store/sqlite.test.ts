@@ -78,3 +78,21 @@ t.test('compaction removes superseded history, keeps what the compacted revision
   t.equal(rows, keys - 5, 'one row per live key is left (all superseded rows and tombstones gone)');
   t.same(await s.list('/q/', { revision: at }), before, 'the list at the compacted revision is unchanged');
 });
+
+t.test('a compaction that overtakes a replaying watcher ends it with Compacted', async (t) => {
+  const s = openSqliteStore(freshPath());
+  t.teardown(() => s.close());
+  const base = await s.currentRevision();
+  for (let b = 0; b < 4; b++) await Promise.all(Array.from({ length: 500 }, (_, i) => s.create(`/o/k${b}-${i}`, 'v')));
+  const events: number[] = [];
+  const errors: Error[] = [];
+  // the first replay page is read inside watch(); the compaction is marked before the next page
+  await s.watch('/o/', { afterRevision: base }, (ev) => events.push(ev.kv.modRevision), (err) => errors.push(err));
+  const at = await s.currentRevision();
+  await s.compact(at);
+  for (let i = 0; i < 100 && !errors.length; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(errors.length, 1, 'one error');
+  t.match(errors[0], { name: 'StoreError', code: 'Compacted', detail: { revision: at } }, 'Compacted with the compacted revision');
+  t.ok(events.length > 0 && events.length < 2000, `the watcher saw the first page only (${events.length} events)`);
+  t.equal(s.watcherCount, 0, 'the watcher is gone');
+});

@@ -90,21 +90,19 @@ const daemonSetStatus = obj({
 // ---------------------------------------------------------------------------------------------
 // Shared template + selector rules
 
-function validateSelectorAndTemplate(o: KubeObject, old: KubeObject | undefined, kind: string, templateRequired: boolean): FieldError[] {
+function validateSelectorAndTemplate(o: KubeObject, old: KubeObject | undefined, kind: string): FieldError[] {
   const errs: FieldError[] = [];
   const p = Path.root('spec');
   const spec = o.spec ?? {};
   const sel = spec.selector;
-  if (!sel) errs.push(fieldError.required(p.child('selector')));
-  else {
+  // A missing selector or template is already a Required error from the schema walk.
+  if (sel) {
     errs.push(...validateLabelSelector(sel, p.child('selector')));
     if (asArr(sel.matchExpressions).length === 0 && Object.keys(sel.matchLabels ?? {}).length === 0)
       errs.push(fieldError.invalid(p.child('selector'), sel, `empty selector is invalid for ${kind.toLowerCase()}`));
   }
   const tpl = spec.template;
-  if (!tpl) {
-    if (templateRequired) errs.push(fieldError.required(p.child('template')));
-  } else {
+  if (tpl) {
     const tp = p.child('template');
     const labels = tpl.metadata?.labels;
     errs.push(...validateLabels(labels, tp.child('metadata', 'labels')));
@@ -187,7 +185,7 @@ function validateRollingUpdate(errs: FieldError[], p: Path, ru: any, surgeAllowe
 }
 
 function validateDeployment(o: KubeObject, old?: KubeObject): FieldError[] {
-  const errs = validateSelectorAndTemplate(o, old, 'Deployment', true);
+  const errs = validateSelectorAndTemplate(o, old, 'Deployment');
   const p = Path.root('spec');
   const spec = o.spec ?? {};
   nonNegative(errs, p.child('replicas'), spec.replicas);
@@ -250,7 +248,7 @@ export const replicaSet = defineKind({
     if (spec) setDefault(spec, 'replicas', 1);
   },
   semantic(o, old) {
-    const errs = validateSelectorAndTemplate(o, old, 'ReplicaSet', false);
+    const errs = validateSelectorAndTemplate(o, old, 'ReplicaSet');
     nonNegative(errs, Path.root('spec').child('replicas'), o.spec?.replicas);
     nonNegative(errs, Path.root('spec').child('minReadySeconds'), o.spec?.minReadySeconds);
     return errs;
@@ -299,7 +297,7 @@ export const daemonSet = defineKind({
     setDefault(spec, 'revisionHistoryLimit', 10);
   },
   semantic(o, old) {
-    const errs = validateSelectorAndTemplate(o, old, 'DaemonSet', true);
+    const errs = validateSelectorAndTemplate(o, old, 'DaemonSet');
     const p = Path.root('spec');
     const us = o.spec?.updateStrategy;
     nonNegative(errs, p.child('minReadySeconds'), o.spec?.minReadySeconds);

@@ -48,10 +48,10 @@ function specOf(o: KubeObject): string {
   return JSON.stringify(rest);
 }
 
+/** The object without its resourceVersion, to detect writes that change nothing. */
 function withoutVolatile(o: KubeObject): string {
   const m = { ...o.metadata };
   delete m.resourceVersion;
-  delete m.managedFields;
   return JSON.stringify({ ...o, metadata: m });
 }
 

@@ -20,19 +20,26 @@ export class FieldSet {
   /** Add a path (the empty path is ignored: the root is never a member). */
   insert(path: readonly PathElement[]): void {
     if (path.length === 0) return;
-    let n: FieldSet = this;
+    let children = this.children;
+    let n: FieldSet | undefined;
     for (const pe of path) {
-      let c = n.children.get(pe);
-      if (!c) n.children.set(pe, (c = new FieldSet()));
-      n = c;
+      n = children.get(pe);
+      if (!n) children.set(pe, (n = new FieldSet()));
+      children = n.children;
     }
-    n.member = true;
+    n!.member = true;
   }
 
   /** The node at `path`, if any. */
   node(path: readonly PathElement[]): FieldSet | undefined {
-    let n: FieldSet | undefined = this;
-    for (const pe of path) if (!(n = n.children.get(pe))) return undefined;
+    let children = this.children;
+    let n: FieldSet | undefined;
+    if (path.length === 0) return this;
+    for (const pe of path) {
+      n = children.get(pe);
+      if (!n) return undefined;
+      children = n.children;
+    }
     return n;
   }
 

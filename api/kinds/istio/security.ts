@@ -1,0 +1,141 @@
+// security.istio.io/v1 PeerAuthentication (mTLS mode per workload and port) and AuthorizationPolicy
+// (ALLOW/DENY/AUDIT/CUSTOM rules of sources, operations and conditions), with istiod's checks.
+
+import { age } from '../../age.js';
+import { validateLabels } from '../../labels.js';
+import { any, arr, enm, map, obj, str } from '../../schema/schema.js';
+import { cidr, ipAddress, portNumber } from '../../validation/names.js';
+import { type FieldError, Path, asArr, each, fieldError, kindSchema } from '../common.js';
+import { ageCol, col, defineKind, nameCol } from '../define.js';
+
+const istioSecurity = ['istio-io', 'security-istio-io'];
+const workloadSelector = obj({ matchLabels: map() });
+const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
+const mtlsMode = enm('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT');
+
+/** security.istio.io/v1 PeerAuthentication */
+export const peerAuthentication = defineKind({
+  group: 'security.istio.io',
+  version: 'v1',
+  kind: 'PeerAuthentication',
+  plural: 'peerauthentications',
+  shortNames: ['pa'],
+  namespaced: true,
+  categories: istioSecurity,
+  status: true,
+  schema: kindSchema({
+    spec: obj({ selector: workloadSelector, mtls: obj({ mode: mtlsMode }), portLevelMtls: map(obj({ mode: mtlsMode })) }),
+    status: any,
+  }),
+  semantic(o) {
+    const errs: FieldError[] = [];
+    const spec = o.spec ?? {};
+    const p = Path.root('spec');
+    errs.push(...validateLabels(spec.selector?.matchLabels, p.child('selector', 'matchLabels')));
+    const ports = Object.keys(spec.portLevelMtls ?? {});
+    if (ports.length && Object.keys(spec.selector?.matchLabels ?? {}).length === 0)
+      errs.push(fieldError.forbidden(p.child('portLevelMtls'), 'port level mTLS settings require a non-empty workload selector'));
+    for (const k of ports) {
+      if (!/^[0-9]+$/.test(k)) errs.push(fieldError.invalid(p.child('portLevelMtls'), k, 'port must be a number'));
+      else each(errs, p.child('portLevelMtls').key(k), Number(k), portNumber(Number(k)));
+    }
+    return errs;
+  },
+  columns: [nameCol, col('Mode'), ageCol],
+  cells: (o, now) => [o.metadata.name, o.spec?.mtls?.mode ?? '', age(o.metadata.creationTimestamp, now)],
+});
+
+const source = obj({
+  principals: arr(str),
+  notPrincipals: arr(str),
+  requestPrincipals: arr(str),
+  notRequestPrincipals: arr(str),
+  namespaces: arr(str),
+  notNamespaces: arr(str),
+  ipBlocks: arr(str),
+  notIpBlocks: arr(str),
+  remoteIpBlocks: arr(str),
+  notRemoteIpBlocks: arr(str),
+  serviceAccounts: arr(str),
+  notServiceAccounts: arr(str),
+});
+const operation = obj({
+  hosts: arr(str),
+  notHosts: arr(str),
+  ports: arr(str),
+  notPorts: arr(str),
+  methods: arr(str),
+  notMethods: arr(str),
+  paths: arr(str),
+  notPaths: arr(str),
+});
+const rule = obj({
+  from: arr(obj({ source })),
+  to: arr(obj({ operation })),
+  when: arr(obj({ key: str, values: arr(str), notValues: arr(str) }, ['key'])),
+});
+
+function validateRule(errs: FieldError[], p: Path, r: any): void {
+  asArr(r.from).forEach((f: any, i: number) => {
+    const sp = p.child('from').index(i).child('source');
+    if (!f.source) return void errs.push(fieldError.required(sp));
+    if (Object.values(f.source).every((v) => asArr(v).length === 0)) errs.push(fieldError.required(sp, 'source must not be empty'));
+    for (const k of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'])
+      asArr(f.source[k]).forEach((b: string, j: number) => each(errs, sp.child(k).index(j), b, b.includes('/') ? cidr(b) : ipAddress(b)));
+  });
+  asArr(r.to).forEach((t: any, i: number) => {
+    const op = p.child('to').index(i).child('operation');
+    if (!t.operation) return void errs.push(fieldError.required(op));
+    if (Object.values(t.operation).every((v) => asArr(v).length === 0)) errs.push(fieldError.required(op, 'operation must not be empty'));
+    for (const k of ['ports', 'notPorts'])
+      asArr(t.operation[k]).forEach((pt: string, j: number) => {
+        if (!/^[0-9]+$/.test(pt)) errs.push(fieldError.invalid(op.child(k).index(j), pt, 'port must be a number'));
+        else each(errs, op.child(k).index(j), pt, portNumber(Number(pt)));
+      });
+  });
+  asArr(r.when).forEach((w: any, i: number) => {
+    const wp = p.child('when').index(i);
+    if (!w.key) errs.push(fieldError.required(wp.child('key')));
+    if (asArr(w.values).length === 0 && asArr(w.notValues).length === 0) errs.push(fieldError.required(wp.child('values'), 'at least one of values or notValues must be set'));
+  });
+}
+
+/** security.istio.io/v1 AuthorizationPolicy */
+export const authorizationPolicy = defineKind({
+  group: 'security.istio.io',
+  version: 'v1',
+  kind: 'AuthorizationPolicy',
+  plural: 'authorizationpolicies',
+  shortNames: ['ap'],
+  namespaced: true,
+  categories: istioSecurity,
+  status: true,
+  schema: kindSchema({
+    spec: obj({
+      selector: workloadSelector,
+      targetRef: policyTargetRef,
+      targetRefs: arr(policyTargetRef),
+      rules: arr(rule),
+      action: enm('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
+      provider: obj({ name: str }),
+    }),
+    status: any,
+  }),
+  semantic(o) {
+    const errs: FieldError[] = [];
+    const spec = o.spec ?? {};
+    const p = Path.root('spec');
+    errs.push(...validateLabels(spec.selector?.matchLabels, p.child('selector', 'matchLabels')));
+    if (spec.selector && (spec.targetRef || asArr(spec.targetRefs).length))
+      errs.push(fieldError.invalid(p.child('targetRef'), 'object', 'only one of targetRefs or workloadSelector can be set'));
+    if (spec.action === 'CUSTOM' && !spec.provider?.name) errs.push(fieldError.required(p.child('provider', 'name'), 'must specify a provider for CUSTOM action'));
+    if (spec.provider && spec.action !== 'CUSTOM') errs.push(fieldError.forbidden(p.child('provider'), 'provider must only be used with CUSTOM action'));
+    if (spec.action === 'AUDIT' || spec.action === 'DENY') {
+      if (asArr(spec.rules).length === 0) errs.push(fieldError.required(p.child('rules'), `${spec.action} policy must have at least one rule`));
+    }
+    asArr(spec.rules).forEach((r: any, i: number) => validateRule(errs, p.child('rules').index(i), r));
+    return errs;
+  },
+  columns: [nameCol, col('Action'), ageCol],
+  cells: (o, now) => [o.metadata.name, o.spec?.action ?? '', age(o.metadata.creationTimestamp, now)],
+});

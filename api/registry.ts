@@ -1,0 +1,142 @@
+// The registry of every served kind: lookup by group/version/plural and by apiVersion/kind, the name
+// resolution kubectl does (`po`, `deploy`, `deployments.apps`, `gateways.gateway.networking.k8s.io`...),
+// and the discovery documents (/api, /apis, /apis/{group}/{version}). Ambiguous short names resolve
+// to the first registered kind: the Istio Gateway (`gateway`, `gateways`, `gw`) comes before the
+// Gateway API one (`gtw`, or qualify it: `gateways.gateway.networking.k8s.io`).
+
+import { deployment, daemonSet, replicaSet } from './kinds/apps/workloads.js';
+import { configMap, secret, serviceAccount } from './kinds/core/config.js';
+import { endpoints } from './kinds/core/endpoints.js';
+import { event } from './kinds/core/event.js';
+import { namespace } from './kinds/core/namespace.js';
+import { node } from './kinds/core/node.js';
+import { pod } from './kinds/core/pod.js';
+import { service } from './kinds/core/service.js';
+import { endpointSlice, lease } from './kinds/discovery/lease-slice.js';
+import { gateway, gatewayClass, httpRoute } from './kinds/gateway/gateway-api.js';
+import { destinationRule, istioGateway, virtualService } from './kinds/istio/networking.js';
+import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
+import { ingress, ingressClass } from './kinds/networking/ingress.js';
+import { networkPolicy } from './kinds/networking/networkpolicy.js';
+import { joinApiVersion, splitApiVersion } from './meta.js';
+import type { ResourceType } from './resource.js';
+
+/** Every kind, in resolution-priority order. */
+const types: ResourceType[] = [
+  pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount,
+  deployment, replicaSet, daemonSet,
+  lease, endpointSlice,
+  ingress, ingressClass, networkPolicy,
+  virtualService, destinationRule, istioGateway,
+  peerAuthentication, authorizationPolicy,
+  gatewayClass, gateway, httpRoute,
+];
+
+/** metav1.APIGroup as served by /apis. */
+export interface APIGroup {
+  kind?: 'APIGroup';
+  apiVersion?: 'v1';
+  name: string;
+  versions: { groupVersion: string; version: string }[];
+  preferredVersion: { groupVersion: string; version: string };
+}
+
+/** metav1.APIResource as served by /api/v1 and /apis/{group}/{version}. */
+export interface APIResource {
+  name: string;
+  singularName: string;
+  namespaced: boolean;
+  kind: string;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
+  group?: string;
+  version?: string;
+}
+
+const byGVP = new Map<string, ResourceType>();
+const byGVK = new Map<string, ResourceType>();
+const names = new Map<string, ResourceType>();
+
+function addName(name: string, rt: ResourceType): void {
+  if (!names.has(name)) names.set(name, rt);
+}
+
+for (const rt of types) {
+  byGVP.set(`${rt.group}/${rt.version}/${rt.plural}`, rt);
+  byGVK.set(`${joinApiVersion(rt.group, rt.version)}/${rt.kind}`, rt);
+  const plain = [rt.plural, rt.singular, rt.kind.toLowerCase(), ...rt.shortNames];
+  for (const n of plain) addName(n, rt);
+  for (const n of [rt.plural, rt.singular, rt.kind.toLowerCase()]) {
+    if (rt.group) {
+      addName(`${n}.${rt.group}`, rt);
+      addName(`${n}.${rt.version}.${rt.group}`, rt);
+    } else addName(`${n}.${rt.version}`, rt);
+  }
+}
+
+/** The registry every process reads. */
+export const registry = {
+  /** Every ResourceType. */
+  all(): ResourceType[] {
+    return types;
+  },
+  /** By REST coordinates: group ('' for core), version, plural. */
+  get(group: string, version: string, plural: string): ResourceType | undefined {
+    return byGVP.get(`${group}/${version}/${plural}`);
+  },
+  /** By apiVersion and kind, as in a manifest; undefined when unknown. */
+  byKind(apiVersion: string, kind: string): ResourceType | undefined {
+    return byGVK.get(`${apiVersion}/${kind}`);
+  },
+  /**
+   * What kubectl accepts: plural, singular, Kind (any case), short name, `name.group`,
+   * `name.version.group`, and `name.v1` for core. Undefined when nothing matches.
+   */
+  resolve(name: string): ResourceType | undefined {
+    return names.get(name) ?? names.get(name.toLowerCase());
+  },
+  /** Every ResourceType in a category (`all`, `istio-io`, `gateway-api`). */
+  category(c: string): ResourceType[] {
+    return types.filter((t) => t.categories.includes(c));
+  },
+  /** The API groups for /apis (core excluded), each with its preferred version. */
+  groups(): APIGroup[] {
+    const out = new Map<string, APIGroup>();
+    for (const t of types) {
+      if (t.group === '') continue;
+      const gv = { groupVersion: joinApiVersion(t.group, t.version), version: t.version };
+      const g = out.get(t.group);
+      if (!g) out.set(t.group, { name: t.group, versions: [gv], preferredVersion: gv });
+      else if (!g.versions.some((v) => v.version === t.version)) g.versions.push(gv);
+    }
+    return [...out.values()];
+  },
+  /** The versions served for the core group (/api). */
+  coreVersions(): string[] {
+    return [...new Set(types.filter((t) => t.group === '').map((t) => t.version))];
+  },
+  /** The APIResourceList entries for one group version, subresources included (`pods/status`). */
+  resources(group: string, version: string): APIResource[] {
+    const out: APIResource[] = [];
+    for (const t of types) {
+      if (t.group !== group || t.version !== version) continue;
+      out.push({
+        name: t.plural,
+        singularName: t.singular,
+        namespaced: t.namespaced,
+        kind: t.kind,
+        verbs: t.verbs,
+        ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+        ...(t.categories.length ? { categories: t.categories } : {}),
+      });
+      if (t.subresources.status) out.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+      if (t.subresources.scale)
+        out.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
+    }
+    return out;
+  },
+};
+
+/** Split helper re-exported for callers that hold an apiVersion. */
+export { splitApiVersion };
