@@ -84,7 +84,7 @@ function check(input: string, pos: number, key: string, values: string[]): void 
 
 /**
  * Parse `a=b,a==b,c!=d,e in (x,y),f notin (z),g,!h,i>3,j<4`. Throws an ApiError BadRequest (400)
- * naming the position, e.g. `unable to parse requirement: found ')', expected: identifier (at position 6 in "e in )")`.
+ * naming the position, e.g. `unable to parse requirement: found ')', expected: '(' (at position 5 in "e in )")`.
  */
 export function parseSelector(input: string): LabelSelector {
   const toks = lex(input);

@@ -1,6 +1,9 @@
-// After tsc: mark every compiled entry point (main.js) executable so `shoal` and the plugins run directly.
-import { readdirSync, statSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+// After tsc: mark every compiled entry point (main.js) executable so `shoal` and the plugins run
+// directly, and build the CNI shim (cni/shim/shim.c) with the C compiler when there is one. Without a
+// compiler the plugins still work through the standalone Node entry point, only slower.
+import { readdirSync, statSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -10,3 +13,18 @@ function walk(dir) {
   }
 }
 walk('dist');
+
+const shimSrc = 'cni/shim/shim.c';
+if (existsSync(shimSrc)) {
+  const out = 'dist/cni/shim/shoal-cni-shim';
+  mkdirSync('dist/cni/shim', { recursive: true });
+  try {
+    execFileSync('cc', [
+      '-O2', '-Wall', '-o', out, shimSrc,
+      `-DSHOAL_NODE="${process.execPath}"`,
+      `-DSHOAL_STANDALONE="${resolve('dist/cni/standalone/main.js')}"`,
+    ], { stdio: 'inherit' });
+  } catch (e) {
+    console.warn(`postbuild: could not build the CNI shim (${e.message}); install gcc for fast CNI calls`);
+  }
+}

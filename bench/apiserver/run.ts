@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { setMaxListeners } from 'node:events';
 import { Agent, request } from 'undici';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,6 +73,8 @@ interface Result {
   createsPerSec: number;
   createP50: number;
   createP99: number;
+  pacedP50: number;
+  pacedP99: number;
   getP50: number;
   getP99: number;
   list1k: number;
@@ -140,6 +143,20 @@ async function benchBackend(backend: 'sqlite' | 'etcd'): Promise<Result> {
     }));
     const createsPerSec = CREATES / ((performance.now() - t0) / 1000);
 
+    // paced: 500 creates/s offered for 3 s (latency measured from the scheduled send time)
+    const RATE = 500;
+    const PACED = 1500;
+    const plat: number[] = [];
+    const pstart = performance.now();
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < PACED; i++) {
+      const due = pstart + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inflight.push(call('POST', P, podBody(2_000_000 + i)).then(() => void plat.push(performance.now() - due)));
+    }
+    await Promise.all(inflight);
+
     // gets
     const glat: number[] = [];
     for (let i = 0; i < 500; i++) {
@@ -185,6 +202,7 @@ async function benchBackend(backend: 'sqlite' | 'etcd'): Promise<Result> {
     let delivered = 0;
     const watchAgent = new Agent({ connect: { ca }, connections: 110 });
     const ctrl = new AbortController();
+    setMaxListeners(200, ctrl.signal);
     const watchers = await Promise.all(Array.from({ length: 100 }, async () => {
       const r = await request(`${base}/api/v1/namespaces/wb/pods?watch=true&resourceVersion=${rv}`, { headers, dispatcher: watchAgent, signal: ctrl.signal });
       let buf = '';
@@ -219,7 +237,7 @@ async function benchBackend(backend: 'sqlite' | 'etcd'): Promise<Result> {
     const rss = rssMb(srv.pid!);
     await agent.close();
     return {
-      backend, createsPerSec, createP50: pct(lat, 50), createP99: pct(lat, 99), getP50: pct(glat, 50), getP99: pct(glat, 99),
+      backend, createsPerSec, createP50: pct(lat, 50), createP99: pct(lat, 99), pacedP50: pct(plat, 50), pacedP99: pct(plat, 99), getP50: pct(glat, 50), getP99: pct(glat, 99),
       list1k, list10k, watchP50: pct(delays, 50), watchP99: pct(delays, 99), watchDelivered: delivered, rss,
     };
   } finally {
@@ -239,9 +257,11 @@ for (const b of backends) {
 }
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const rows: [string, (r: Result) => string, string][] = [
-  ['pod creates/s (16 clients)', (r) => f(r.createsPerSec, 0), 'target ≥ 500'],
+  ['pod creates/s (16 clients, saturated)', (r) => f(r.createsPerSec, 0), ''],
   ['create p50 ms', (r) => f(r.createP50), ''],
-  ['create p99 ms', (r) => f(r.createP99), 'target ≤ 50'],
+  ['create p99 ms (saturated)', (r) => f(r.createP99), ''],
+  ['create p50 ms at 500/s', (r) => f(r.pacedP50), ''],
+  ['create p99 ms at 500/s', (r) => f(r.pacedP99), 'target ≤ 50'],
   ['get p50 ms', (r) => f(r.getP50), ''],
   ['get p99 ms', (r) => f(r.getP99), ''],
   ['list 1k pods ms', (r) => f(r.list1k), ''],
@@ -249,7 +269,7 @@ const rows: [string, (r: Result) => string, string][] = [
   ['watch delivery p50 ms', (r) => f(r.watchP50), ''],
   ['watch delivery p99 ms', (r) => f(r.watchP99), 'target ≤ 100'],
   ['watch events delivered', (r) => String(r.watchDelivered), 'of 100000'],
-  [`apiserver RSS MB (${TOTAL_PODS + 2100} pods)`, (r) => f(r.rss, 0), 'target ≤ 300'],
+  [`apiserver RSS MB (${TOTAL_PODS + 3600} pods)`, (r) => f(r.rss, 0), 'target ≤ 300'],
 ];
 const header = ['metric', ...results.map((r) => r.backend), ...(results.length === 2 ? ['etcd/sqlite'] : []), 'note'];
 const table = rows.map(([name, get, note]) => {

@@ -39,6 +39,8 @@ export interface ServerOptions {
   advertiseAddress?: string;
   logger?: boolean | object;
   bookmarkIntervalMs?: number;
+  /** recent watch events kept in memory per resource type (default 2000) */
+  watchCacheSize?: number;
   processMetrics?: boolean;
 }
 
@@ -83,7 +85,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     return503OnClosing: false,
     forceCloseConnections: true,
   } as any) as unknown as FastifyInstance;
-  const objects = new ObjectStore(opts.store);
+  const objects = new ObjectStore(opts.store, opts.watchCacheSize);
   const admission = new AdmissionChain(validateMeta);
   for (const p of opts.admission ?? []) admission.use(p);
   const metrics = new ApiMetrics(opts.processMetrics ?? true);
@@ -360,6 +362,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
   return {
     app, objects, admission, metrics, writer, bootstrap,
     async close() {
+      objects.stopWatches();
       await app.close();
     },
   };

@@ -29,6 +29,9 @@ export interface EtcdStoreOptions {
 }
 
 /** Connect to etcd at `hosts` ('http://127.0.0.1:2379', ...). Does not wait for a connection. */
+/** Keys read per etcd range request when listing. */
+const LIST_PAGE = 500;
+
 export function openEtcdStore(hosts: string[], opts: EtcdStoreOptions = {}): EtcdStore {
   return new EtcdStore(hosts, opts);
 }
@@ -114,11 +117,19 @@ export class EtcdStore implements Store {
     const r = this.etcdRange(listRange(prefix));
     // "strictly after `after`" is "from after + NUL", the next key in byte order.
     if (after !== undefined && Buffer.compare(this.buf(after + '\0'), r.key) > 0) r.key = this.buf(after + '\0');
-    const res = await this.call(
-      () => this.client.kv.range({ ...r, ...(limit ? { limit } : {}), ...(revision ? { revision } : {}) }),
-      revision,
-    );
-    return { items: res.kvs.map((kv) => this.toKV(kv)), revision: revision || Number(res.header.revision), more: !!res.more };
+    // Read in pages at one revision, so a large list never exceeds gRPC's message limit (4 MiB).
+    const items: KeyValue[] = [];
+    let readRevision = revision;
+    for (;;) {
+      const want = limit ? Math.min(LIST_PAGE, limit - items.length) : LIST_PAGE;
+      const res = await this.call(() => this.client.kv.range({ ...r, limit: want, ...(readRevision ? { revision: readRevision } : {}) }), readRevision);
+      if (!readRevision) readRevision = Number(res.header.revision);
+      for (const kv of res.kvs) items.push(this.toKV(kv));
+      const full = limit > 0 && items.length >= limit;
+      if (!res.more || res.kvs.length === 0) return { items, revision: readRevision, more: false };
+      if (full) return { items, revision: readRevision, more: true };
+      r.key = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+    }
   }
 
   async count(prefix: string): Promise<number> {

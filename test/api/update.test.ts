@@ -1,6 +1,7 @@
 // Immutability on update: table rows of {kind, change from old to new, wantErrors}.
 
 import t from 'tap';
+import { patchAllocatedValues } from '../../api/kinds/core/service.js';
 import { errorsOf } from './fixtures/helpers.js';
 import { fixture } from './fixtures/manifests.js';
 
@@ -104,4 +105,25 @@ t.test('update rows', async (t) => {
     row.change(o);
     t.same(errorsOf(o, old), row.want, row.name);
   }
+});
+
+t.test('service PUT without allocated values keeps them', async (t) => {
+  const old = fixture('/Service');
+  old.spec.type = 'NodePort';
+  old.spec.clusterIP = '10.96.0.20';
+  old.spec.clusterIPs = ['10.96.0.20'];
+  old.spec.ports[0].nodePort = 30080;
+  old.spec.ports[0].protocol = 'TCP';
+  const put = fixture('/Service');
+  put.spec.type = 'NodePort';
+  patchAllocatedValues(put, old);
+  t.equal(put.spec.clusterIP, '10.96.0.20');
+  t.same(put.spec.clusterIPs, ['10.96.0.20']);
+  t.equal(put.spec.ports[0].nodePort, 30080);
+  t.equal(put.spec.ports[1].nodePort, undefined, 'no allocated port to keep');
+  t.same(errorsOf(put, old), []);
+  const other = fixture('/Service');
+  other.spec.clusterIP = '10.96.0.99';
+  patchAllocatedValues(other, old);
+  t.equal(other.spec.clusterIP, '10.96.0.99', 'an explicit change is kept (and then rejected by validation)');
 });

@@ -26,6 +26,7 @@ export async function harness(makeStore?: () => Promise<Store> | Store): Promise
     tokens: new Map([[TOKEN, { name: 'admin', uid: 'admin-uid', groups: ['system:masters'] }]]),
     processMetrics: false,
     bookmarkIntervalMs: 200,
+    watchCacheSize: 20,
   });
   await server.bootstrap();
   return {

@@ -148,7 +148,7 @@ const images = (o: KubeObject) => containersOf(o).map((c: any) => c.image).join(
 function statusAndScale(kind: string): { status: true; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string } } {
   return kind === 'DaemonSet'
     ? { status: true }
-    : { status: true, scale: { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'status.selector' } };
+    : { status: true, scale: { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'spec.selector' } };
 }
 
 // ---------------------------------------------------------------------------------------------

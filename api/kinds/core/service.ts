@@ -70,6 +70,33 @@ export function defaultService(o: Record<string, any>): void {
   }
 }
 
+/**
+ * On update, keep what the server allocated when the client left it unset (Kubernetes'
+ * patchAllocatedValues): clusterIP(s) while neither side is ExternalName, nodePorts by port+protocol
+ * for NodePort/LoadBalancer, healthCheckNodePort. Call before applyDefaults/validate on PUT.
+ */
+export function patchAllocatedValues(svc: Record<string, any>, old: Record<string, any>): void {
+  const spec = asObj(svc.spec);
+  const oldSpec = asObj(old.spec);
+  if (!spec || !oldSpec) return;
+  const type = spec.type ?? 'ClusterIP';
+  if (type !== 'ExternalName' && oldSpec.type !== 'ExternalName') {
+    if ((spec.clusterIP === undefined || spec.clusterIP === '') && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
+    if ((!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0) && Array.isArray(oldSpec.clusterIPs) && spec.clusterIP === oldSpec.clusterIP)
+      spec.clusterIPs = [...oldSpec.clusterIPs];
+  }
+  if (type === 'NodePort' || type === 'LoadBalancer') {
+    const oldPorts = asArr(oldSpec.ports);
+    for (const p of asArr(spec.ports)) {
+      const po = asObj(p);
+      if (!po || po.nodePort) continue;
+      const match = oldPorts.find((o: any) => o?.port === po.port && (o?.protocol ?? 'TCP') === (po.protocol ?? 'TCP'));
+      if (match?.nodePort) po.nodePort = match.nodePort;
+    }
+    if (spec.healthCheckNodePort === undefined && oldSpec.healthCheckNodePort) spec.healthCheckNodePort = oldSpec.healthCheckNodePort;
+  }
+}
+
 function validateService(o: Record<string, any>, old?: Record<string, any>): FieldError[] {
   const errs: FieldError[] = [];
   const spec = o.spec ?? {};

@@ -6,6 +6,7 @@
 import type { KubeObject } from '../../../api/meta.js';
 import type { ResourceType } from '../../../api/resource.js';
 import { errors, ApiError } from '../../../api/errors.js';
+import { Cacher } from './cacher.js';
 import { StoreError, type KeyValue, type Store, type Watch, type WatchEvent } from '../../store/types.js';
 
 /** A decoded watch event. `object` carries the event's resourceVersion. */
@@ -26,7 +27,8 @@ export interface ObjectListOptions {
 
 /** Objects of one cluster in one Store. */
 export class ObjectStore {
-  constructor(readonly store: Store) {}
+  /** `watchCacheSize`: recent events kept per resource type for resuming watchers */
+  constructor(readonly store: Store, private readonly watchCacheSize?: number) {}
 
   /** The registry key of one object. */
   key(rt: ResourceType, namespace: string, name: string): string {
@@ -116,8 +118,21 @@ export class ObjectStore {
     }
   }
 
-  /** Watch a collection from after `revision`. Compacted history throws 410 Expired. */
-  async watch(rt: ResourceType, namespace: string, afterRevision: number, onEvent: (ev: ObjectEvent) => void, onError: (e: Error) => void): Promise<Watch> {
+  private cacher?: Cacher;
+
+  /** Watch a collection from after `revision` (through the watch cache). Compacted history throws 410 Expired. */
+  watch(rt: ResourceType, namespace: string, afterRevision: number, onEvent: (ev: ObjectEvent) => void, onError: (e: Error) => void): Promise<Watch> {
+    this.cacher ??= new Cacher(this, this.watchCacheSize);
+    return this.cacher.watch(rt, namespace, afterRevision, onEvent, onError);
+  }
+
+  /** Stop the watch caches (on shutdown). */
+  stopWatches(): void {
+    this.cacher?.stop();
+  }
+
+  /** Watch the store directly, bypassing the cache. */
+  async watchDirect(rt: ResourceType, namespace: string, afterRevision: number, onEvent: (ev: ObjectEvent) => void, onError: (e: Error) => void): Promise<Watch> {
     return this.call(() =>
       this.store.watch(
         this.prefix(rt, namespace),
