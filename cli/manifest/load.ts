@@ -88,7 +88,7 @@ export function parseManifest(text: string, source: string): ManifestDoc[] {
   if (/\.json$/i.test(source) || (source === '-' && trimmed.startsWith('{'))) {
     try {
       values.push(JSON.parse(text));
-    } catch (e) {
+    } catch {
       const off = jsonErrorOffset(text);
       const lc = lineColumn(text, off < 0 ? text.length : off);
       const what = off >= text.length ? 'unexpected end of JSON input' : `invalid character ${JSON.stringify(text[off] ?? '')}`;

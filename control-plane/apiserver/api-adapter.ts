@@ -9,6 +9,7 @@ import { parseFieldSelectorFor, matchesFields } from '../../api/fields.js';
 import { age } from '../../api/age.js';
 import { registry } from '../../api/registry.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../api/validate-meta.js';
+import { patchAllocatedValues } from '../../api/kinds/core/service.js';
 
 export { registry };
 
@@ -34,4 +35,13 @@ export function validateMeta(obj: KubeObject, rt: ResourceType, old?: KubeObject
   const errs = validateObjectMeta(obj, rt);
   if (old) errs.push(...validateObjectMetaUpdate(obj, old));
   return errs;
+}
+
+/**
+ * Before an update: keep values the server allocated that the client left unset (a Service's clusterIP
+ * and nodePorts), as kube-apiserver's Service registry does, so `kubectl apply` of a manifest without
+ * them is not an immutable-field error.
+ */
+export function prepareUpdate(rt: ResourceType, next: KubeObject, old: KubeObject): void {
+  if (rt.group === '' && rt.kind === 'Service') patchAllocatedValues(next, old);
 }

@@ -282,7 +282,15 @@ export function restSuite(t: Test, makeStore?: () => Promise<Store> | Store): vo
     const st = await h.req('GET', '/api/v1/namespaces/default/services/web', undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
     t.same(st.body.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name), ['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age']);
     t.same(st.body.rows[0].cells.slice(0, 5), ['web', 'ClusterIP', '10.96.0.50', '<none>', '80/TCP']);
-    const ip = structuredClone(svc.body);
+    const noIp = structuredClone(svc.body);
+    delete noIp.spec.clusterIP;
+    delete noIp.spec.clusterIPs;
+    delete noIp.metadata.resourceVersion;
+    noIp.metadata.labels = { tier: 'front' };
+    const kept = await h.req('PUT', '/api/v1/namespaces/default/services/web', noIp);
+    t.equal(kept.status, 200, kept.text);
+    t.equal(kept.body.spec.clusterIP, '10.96.0.50', 'an update without clusterIP keeps the allocated one');
+    const ip = structuredClone(kept.body);
     ip.spec.clusterIP = '10.96.0.51';
     ip.spec.clusterIPs = ['10.96.0.51'];
     const im = await h.req('PUT', '/api/v1/namespaces/default/services/web', ip);

@@ -122,13 +122,13 @@ t.test('shoal CLI', async (t) => {
   t.test('get: table, wide, -A, yaml, json, name, several kinds, empty, errors', async (t) => {
     let r = await shoal(['get', 'deployments']);
     t.equal(r.code, 0);
-    t.match(r.out, /^NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    0\/3     0            0           \d+s\n$/);
+    t.match(r.out, /^NAME {3}READY {3}UP-TO-DATE {3}AVAILABLE {3}AGE\nweb {4}0\/3 {5}0 {12}0 {11}\d+s\n$/);
     r = await shoal(['get', 'svc', '-o', 'wide']);
     t.match(r.out.split('\n')[0], /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR$/);
     r = await shoal(['get', 'ns', '-A']);
-    t.match(r.out, /^NAME {14}STATUS   AGE\ndefault /, 'cluster-scoped: no NAMESPACE column even with -A');
+    t.match(r.out, /^NAME {14}STATUS {3}AGE\ndefault /, 'cluster-scoped: no NAMESPACE column even with -A');
     r = await shoal(['get', 'cm', '-A', '-l', 'owner']);
-    t.match(r.out, /^NAMESPACE   NAME    DATA   AGE\ndefault     prune   1      \d+s\n$/);
+    t.match(r.out, /^NAMESPACE {3}NAME {4}DATA {3}AGE\ndefault {5}prune {3}1 {6}\d+s\n$/);
     r = await shoal(['get', 'deploy/web', '-o', 'yaml']);
     t.match(r.out, /^apiVersion: apps\/v1\nkind: Deployment\nmetadata:\n/);
     t.notMatch(r.out, /managedFields/);
@@ -161,7 +161,7 @@ t.test('shoal CLI', async (t) => {
     await shoal(['delete', 'cm', 'watched']);
     const r = await watching;
     t.equal(r.code, 0, r.err);
-    t.match(r.out, /^NAME      DATA   AGE\nwatched   1      \d+s\nwatched   1      \d+s\n$/, 'header then one row per event (ADDED, DELETED)');
+    t.match(r.out, /^NAME {6}DATA {3}AGE\nwatched {3}1 {6}\d+s\nwatched {3}1 {6}\d+s\n$/, 'header then one row per event (ADDED, DELETED)');
   });
 
   t.test('describe shows fields and events', async (t) => {
@@ -179,13 +179,13 @@ t.test('shoal CLI', async (t) => {
     await c.create(events, event('prune.2', 'some-other-uid', 'about a deleted namesake'));
     const r = await shoal(['describe', 'configmap', 'prune']);
     t.equal(r.code, 0, r.err);
-    t.match(r.out, /^Name:         prune\nNamespace:    default\nLabels:       owner=someone-else\nAnnotations:  <none>\n/);
-    t.match(r.out, /Data:\n  A: +1\n/);
-    t.match(r.out, /Events:\n  Type +Reason +Age +From +Message\n  ---- .*\n  Normal +Tested +\S+ +tester +hello from the test\n$/);
+    t.match(r.out, /^Name: {9}prune\nNamespace: {4}default\nLabels: {7}owner=someone-else\nAnnotations: {2}<none>\n/);
+    t.match(r.out, /Data:\n {2}A: +1\n/);
+    t.match(r.out, /Events:\n {2}Type +Reason +Age +From +Message\n {2}---- .*\n {2}Normal +Tested +\S+ +tester +hello from the test\n$/);
     t.notMatch(r.out, /namesake/);
     const d = await shoal(['describe', 'deploy', 'web']);
-    t.match(d.out, /Replicas:     3 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable/);
-    t.match(d.out, /Events:  <none>\n$/);
+    t.match(d.out, /Replicas: {5}3 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable/);
+    t.match(d.out, /Events: {2}<none>\n$/);
   });
 
   t.test('scale, label, annotate', async (t) => {
@@ -288,7 +288,7 @@ t.test('shoal CLI', async (t) => {
     t.equal(r.code, 64);
     r = await run(['get', '--help']);
     t.same([r.code], [0]);
-    t.match(r.out, /Usage:\n  shoal get/);
+    t.match(r.out, /Usage:\n {2}shoal get/);
     r = await run(['--kubeconfig', cluster.kubeconfigPath, '--server', 'https://127.0.0.1:1', 'get', 'pods']);
     t.same([r.code, r.err], [1, 'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n']);
     r = await run(['--home', join(dir, 'no-cluster'), 'get', 'pods']);

@@ -102,15 +102,15 @@ export async function serveWatch(raw: ServerResponse, objects: ObjectStore, w: W
   const onEvent = (ev: ObjectEvent) => {
     if (closed) return;
     lastRevision = ev.revision;
-    const now = w.matcher(ev.object);
-    const before = ev.previous ? w.matcher(ev.previous) : false;
+    const matchesNow = w.matcher(ev.object);
+    const matchedBefore = ev.previous ? w.matcher(ev.previous) : false;
     if (ev.type === 'DELETED') {
-      if (now) send(encode('DELETED', ev.object));
+      if (matchesNow) send(encode('DELETED', ev.object));
     } else if (ev.type === 'ADDED') {
-      if (now) send(encode('ADDED', ev.object));
-    } else if (now && before) send(encode('MODIFIED', ev.object));
-    else if (now && !before) send(encode('ADDED', ev.object));
-    else if (!now && before) send(encode('DELETED', ev.object));
+      if (matchesNow) send(encode('ADDED', ev.object));
+    } else if (matchesNow && matchedBefore) send(encode('MODIFIED', ev.object));
+    else if (matchesNow) send(encode('ADDED', ev.object));
+    else if (matchedBefore) send(encode('DELETED', ev.object));
   };
   const onError = (e: Error) => {
     const status = e instanceof ApiError ? e.toStatus() : errors.internal(e.message).toStatus();

@@ -11,6 +11,7 @@ import { ApiError, errors } from '../../../api/errors.js';
 import type { ObjectStore } from '../storage/objects.js';
 import type { AdmissionChain, UserInfo } from '../admission/chain.js';
 import { applyPatch, trackWrite, type PatchType } from './patch-adapter.js';
+import { prepareUpdate } from '../api-adapter.js';
 
 /** Per-request context shared by every handler. */
 export interface WriteContext {
@@ -193,7 +194,6 @@ export class Writer {
     if (subresource === 'status') {
       const next = clone(cur);
       next.status = incoming.status;
-      // status writers may also maintain conditions-related metadata? Kubernetes keeps metadata from the stored object, except managedFields
       return next;
     }
     if (subresource === 'finalize' && rt.kind === 'Namespace') {
@@ -217,12 +217,13 @@ export class Writer {
       delete m.deletionTimestamp;
       delete m.deletionGracePeriodSeconds;
     }
-    delete m.generateName;
-    if (m.generateName === undefined && cur.metadata.generateName) m.generateName = cur.metadata.generateName;
+    if (cur.metadata.generateName) m.generateName = cur.metadata.generateName;
+    else delete m.generateName;
     if (rt.subresources.status) {
       if (cur.status === undefined) delete incoming.status;
       else incoming.status = cur.status;
     }
+    prepareUpdate(rt, incoming, cur);
     return incoming;
   }
 
@@ -328,8 +329,6 @@ export class Writer {
       if (rt.kind === 'Namespace') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
       if (ctx.dryRun) return { object: next, deleted: false };
       try {
-        if (grace === 0 && !fin.size && !needsNsFinalize)
-          return { object: await this.d.objects.delete(rt, namespace, name, Number(cur.metadata.resourceVersion)), deleted: true };
         return { object: await this.d.objects.update(rt, next, Number(cur.metadata.resourceVersion)), deleted: false };
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'Conflict' && attempt < MAX_CAS_RETRIES) continue;
