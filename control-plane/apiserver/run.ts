@@ -28,23 +28,19 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 /** Parse flags; returns the config or every problem found. */
 export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ApiServerConfig; problems: string[] } {
   const problems: string[] = [];
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        home: { type: 'string' },
-        store: { type: 'string' },
-        'bind-address': { type: 'string' },
-        'secure-port': { type: 'string' },
-        'advertise-address': { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return { problems: [(e as Error).message] };
+  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level'];
+  // Parse leniently, then report every unknown flag and every bad value together.
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(known.map((k) => [k, { type: 'string' as const }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const tok of tokens ?? []) {
+    if (tok.kind === 'option' && !known.includes(tok.name)) problems.push(`unknown flag: ${tok.rawName}`);
+    else if (tok.kind === 'option' && tok.value === undefined) problems.push(`${tok.rawName}: needs a value`);
+    else if (tok.kind === 'positional') problems.push(`unexpected argument: ${JSON.stringify(tok.value)}`);
   }
   const home = (values.home as string | undefined) ?? defaultHome(env);
   const portText = (values['secure-port'] as string | undefined) ?? '6443';

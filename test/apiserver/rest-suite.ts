@@ -297,6 +297,17 @@ export function restSuite(t: Test, makeStore?: () => Promise<Store> | Store): vo
     t.equal(im.status, 422, 'clusterIP is immutable');
   });
 
+  t.test('metrics count requests by verb, resource and code', async (t) => {
+    await h.req('GET', `${PODS}/p1`);
+    const m = await h.req('GET', '/metrics');
+    t.equal(m.status, 200);
+    t.match(m.text, /apiserver_request_total\{verb="GET",group="",version="v1",resource="pods",subresource="",code="200"\} \d+/);
+    t.match(m.text, /apiserver_request_total\{verb="POST",group="",version="v1",resource="pods",subresource="",code="422"\} \d+/);
+    t.match(m.text, /apiserver_request_duration_seconds_bucket\{le="0.005",verb="LIST"/);
+    const anon = await h.server.app.inject({ method: 'GET', url: '/metrics' });
+    t.equal(anon.statusCode, 401, 'metrics need a token');
+  });
+
   t.test('discovery', async (t) => {
     const api = await h.req('GET', '/api');
     t.same(api.body.versions, ['v1']);

@@ -57,7 +57,12 @@ export async function serveWatch(raw: ServerResponse, objects: ObjectStore, w: W
   let lastRevision = afterRevision;
   let firstTableEvent = true;
 
-  const encode = (type: string, o: KubeObject): string => {
+  const encode = (type: string, o: KubeObject, ev?: ObjectEvent): string => {
+    if (ev && w.representation === 'object') {
+      // the same event goes to many watchers: serialize it once
+      const lines = (ev.lines ??= {});
+      return (lines[type] ??= `${JSON.stringify({ type, object: o })}\n`);
+    }
     let object: unknown = o;
     if (w.representation === 'table' && type !== 'BOOKMARK' && type !== 'ERROR') {
       object = firstTableEvent ? toTable(rt, [o], { resourceVersion: o.metadata.resourceVersion }, w.includeObject) : { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: o.metadata.resourceVersion }, rows: [rowOf(rt, o, now(), w.includeObject)] };
@@ -105,12 +110,12 @@ export async function serveWatch(raw: ServerResponse, objects: ObjectStore, w: W
     const matchesNow = w.matcher(ev.object);
     const matchedBefore = ev.previous ? w.matcher(ev.previous) : false;
     if (ev.type === 'DELETED') {
-      if (matchesNow) send(encode('DELETED', ev.object));
+      if (matchesNow) send(encode('DELETED', ev.object, ev));
     } else if (ev.type === 'ADDED') {
-      if (matchesNow) send(encode('ADDED', ev.object));
-    } else if (matchesNow && matchedBefore) send(encode('MODIFIED', ev.object));
-    else if (matchesNow) send(encode('ADDED', ev.object));
-    else if (matchedBefore) send(encode('DELETED', ev.object));
+      if (matchesNow) send(encode('ADDED', ev.object, ev));
+    } else if (matchesNow && matchedBefore) send(encode('MODIFIED', ev.object, ev));
+    else if (matchesNow) send(encode('ADDED', ev.object, ev));
+    else if (matchedBefore) send(encode('DELETED', ev.object, ev));
   };
   const onError = (e: Error) => {
     const status = e instanceof ApiError ? e.toStatus() : errors.internal(e.message).toStatus();

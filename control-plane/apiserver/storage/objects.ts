@@ -16,6 +16,8 @@ export interface ObjectEvent {
   /** the object before this event, when known */
   previous?: KubeObject;
   revision: number;
+  /** serialized watch lines by event type, shared by every watcher of the plain representation */
+  lines?: Record<string, string>;
 }
 
 /** Options for a list. */
