@@ -105,7 +105,7 @@ export const errors = {
   methodNotAllowed: (message: string) => new ApiError('MethodNotAllowed', message),
   notAcceptable: (message: string) => new ApiError('NotAcceptable', message),
   unsupportedMediaType: (contentType: string) =>
-    new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${JSON.stringify(contentType)})`),
+    new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${JSON.stringify(contentType)})`),
   tooLarge: (message = 'Request entity too large: limit is 3145728') => new ApiError('RequestEntityTooLarge', message),
   internal: (message: string) => new ApiError('InternalError', `Internal error occurred: ${message}`),
   timeout: (message: string) => new ApiError('Timeout', message),

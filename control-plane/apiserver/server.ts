@@ -15,6 +15,7 @@ import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
+import { openLogs, pickContainer } from './handlers/node-proxy.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
@@ -326,6 +327,14 @@ export function buildServer(opts: ServerOptions): ApiServer {
       const body = decodeObject(req.headers['content-type'], req.body as Buffer) as KubeObject;
       await writer.bind(rt, ns, name, body, ctxOf(req, query));
       return reply.code(201).type('application/json').send({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    if (sub === 'log' && rt.kind === 'Pod' && info.verb === 'get') {
+      const pod = await objects.mustGet(rt, ns, name);
+      const container = pickContainer(pod, query.container);
+      if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+      const node = await objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
+      const stream = await openLogs(pod, node, container, query);
+      return reply.type('text/plain').send(stream);
     }
     if (sub === 'finalize' && rt.kind === 'Namespace' && info.verb === 'update') {
       const body = decodeObject(req.headers['content-type'], req.body as Buffer) as KubeObject;

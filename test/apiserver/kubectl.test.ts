@@ -116,6 +116,19 @@ t.test('kubectl', { skip: haveKubectl ? false : 'kubectl is not installed' }, as
     t.match(d.stdout, /service "web" deleted/);
   });
 
+  t.test('typed-client creates send protobuf bodies', async (t) => {
+    const ns = await c.kubectl(['create', 'namespace', 'pb']);
+    t.equal(ns.code, 0, ns.stderr);
+    const cm = await c.kubectl(['create', 'configmap', 'pbcm', '-n', 'pb', '--from-literal=k=v']);
+    t.equal(cm.code, 0, cm.stderr);
+    const g = await c.kubectl(['get', 'cm', 'pbcm', '-n', 'pb', '-o', 'jsonpath={.data.k}']);
+    t.equal(g.stdout, 'v');
+    const d = await c.kubectl(['create', 'deployment', 'pbd', '-n', 'pb', '--image=shoal/hello:1', '--replicas=2']);
+    t.equal(d.code, 0, d.stderr);
+    const r = await c.kubectl(['get', 'deploy', 'pbd', '-n', 'pb', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}']);
+    t.equal(r.stdout, '2 shoal/hello:1');
+  });
+
   t.test('get -w streams changes', async (t) => {
     const { spawn } = await import('node:child_process');
     const child = spawn('kubectl', ['--kubeconfig', c.kubeconfig, 'get', 'configmaps', '-w'], { env: { ...process.env, HOME: c.home } });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { startApiServer } from '../../control-plane/apiserver/run.js';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
+import { ensurePki } from '../../control-plane/apiserver/pki.js';
 import type { ApiServer } from '../../control-plane/apiserver/server.js';
 
 export interface TlsCluster {
@@ -13,6 +14,8 @@ export interface TlsCluster {
   url: string;
   home: string;
   kubeconfig: string;
+  /** the admin bearer token */
+  token: string;
   /** run kubectl with this cluster's kubeconfig */
   kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
@@ -26,7 +29,7 @@ export async function tlsCluster(store?: string): Promise<TlsCluster> {
   const kubeconfig = join(home, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml({ home, server: url.replace('http://', 'https://') }));
   return {
-    server, url, home, kubeconfig,
+    server, url, home, kubeconfig, token: ensurePki(home).adminToken,
     kubectl(args, input) {
       return new Promise((resolve) => {
         const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000, env: { ...process.env, HOME: home, KUBECACHEDIR: join(home, 'kcache') } }, (err, stdout, stderr) => {

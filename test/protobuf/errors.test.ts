@@ -113,12 +113,12 @@ t.test('malformed and unsupported bodies', async (t) => {
 
 t.test('415 carries the kind in the Status details', async (t) => {
   try {
-    decodeKubeProtobuf(envelope('batch/v1', 'Job', name));
+    decodeKubeProtobuf(envelope('policy/v1', 'PodDisruptionBudget', name));
     t.fail('should throw');
   } catch (e) {
     const s = (e as ApiError).toStatus();
     t.equal(s.reason, 'UnsupportedMediaType');
-    t.strictSame(s.details, { group: 'batch', kind: 'Job' });
+    t.strictSame(s.details, { group: 'policy', kind: 'PodDisruptionBudget' });
   }
 });
 

@@ -57,6 +57,8 @@ const rows: Row[] = [
   { name: 'deployment with replicas', args: ['create', 'deployment', 'web', '--image=x', '--replicas=2'], path: '/apis/apps/v1/namespaces/default/deployments' },
   { name: 'deployment with port and command', args: ['create', 'deployment', 'cmd', '--image=busybox:1.36', '--port=8080', '--', 'sleep', '3600'], path: '/apis/apps/v1/namespaces/default/deployments' },
   { name: 'deployment with two images', args: ['create', 'deployment', 'multi', '--image=a:1', '--image=b:2'], path: '/apis/apps/v1/namespaces/default/deployments' },
+  { name: 'job with command', args: ['create', 'job', 'j', '--image=busybox', '--', 'echo', 'hi'], path: '/apis/batch/v1/namespaces/default/jobs' },
+  { name: 'cronjob', args: ['create', 'cronjob', 'c', '--image=busybox', '--schedule=*/5 * * * *', '--restart=Never', '--', 'date'], path: '/apis/batch/v1/namespaces/default/cronjobs' },
   { name: 'ingress simple with tls', args: ['create', 'ingress', 'simple', '--rule=foo.com/bar=svc1:8080,tls=my-cert'], path: '/apis/networking.k8s.io/v1/namespaces/default/ingresses' },
   {
     name: 'ingress with class, default backend, named port, wildcard path, annotation',

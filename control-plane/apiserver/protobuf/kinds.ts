@@ -9,6 +9,7 @@ import { coreTables } from './tables/core.js';
 import { podTables } from './tables/pod.js';
 import { appsTables } from './tables/apps.js';
 import { networkingTables } from './tables/networking.js';
+import { batchTables } from './tables/batch.js';
 
 /** Every message table, parsed and cross-checked at load time. */
 export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
@@ -17,6 +18,7 @@ export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
   ...podTables,
   ...appsTables,
   ...networkingTables,
+  ...batchTables,
 });
 
 /** `apiVersion/kind` → top-level message table. */
@@ -29,6 +31,8 @@ export const kinds: ReadonlyMap<string, string> = new Map([
   ['v1/Pod', 'Pod'],
   ['apps/v1/Deployment', 'Deployment'],
   ['networking.k8s.io/v1/Ingress', 'Ingress'],
+  ['batch/v1/Job', 'Job'],
+  ['batch/v1/CronJob', 'CronJob'],
 ]);
 
 /** The table for an object, or 415 naming the kind. DeleteOptions is accepted under any apiVersion. */

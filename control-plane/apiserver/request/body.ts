@@ -4,6 +4,7 @@
 import YAML from 'yaml';
 import { errors } from '../../../api/errors.js';
 import type { PatchType } from '../handlers/patch-adapter.js';
+import { decodeKubeProtobuf, PROTOBUF_MEDIA_TYPE } from '../protobuf/index.js';
 
 /** Body media types for create/update. */
 const OBJECT_TYPES = new Set(['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml']);
@@ -60,6 +61,7 @@ export function parseYaml(text: string): unknown {
 export function decodeObject(contentType: string | undefined, body: Buffer | undefined): unknown {
   const mt = mediaType(contentType);
   if (!body || body.length === 0) throw errors.badRequest('the request body is empty');
+  if (mt === PROTOBUF_MEDIA_TYPE) return decodeKubeProtobuf(body);
   if (!OBJECT_TYPES.has(mt)) throw errors.unsupportedMediaType(mt);
   const text = body.toString('utf8');
   return mt === 'application/json' ? parseJson(text) : parseYaml(text);
