@@ -172,13 +172,16 @@ t.test('client against a real server', async (t) => {
   });
 
   t.test('watch from a compacted resourceVersion is 410', async (t) => {
-    const rv = Number((await c.list(cm)).metadata.resourceVersion);
-    await c.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'compact-me' } });
+    // secrets were never watched on this server, so its watch cache starts now and the old
+    // resourceVersion goes to the store, whose history is compacted
+    const secrets = { apiVersion: 'v1', plural: 'secrets', namespaced: true };
+    const rv = Number((await c.list(secrets)).metadata.resourceVersion);
+    await c.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'compact-me' } });
     await cluster.server.objects.store.compact(rv + 1);
     const events: string[] = [];
     let err: unknown;
     try {
-      for await (const ev of c.watch(cm, { resourceVersion: String(rv - 1) })) {
+      for await (const ev of c.watch(secrets, { resourceVersion: String(rv - 1), timeoutSeconds: 5 })) {
         events.push(ev.type);
         if (ev.type === 'ERROR') t.equal((ev.object as any).code, 410);
       }

@@ -23,8 +23,11 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-/** Start a server; `prefix` names the temp dir (e.g. 'shoalt-client-'). */
-export async function startCluster(prefix: string): Promise<TestCluster> {
+/**
+ * Start a server; `prefix` names the temp dir (e.g. 'shoalt-client-'). A small `watchCacheSize` makes a
+ * resumed watch fall outside the server's watch cache, so compaction turns it into 410 Expired.
+ */
+export async function startCluster(prefix: string, o: { watchCacheSize?: number } = {}): Promise<TestCluster> {
   const home = mkdtempSync(join(tmpdir(), prefix));
   const clients: KubeClient[] = [];
   try {
@@ -35,6 +38,7 @@ export async function startCluster(prefix: string): Promise<TestCluster> {
     const server = buildServer({
       store, tls: { key: pki.serverKeyPem, cert: pki.serverCertPem }, tokens: readTokenFile(join(pki.dir, 'tokens.csv')),
       logger: false, processMetrics: false, bookmarkIntervalMs: 1000,
+      ...(o.watchCacheSize ? { watchCacheSize: o.watchCacheSize } : {}),
     });
     await server.bootstrap();
     const url = await server.app.listen({ host: '127.0.0.1', port: 0 });

@@ -119,6 +119,11 @@ t.test('informer', async (t) => {
   });
 
   t.test('partition + compaction: 410, re-list, exactly the missed changes', async (t) => {
+    // its own server, with a watch cache of 3 events: the 7 writes below push the informer's
+    // resourceVersion out of it, so the re-watch reaches the compacted store and gets 410
+    const cluster = await startCluster('shoalt-client-inf410-', { watchCacheSize: 3 });
+    t.teardown(() => cluster.close());
+    const admin = cluster.client();
     await admin.create({ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'part' } });
     for (const n of ['a', 'b', 'c', 'd']) await admin.create(cm, mk(n, 'part'));
     const proxy = await startProxy(Number(new URL(cluster.url).port));
