@@ -58,6 +58,16 @@ t.test('pods/log reaches the node agent', async (t) => {
   const noC = await c.server.app.inject({ method: 'GET', url: '/api/v1/namespaces/default/pods/web/log', headers: { authorization: `Bearer ${c.token}` } });
   t.equal(noC.statusCode, 400, 'the API itself wants a container name when there are two');
   t.match(JSON.parse(noC.body).message, /a container name must be specified for pod web, choose one of: \[app side\]/);
+  const { execFile } = await import('node:child_process');
+  const shoal = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+    execFile(process.execPath, [new URL('../../cli/main.js', import.meta.url).pathname, '--kubeconfig', c.kubeconfig, ...args], (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }));
+  });
+  const sl = await shoal(['logs', 'web', '-c', 'side', '--tail', '3']);
+  t.equal(sl.code, 0, sl.stderr);
+  t.equal(sl.stdout, 'log of default/web/side\nline 2\n', 'shoal logs reads through pods/log');
+  const sbad = await shoal(['logs', 'web', '-c', 'nope']);
+  t.equal(sbad.code, 1);
+  t.match(sbad.stderr, /Error from server \(BadRequest\): container nope is not valid for pod web/);
   const bad = await c.kubectl(['logs', 'web', '-c', 'nope']);
   t.not(bad.code, 0);
   t.match(bad.stderr, /container nope is not valid for pod web/);

@@ -1,0 +1,69 @@
+// `shoal up --apply samples/hello`, `shoal status`, `shoal down`: the quick start's main job, run for
+// real as child processes on a free loopback port with a temporary state dir.
+import t from 'tap';
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+
+const root = new URL('../../..', import.meta.url).pathname;
+const cli = join(root, 'dist', 'cli', 'main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
+}
+
+t.test('up, status, down', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'shoalt-up-'));
+  const port = await freePort();
+  const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (up.exitCode === null) up.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+  let out = '';
+  up.stdout.on('data', (d) => (out += d));
+  up.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.match(out, /✔ apiserver ready/);
+  t.match(out, /deployment.apps\/hello created/);
+  t.match(out, /service\/hello created/);
+  t.match(out, /The cluster is up/);
+
+  const kc = join(home, 'kubeconfig');
+  const g = await shoal(['--kubeconfig', kc, 'get', 'deploy', 'hello', '-o', 'name']);
+  t.equal(g.stdout.trim(), 'deployment.apps/hello', g.stderr);
+  const st = await shoal(['status', '--home', home, '--port', String(port)]);
+  t.equal(st.code, 0, st.stdout);
+  t.match(st.stdout, /apiserver\s+ok/);
+  const again = await shoal(['up', '--home', home, '--port', String(port)]);
+  t.equal(again.code, 1, 'a second up on the same state dir refuses');
+  t.match(again.stderr, /already running/);
+
+  const exited = new Promise<number | null>((r) => up.once('exit', (c) => r(c)));
+  const down = await shoal(['down', '--home', home]);
+  t.equal(down.code, 0, down.stderr);
+  t.match(down.stdout, /Stopped the cluster/);
+  t.equal(await exited, 0, 'shoal up exits cleanly');
+  t.notOk(existsSync(join(home, 'run', 'up.pid')), 'pid file removed');
+  const after = await shoal(['status', '--home', home, '--port', String(port)]);
+  t.equal(after.code, 1, 'status reports the cluster down');
+});
+
+t.test('bad flags exit 64 and name every problem', async (t) => {
+  const r = await shoal(['up', '--port', '0', '--apply', '/nonexistent-shoalt']);
+  t.equal(r.code, 64);
+  t.match(r.stderr, /--port: must be an integer between 1 and 65535/);
+  t.match(r.stderr, /--apply: \/nonexistent-shoalt: no such file or directory/);
+});
