@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ensurePki, readTokenFile } from './pki.js';
+import { ensureServiceAccountKey } from '../controllers/serviceaccount/token.js';
 import { buildServer, type ApiServer } from './server.js';
 import { openStore } from '../store/open.js';
 import { startAutoCompaction } from '../store/compactor.js';
@@ -18,6 +19,10 @@ export interface ApiServerConfig {
   port: number;
   advertiseAddress: string;
   logLevel: string;
+  /** default 10.96.0.0/12 */
+  serviceCidr?: string;
+  /** default 30000-32767 */
+  nodePortRange?: string;
 }
 
 /** Default state dir: $SHOAL_HOME or /var/lib/shoal. */
@@ -28,7 +33,7 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 /** Parse flags; returns the config or every problem found. */
 export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ApiServerConfig; problems: string[] } {
   const problems: string[] = [];
-  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level'];
+  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level', 'service-cluster-ip-range', 'service-node-port-range'];
   // Parse leniently, then report every unknown flag and every bad value together.
   const { values, tokens } = parseArgs({
     args: argv,
@@ -52,14 +57,19 @@ export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`--log-level: must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
   const bindAddress = (values['bind-address'] as string | undefined) ?? '0.0.0.0';
   const advertiseAddress = (values['advertise-address'] as string | undefined) ?? '127.0.0.1';
+  const serviceCidr = (values['service-cluster-ip-range'] as string | undefined) ?? '10.96.0.0/12';
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCidr)) problems.push(`--service-cluster-ip-range: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
+  const nodePortRange = (values['service-node-port-range'] as string | undefined) ?? '30000-32767';
+  if (!/^\d+-\d+$/.test(nodePortRange)) problems.push(`--service-node-port-range: must be FIRST-LAST, got ${JSON.stringify(nodePortRange)}`);
   if (problems.length) return { problems };
-  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel }, problems };
+  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange }, problems };
 }
 
 /** Start the server; resolves with it once listening. */
 export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiServer; url: string }> {
   mkdirSync(join(c.home, 'store'), { recursive: true });
   const pki = ensurePki(c.home, { ips: c.advertiseAddress !== '127.0.0.1' ? [c.advertiseAddress] : [] });
+  const saKey = ensureServiceAccountKey(join(pki.dir, 'sa.key'));
   const store = await openStore(c.store);
   const compactor = startAutoCompaction(store);
   const logger = pino({ level: c.logLevel, base: { component: 'apiserver' } });
@@ -68,6 +78,8 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
     tokens: readTokenFile(join(pki.dir, 'tokens.csv')),
     advertiseAddress: `${c.advertiseAddress}:${c.port}`,
+    serviceAllocation: { serviceCidr: c.serviceCidr ?? '10.96.0.0/12', nodePortRange: c.nodePortRange ?? '30000-32767' },
+    serviceAccountPublicKey: saKey.publicKeyPem,
     // per-request access logs only at debug level; errors always
     logger: logger.child({}, { level: c.logLevel === 'debug' || c.logLevel === 'trace' ? c.logLevel : 'warn' }),
   });

@@ -22,6 +22,8 @@ import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
 import { applyPatch } from './handlers/patch-adapter.js';
 import { registry, validateMeta } from './api-adapter.js';
 import { ApiMetrics } from './metrics.js';
+import { serviceAllocatorPlugin } from '../allocators/plugin.js';
+import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
@@ -40,6 +42,10 @@ export interface ServerOptions {
   advertiseAddress?: string;
   logger?: boolean | object;
   bookmarkIntervalMs?: number;
+  /** ClusterIP/NodePort allocation at create time; false turns it off (default 10.96.0.0/12, 30000-32767) */
+  serviceAllocation?: { serviceCidr: string; nodePortRange: string } | false;
+  /** PEM public key that verifies service-account tokens (JWTs signed by the controller manager) */
+  serviceAccountPublicKey?: string;
   /** recent watch events kept in memory per resource type (default 2000) */
   watchCacheSize?: number;
   processMetrics?: boolean;
@@ -88,7 +94,33 @@ export function buildServer(opts: ServerOptions): ApiServer {
   } as any) as unknown as FastifyInstance;
   const objects = new ObjectStore(opts.store, opts.watchCacheSize);
   const admission = new AdmissionChain(validateMeta);
+  let repairTimer: NodeJS.Timeout | undefined;
+  if (opts.serviceAllocation !== false) {
+    const svcRt = registry.get('', 'v1', 'services')!;
+    const alloc = serviceAllocatorPlugin({
+      serviceCidr: opts.serviceAllocation?.serviceCidr ?? '10.96.0.0/12',
+      nodePortRange: opts.serviceAllocation?.nodePortRange ?? '30000-32767',
+      list: async () => (await objects.list(svcRt, '')).items,
+    });
+    admission.use(alloc);
+    repairTimer = setInterval(() => void alloc.repair().catch((e) => app.log.warn({ err: e }, 'service allocator repair failed')), 60_000).unref();
+  }
   for (const p of opts.admission ?? []) admission.use(p);
+  const saTokens = new Map<string, UserInfo | null>();
+  const serviceAccountUser = (token: string): UserInfo | undefined => {
+    if (!opts.serviceAccountPublicKey || token.split('.').length !== 3) return undefined;
+    let u = saTokens.get(token);
+    if (u === undefined) {
+      const claims = verifyServiceAccountToken(opts.serviceAccountPublicKey, token);
+      const sa = claims?.['kubernetes.io'];
+      u = typeof claims?.sub === 'string' && claims.sub.startsWith('system:serviceaccount:') && sa?.namespace
+        ? { username: claims.sub, uid: String(sa.serviceaccount?.uid ?? ''), groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] }
+        : null;
+      if (saTokens.size > 10_000) saTokens.clear();
+      saTokens.set(token, u);
+    }
+    return u ?? undefined;
+  };
   const metrics = new ApiMetrics(opts.processMetrics ?? true);
   const namespaces = registry.get('', 'v1', 'namespaces')!;
   const writer = new Writer({ objects, admission, namespaces });
@@ -107,7 +139,9 @@ export function buildServer(opts: ServerOptions): ApiServer {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     const u = token ? opts.tokens.get(token) : undefined;
+    const sa = !u && token ? serviceAccountUser(token) : undefined;
     if (u) req.user = { username: u.name, uid: u.uid, groups: [...u.groups, 'system:authenticated'] };
+    else if (sa) req.user = { ...sa, groups: [...sa.groups, 'system:authenticated'] };
     else if (ANONYMOUS_PATHS.has(path)) req.user = { username: 'system:anonymous', uid: '', groups: ['system:unauthenticated'] };
     else throw errors.unauthorized();
   });
@@ -371,6 +405,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
   return {
     app, objects, admission, metrics, writer, bootstrap,
     async close() {
+      if (repairTimer) clearInterval(repairTimer);
       objects.stopWatches();
       await app.close();
     },

@@ -282,6 +282,16 @@ export function restSuite(t: Test, makeStore?: () => Promise<Store> | Store): vo
     const st = await h.req('GET', '/api/v1/namespaces/default/services/web', undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
     t.same(st.body.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name), ['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age']);
     t.same(st.body.rows[0].cells.slice(0, 5), ['web', 'ClusterIP', '10.96.0.50', '<none>', '80/TCP']);
+    const auto = await h.req('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'auto' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
+    t.equal(auto.status, 201, auto.text);
+    t.match(auto.body.spec.clusterIP, /^10\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/, 'a ClusterIP is allocated from 10.96.0.0/12');
+    t.same(auto.body.spec.clusterIPs, [auto.body.spec.clusterIP]);
+    const clash = await h.req('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'clash' }, spec: { ports: [{ port: 80 }], clusterIP: '10.96.0.50' } });
+    t.equal(clash.status, 422, 'an allocated IP cannot be taken twice');
+    t.match(clash.body.message, /spec\.clusterIP: Invalid value: "10\.96\.0\.50": provided IP is already allocated/);
+    const np = await h.req('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80 }] } });
+    t.equal(np.status, 201, np.text);
+    t.ok(np.body.spec.ports[0].nodePort >= 30000 && np.body.spec.ports[0].nodePort <= 32767, 'a nodePort is allocated');
     const noIp = structuredClone(svc.body);
     delete noIp.spec.clusterIP;
     delete noIp.spec.clusterIPs;
