@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
@@ -51,9 +52,34 @@ function agentFor(home: string): Agent {
   return new Agent({ connect: { ca: ensurePki(home).caCertPem } });
 }
 
+/** A free TCP port on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
+async function healthPorts(c: UpConfig): Promise<{ controllers: number; scheduler: number }> {
+  if (c.port === 6443) return { controllers: 10257, scheduler: 10259 };
+  return { controllers: await freePort(), scheduler: await freePort() };
+}
+
+const httpOk = async (url: string) => {
+  const r = await request(url);
+  await r.body.dump();
+  return r.statusCode === 200;
+};
+
 /** The components of the cluster, in start order. */
-function components(c: UpConfig, agent: Agent): ComponentSpec[] {
+function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: { controllers: number; scheduler: number }): ComponentSpec[] {
   const url = `https://127.0.0.1:${c.port}`;
+  const env = { ...process.env, SHOAL_HOME: c.home };
   return [
     {
       name: 'apiserver',
@@ -61,6 +87,20 @@ function components(c: UpConfig, agent: Agent): ComponentSpec[] {
       args: [join(distRoot, 'control-plane', 'apiserver', 'main.js'), '--home', c.home, '--secure-port', String(c.port), ...(c.store ? ['--store', c.store] : [])],
       ready: async () => (await request(`${url}/readyz`, { dispatcher: agent })).statusCode === 200,
       readyTimeoutMs: 30_000,
+    },
+    {
+      name: 'controller-manager',
+      command: process.execPath,
+      args: [join(distRoot, 'control-plane', 'controllers', 'main.js'), '--kubeconfig', kubeconfig, '--api-server-url', url, '--health-port', String(ports.controllers), '--bind-address', '127.0.0.1'],
+      env,
+      ready: () => httpOk(`http://127.0.0.1:${ports.controllers}/healthz`),
+    },
+    {
+      name: 'scheduler',
+      command: process.execPath,
+      args: [join(distRoot, 'control-plane', 'scheduler', 'main.js'), '--kubeconfig', kubeconfig, '--health-port', String(ports.scheduler), '--bind-address', '127.0.0.1'],
+      env,
+      ready: () => httpOk(`http://127.0.0.1:${ports.scheduler}/healthz`),
     },
   ];
 }
@@ -99,9 +139,11 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     process.once('SIGTERM', res);
   });
   try {
-    for (const spec of components(c, agent)) await sup.start(spec);
     const kubeconfig = join(c.home, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}` }), { mode: 0o600 });
+    const ports = await healthPorts(c);
+    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports }));
+    for (const spec of components(c, agent, kubeconfig, ports)) await sup.start(spec);
     for (const dir of c.apply) {
       out.write(`  … applying ${dir}\n`);
       const rc = await runCli(['apply', '-R', '-f', dir, '--kubeconfig', kubeconfig], out, err);
@@ -120,6 +162,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     await sup.stopAll();
     await agent.close();
     rmSync(pf, { force: true });
+    rmSync(join(c.home, 'run', 'ports.json'), { force: true });
   }
   return code;
 }
@@ -180,17 +223,22 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   }
   const agent = agentFor(home);
   let healthy = true;
-  for (const [name, path] of [['apiserver', '/readyz']] as const) {
+  const pf = join(home, 'run', 'ports.json');
+  const ports = existsSync(pf) ? (JSON.parse(readFileSync(pf, 'utf8')) as Record<string, number>) : {};
+  const checks: [string, string][] = [['apiserver', `https://127.0.0.1:${port}/readyz`]];
+  if (ports.controllers) checks.push(['controller-manager', `http://127.0.0.1:${ports.controllers}/healthz`]);
+  if (ports.scheduler) checks.push(['scheduler', `http://127.0.0.1:${ports.scheduler}/healthz`]);
+  for (const [name, target] of checks) {
     let state: string;
     try {
-      const r = await request(`https://127.0.0.1:${port}${path}`, { dispatcher: agent, headersTimeout: 3000 });
+      const r = await request(target, { dispatcher: agent, headersTimeout: 3000 });
       state = r.statusCode === 200 ? 'ok' : `unhealthy (${r.statusCode})`;
       await r.body.dump();
     } catch (e) {
       state = `down (${(e as Error).message})`;
     }
     if (state !== 'ok') healthy = false;
-    out.write(`${name.padEnd(12)} ${state}\n`);
+    out.write(`${name.padEnd(20)} ${state}\n`);
   }
   await agent.close();
   return healthy ? 0 : 1;

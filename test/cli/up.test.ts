@@ -37,6 +37,8 @@ t.test('up, status, down', async (t) => {
   const deadline = Date.now() + 60_000;
   while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.match(out, /✔ apiserver ready/);
+  t.match(out, /✔ controller-manager ready/);
+  t.match(out, /✔ scheduler ready/);
   t.match(out, /deployment.apps\/hello created/);
   t.match(out, /service\/hello created/);
   t.match(out, /The cluster is up/);
@@ -47,6 +49,17 @@ t.test('up, status, down', async (t) => {
   const st = await shoal(['status', '--home', home, '--port', String(port)]);
   t.equal(st.code, 0, st.stdout);
   t.match(st.stdout, /apiserver\s+ok/);
+  t.match(st.stdout, /controller-manager\s+ok/);
+  t.match(st.stdout, /scheduler\s+ok/);
+  // the controllers act: the Deployment gets a ReplicaSet and three Pods (Pending until a node agent runs)
+  let rs = '';
+  for (let i = 0; i < 100 && !rs.includes('hello-'); i++) {
+    rs = (await shoal(['--kubeconfig', kc, 'get', 'rs', '-o', 'name'])).stdout;
+    if (!rs.includes('hello-')) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.match(rs, /replicaset.apps\/hello-[a-z0-9]+/);
+  const svc = await shoal(['--kubeconfig', kc, 'get', 'svc', 'kubernetes', '-o', 'name']);
+  t.equal(svc.stdout.trim(), 'service/kubernetes', 'the kubernetes Service exists');
   const again = await shoal(['up', '--home', home, '--port', String(port)]);
   t.equal(again.code, 1, 'a second up on the same state dir refuses');
   t.match(again.stderr, /already running/);

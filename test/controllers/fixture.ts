@@ -5,9 +5,7 @@
 
 import { startCluster, type TestCluster } from '../client/fixture.js';
 import { Informer, keyOf, isNotFound, type KubeClient } from '../../api/client/index.js';
-import { registry } from '../../api/registry.js';
 import type { KubeObject } from '../../api/meta.js';
-import { serviceAllocatorPlugin } from '../../control-plane/allocators/plugin.js';
 import { buildControllers } from '../../control-plane/controllers/manager.js';
 import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
 
@@ -64,11 +62,7 @@ export interface ControllerCluster extends TestCluster {
 /** Start everything; `controllers` picks which (default all). */
 export async function startControllerCluster(prefix: string, o: { controllers?: string; kubelet?: boolean; extraFlags?: string[] } = {}): Promise<ControllerCluster & { kubelet?: ReturnType<typeof fakeKubelet> }> {
   const c = await startCluster(prefix);
-  const svcRt = registry.get('', 'v1', 'services')!;
-  c.server.admission.use(serviceAllocatorPlugin({
-    serviceCidr: '10.96.0.0/12', nodePortRange: '30000-32767',
-    list: async () => (await c.server.objects.list(svcRt, '')).items,
-  }));
+  // the API server allocates Service IPs itself (buildServer's default serviceAllocation)
   const admin = c.client();
   const { config } = parseManagerFlags(['--leader-elect=false', '--health-port', '0', '--api-server-url', c.url, '--controllers', o.controllers ?? '*', ...(o.extraFlags ?? [])], { SHOAL_HOME: c.home });
   const ctl = buildControllers(c.client(), config!, () => undefined);
