@@ -95,7 +95,9 @@ t.test('bad input through the real executable: right code, field named, nothing 
   const pod = await netns(t, `shoalt-cni-${r}-b`);
   const br = `sc${r}bb`;
   removeLinkAtEnd(t, br);
-  const good = { cniVersion: '1.1.0', name: 'bad', type: 'shoal-bridge', bridge: br, ipam: { type: 'shoal-ipam', dataDir: inst.data, ranges: [[{ subnet: '10.99.1.0/24' }]] } };
+  const octet = 100 + (parseInt(r, 16) % 150);
+  const net = `10.98.${octet}`;
+  const good = { cniVersion: '1.1.0', name: 'bad', type: 'shoal-bridge', bridge: br, ipam: { type: 'shoal-ipam', dataDir: inst.data, ranges: [[{ subnet: `${net}.0/24` }]] } };
   const env = { SHOAL_CNI_SOCKET: inst.socket, CNI_CONTAINERID: 'bad1', CNI_NETNS: pod.path, CNI_IFNAME: 'eth0', CNI_PATH: inst.bin };
   // Create the bridge first so the snapshot compares pod state only.
   t.equal((await cni(join(inst.bin, 'shoal-bridge'), 'ADD', good, env)).code, 0);
@@ -104,8 +106,8 @@ t.test('bad input through the real executable: right code, field named, nothing 
   const rows: { name: string; conf: object | string; env?: Record<string, string>; code: number; msg: RegExp }[] = [
     { name: 'malformed JSON', conf: '{"cniVersion": "1.1.0", ', code: 6, msg: /stdin: failed to decode/ },
     { name: 'unknown field', conf: { ...good, colour: 'blue' }, code: 2, msg: /^colour: unsupported field/ },
-    { name: 'overlapping ranges', conf: { ...good, ipam: { ...good.ipam, ranges: [[{ subnet: '10.99.1.0/24' }, { subnet: '10.99.1.128/25' }]] } }, code: 7, msg: /ipam\.ranges\[0\]\[1\].*overlaps/ },
-    { name: 'gateway outside subnet', conf: { ...good, ipam: { ...good.ipam, ranges: [[{ subnet: '10.99.1.0/24', gateway: '10.98.0.1' }]] } }, code: 7, msg: /ipam\.ranges\[0\]\[0\]\.gateway/ },
+    { name: 'overlapping ranges', conf: { ...good, ipam: { ...good.ipam, ranges: [[{ subnet: `${net}.0/24` }, { subnet: `${net}.128/25` }]] } }, code: 7, msg: /ipam\.ranges\[0\]\[1\].*overlaps/ },
+    { name: 'gateway outside subnet', conf: { ...good, ipam: { ...good.ipam, ranges: [[{ subnet: `${net}.0/24`, gateway: '10.97.0.1' }]] } }, code: 7, msg: /ipam\.ranges\[0\]\[0\]\.gateway/ },
     { name: 'unsupported version', conf: { ...good, cniVersion: '0.2.0' }, code: 1, msg: /cniVersion/ },
     { name: 'missing netns', conf: good, env: { ...env, CNI_NETNS: '/run/netns/shoalt-cni-nope' }, code: 3, msg: /CNI_NETNS/ },
     { name: 'missing IPAM plugin', conf: { ...good, ipam: { type: 'shoalt-missing' } }, code: 7, msg: /^ipam\.type: plugin "shoalt-missing" not found/ },
@@ -123,8 +125,13 @@ t.test('bad input through the real executable: right code, field named, nothing 
   const dup = await cni(join(inst.bin, 'shoal-bridge'), 'ADD', good, env);
   t.match(dup.json?.msg, /interface eth0 already exists/);
   await sh('ip', ['-n', pod.name, 'link', 'del', 'eth0']);
-  const strip = (snap: Record<string, string[]>) => Object.fromEntries(Object.entries(snap).map(([k, v]) => [k, v.filter((l) => !l.includes(br))]));
-  t.same(strip(await snapshot([inst.data])), strip(before), 'host state unchanged after every failure');
+  // Other test files run in parallel: compare only what can be ours (our subnet, our pod's veths, our files).
+  const after = await snapshot([inst.data]);
+  const ours = (l: string) => l.includes(`${net}.`) && !l.includes(br);
+  for (const k of ['addrs', 'routes', 'nft'] as const) t.same(after[k].filter(ours), before[k].filter(ours), `${k}: unchanged after every failure`);
+  t.same(after.files, before.files, 'IPAM files unchanged after every failure');
+  const veths = (await sh('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout;
+  t.notMatch(veths, new RegExp(`link-netns ${pod.name}\\b`), 'no veth peered with the pod');
   t.same((await sh('ip', ['-o', 'link', 'show', 'master', br])).stdout, '', 'no veth on the bridge');
 });
 
