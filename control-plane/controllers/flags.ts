@@ -33,10 +33,28 @@ export function parseDuration(s: string): number | undefined {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
-/** Parse the flags shared by the controller manager and scheduler and the manager's own. */
-export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: 10257 }): { config?: ManagerConfig; problems: string[] } {
+/** Flags every control-plane component shares: kubeconfig, leader election, health, logging. */
+export const COMMON_FLAGS = ['kubeconfig', 'leader-elect', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period', 'health-port', 'bind-address', 'log-level'];
+
+/** The common flags, parsed and checked; `v(k)` reads any other flag named in `extra`. */
+export interface CommonFlags {
+  v: (k: string) => string | undefined;
+  problems: string[];
+  leaderElect: boolean;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  healthPort: number;
+  logLevel: string;
+}
+
+/**
+ * Parse argv leniently and collect every problem: unknown flags, missing values, positionals, and bad
+ * common values (leader election durations, health port, log level).
+ */
+export function parseCommonFlags(argv: string[], extra: string[], defaults: { healthPort: number }): CommonFlags {
   const problems: string[] = [];
-  const known = ['kubeconfig', 'leader-elect', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period', 'service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'health-port', 'bind-address', 'service-account-private-key-file', 'controllers', 'log-level'];
+  const known = [...COMMON_FLAGS, ...extra];
   const { values, tokens } = parseArgs({ args: argv, options: Object.fromEntries(known.map((k) => [k, { type: 'string' as const }])), strict: false, allowPositionals: true, tokens: true });
   for (const tok of tokens ?? []) {
     if (tok.kind === 'option' && !known.includes(tok.name)) problems.push(`unknown flag: ${tok.rawName}`);
@@ -56,6 +74,17 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   const retryPeriodMs = dur('leader-elect-retry-period', '2s');
   if (leaseDurationMs && renewDeadlineMs && retryPeriodMs && !(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs))
     problems.push('--leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period: must be lease > renew deadline > retry period');
+  const hp = v('health-port') ?? String(defaults.healthPort);
+  if (!/^\d+$/.test(hp) || Number(hp) > 65535) problems.push(`--health-port: must be an integer between 0 and 65535, got ${JSON.stringify(hp)}`);
+  const logLevel = v('log-level') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`--log-level: must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
+  return { v, problems, leaderElect: le === 'true', leaseDurationMs, renewDeadlineMs, retryPeriodMs, healthPort: Number(hp), logLevel };
+}
+
+/** Parse the controller manager's flags (the common ones and its own). */
+export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: 10257 }): { config?: ManagerConfig; problems: string[] } {
+  const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers'], defaults);
+  const { v, problems, leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logLevel } = common;
   const cidrFlag = (k: string, d: string) => {
     const s = v(k) ?? d;
     try {
@@ -85,21 +114,17 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(adv)) problems.push(`--api-advertise-address: must be an IPv4 address, got ${JSON.stringify(adv)}`);
     else apiAddress = adv;
   }
-  const hp = v('health-port') ?? String(defaults.healthPort);
-  if (!/^\d+$/.test(hp) || Number(hp) > 65535) problems.push(`--health-port: must be an integer between 0 and 65535, got ${JSON.stringify(hp)}`);
   const controllers = (v('controllers') ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
   const selected = controllers.includes('*') ? [...ALL_CONTROLLERS, ...controllers.filter((c) => c.startsWith('-'))] : controllers;
   for (const c of controllers) if (c !== '*' && !(ALL_CONTROLLERS as readonly string[]).includes(c.replace(/^-/, ''))) problems.push(`--controllers: unknown controller ${JSON.stringify(c)}; known: ${ALL_CONTROLLERS.join(', ')}`);
   const off = new Set(selected.filter((c) => c.startsWith('-')).map((c) => c.slice(1)));
-  const logLevel = v('log-level') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`--log-level: must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
   const home = env.SHOAL_HOME || '/var/lib/shoal';
   if (problems.length) return { problems };
   return {
     problems,
     config: {
-      kubeconfig: v('kubeconfig'), leaderElect: le === 'true', leaseDurationMs, renewDeadlineMs, retryPeriodMs,
-      serviceClusterIpRange, clusterCidr, apiAddress, apiPort, healthPort: Number(hp), bindAddress: v('bind-address') ?? '127.0.0.1',
+      kubeconfig: v('kubeconfig'), leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs,
+      serviceClusterIpRange, clusterCidr, apiAddress, apiPort, healthPort: common.healthPort, bindAddress: v('bind-address') ?? '127.0.0.1',
       serviceAccountKeyFile: v('service-account-private-key-file') ?? join(home, 'pki', 'sa.key'),
       controllers: selected.filter((c) => !c.startsWith('-') && !off.has(c)), logLevel,
     },
