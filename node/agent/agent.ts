@@ -1,0 +1,142 @@
+// The node agent, wired: API client → Node registration + Lease → pod manager (informer, workers,
+// status) → sandboxes (netns + CNI through the embedded CNI daemon) and container supervisors → the
+// :10250 server. `startAgent` returns a handle whose `close()` stops watching and serving; pods keep
+// running (a restarted agent adopts them) unless `stopPods` is set.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { KubeClient } from '../../api/client/client.js';
+import { loadKubeconfig } from '../../api/client/config.js';
+import { isNotFound } from '../../api/client/errors.js';
+import { CniRuntime } from '../../cni/runtime/runtime.js';
+import { startCniDaemon, type CniDaemon } from '../../cni/daemon/server.js';
+import type { AgentConfig } from './config.js';
+import { type BackoffPolicy, kubeletBackoff } from './containers/backoff.js';
+import { type Cgroups, HostCgroups } from './containers/cgroups.js';
+import type { ObjectSource } from './containers/env.js';
+import { ImageCatalog } from './images/catalog.js';
+import { NodeHeartbeat } from './node/node.js';
+import { type Os, realOs } from './os.js';
+import { PodManager } from './pods/manager.js';
+import { type Clock, realClock } from './probes/probe.js';
+import { addUnreachable, removeUnreachable, unreachableCidrs } from './sandbox/routes.js';
+import { Sandboxes } from './sandbox/sandbox.js';
+import { buildAgentServer } from './server/server.js';
+
+/** Replaceable parts (tests). */
+export interface AgentSeams {
+  os?: Os;
+  cgroups?: Cgroups;
+  clock?: Clock;
+  backoff?: BackoffPolicy;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+/** A running agent. */
+export interface Agent {
+  url: string;
+  port: number;
+  pods: PodManager;
+  catalog: ImageCatalog;
+  cgroups: Cgroups;
+  client: KubeClient;
+  /** stops the agent; `stopPods` terminates every pod first, `removeHostRoutes` drops the unreachable routes */
+  close(o?: { stopPods?: boolean; removeHostRoutes?: boolean }): Promise<void>;
+}
+
+function objectSource(client: KubeClient): ObjectSource {
+  const get = (plural: string) => async (namespace: string, name: string) => {
+    try {
+      return await client.get({ apiVersion: 'v1', plural, namespaced: true }, name, { namespace });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
+  return { secret: get('secrets'), configMap: get('configmaps') };
+}
+
+/** Starts the agent. */
+export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Promise<Agent> {
+  const os = seams.os ?? realOs;
+  const log = seams.log ?? ((m: string, e?: unknown) => process.stderr.write(`node-agent: ${m}${e ? `: ${(e as Error).message ?? e}` : ''}\n`));
+  mkdirSync(join(cfg.home, 'pods'), { recursive: true });
+  const kc = loadKubeconfig(typeof cfg.kubeconfig === 'string' ? { path: cfg.kubeconfig } : { object: cfg.kubeconfig });
+  const client = new KubeClient(kc, { userAgent: `shoal-node-agent/${cfg.nodeName}` });
+  let daemon: CniDaemon | undefined;
+  if (cfg.cniSocket) {
+    mkdirSync(join(cfg.cniSocket, '..'), { recursive: true });
+    daemon = await startCniDaemon(cfg.cniSocket);
+  }
+  const cgroups = seams.cgroups ?? new HostCgroups('/sys/fs/cgroup', cfg.cgroupName);
+  const catalog = new ImageCatalog(cfg.home);
+  let hostResolv = '';
+  try {
+    hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* none */
+  }
+  const sandboxes = new Sandboxes({
+    os, home: cfg.home, netnsPrefix: cfg.netnsPrefix, cniConfDir: cfg.cniConfDir,
+    cniRuntime: new CniRuntime({ binDirs: cfg.cniBinDirs, cacheDir: join(cfg.home, 'cni') }),
+    dns: { clusterDns: cfg.clusterDns, clusterDomain: cfg.clusterDomain, hostResolvConf: hostResolv },
+  });
+  const routes = cfg.hostRoutes ? unreachableCidrs(cfg.serviceCidr, cfg.clusterCidr, cfg.podCidr) : [];
+  let routesDone: Promise<void> | undefined;
+  const objects = objectSource(client);
+  const pods = new PodManager({
+    client, nodeName: cfg.nodeName,
+    deps: {
+      os, home: cfg.home, sandboxes, cgroups, catalog, objects,
+      volumes: {
+        caPem: kc.caPem ?? '',
+        token: async (ns, sa, audience, exp) => {
+          try {
+            const r = await client.request<any>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+              body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: audience ? [audience] : [], expirationSeconds: exp ?? 3600 } },
+            });
+            return String(r?.status?.token ?? '');
+          } catch {
+            return '';
+          }
+        },
+      },
+      node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem() },
+      backoff: seams.backoff ?? kubeletBackoff,
+      clock: seams.clock ?? realClock,
+      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e))),
+      log,
+    },
+  });
+  let server: FastifyInstance | undefined;
+  const heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port: cfg.port, podCIDR: cfg.podCidr }, log);
+  try {
+    server = buildAgentServer(pods, os);
+    await server.listen({ host: cfg.bindAddress, port: cfg.port });
+    const port = (server.server.address() as { port: number }).port;
+    await heartbeat.register();
+    // pods left by a previous agent: their routes must be there before they are adopted
+    if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e)));
+    await pods.start();
+    return {
+      url: `http://${cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress}:${port}`, port, pods, catalog, cgroups, client,
+      async close(o = {}) {
+        heartbeat.stop();
+        await pods.close(!!o.stopPods);
+        await server?.close();
+        if (o.removeHostRoutes) await removeUnreachable(os, routes);
+        await daemon?.close();
+        await client.close().catch(() => undefined); // undici throws when already destroyed
+      },
+    };
+  } catch (e) {
+    heartbeat.stop();
+    await pods.close(false).catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    await daemon?.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
+    throw e;
+  }
+}

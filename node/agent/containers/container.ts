@@ -1,0 +1,313 @@
+// One container's supervisor: resolve its image and environment, start it in the pod's namespaces,
+// run its probes, and on exit decide (restart policy + crash back-off) whether and when it starts again.
+// Waiting reasons follow the kubelet: ErrImagePull → ImagePullBackOff for unknown images,
+// CreateContainerConfigError for missing secrets/config maps, CrashLoopBackOff while backing off.
+
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerArgv, type ImageCatalog } from '../images/catalog.js';
+import type { Os } from '../os.js';
+import { type Clock, ProbeLoop, runAction } from '../probes/probe.js';
+import type { ContainerStatus } from '../pods/status.js';
+import type { ContainerSpec, Pod } from '../pods/types.js';
+import { type BackoffPolicy, type BackoffState, nextDelay, shouldRestart } from './backoff.js';
+import { type Cgroups, limitsOf } from './cgroups.js';
+import { ConfigError, type ObjectSource, type PodFacts, resolveEnv } from './env.js';
+import { execInPod, type ExitInfo, type RunningProcess, startProcess, stopProcess, watchAdopted } from './runner.js';
+
+/** What a container needs from its pod and node. */
+export interface ContainerDeps {
+  os: Os;
+  catalog: ImageCatalog;
+  cgroups: Cgroups;
+  objects: ObjectSource;
+  backoff: BackoffPolicy;
+  clock: Clock;
+  event(type: 'Normal' | 'Warning', reason: string, message: string): void;
+  changed(): void;
+  persist(): void;
+}
+
+/** The pod-level facts a container reads at start. */
+export interface PodContext {
+  pod: () => Pod;
+  facts: () => PodFacts;
+  holderPid: () => number;
+  podDir: string;
+  hostname: string;
+  grace: () => number;
+}
+
+/** What is persisted per container for adoption. */
+export interface ContainerRecord {
+  pid: number;
+  startTime: string;
+  restartCount: number;
+  startedAt: string;
+  exitCode?: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Supervises one container (app or init). */
+export class Container {
+  readonly status: ContainerStatus;
+  proc?: RunningProcess;
+  env: Record<string, string> = {};
+  private backoffState: BackoffState = {};
+  private pullBackoff: BackoffState = {};
+  private startedMs = 0;
+  private timer: unknown;
+  private probes: ProbeLoop[] = [];
+  private stopping = false;
+  /** set when the container exited and will not run again (or init container succeeded) */
+  finished?: ExitInfo;
+  /** resolves on every exit (init containers wait on it) */
+  private exitWaiters: ((e: ExitInfo) => void)[] = [];
+
+  constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps) {
+    this.status = {
+      name: spec.name, image: spec.image ?? '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } },
+      lastState: {}, ready: false, started: false, restartCount: 0,
+    };
+  }
+
+  logFile(index = this.status.restartCount): string {
+    return join(this.ctx.podDir, 'logs', this.spec.name, `${index}.log`);
+  }
+
+  /** The record saved for adoption. */
+  record(): ContainerRecord | undefined {
+    if (this.finished) return { pid: -1, startTime: '', restartCount: this.status.restartCount, startedAt: '', exitCode: this.finished.exitCode };
+    if (!this.proc) return undefined;
+    return { pid: this.proc.pid, startTime: this.proc.startTime, restartCount: this.status.restartCount, startedAt: this.status.state.running?.startedAt ?? '' };
+  }
+
+  /** Waits for the next exit. */
+  nextExit(): Promise<ExitInfo> {
+    return new Promise((r) => this.exitWaiters.push(r));
+  }
+
+  private retryLater(ms: number): void {
+    this.d.clock.clearTimeout(this.timer);
+    this.timer = this.d.clock.setTimeout(() => void this.start(), ms);
+  }
+
+  /** Resolves image and env, then starts the process; on a config problem, waits and retries. */
+  async start(): Promise<void> {
+    if (this.stopping) return;
+    const pod = this.ctx.pod();
+    const img = this.d.catalog.resolve(this.spec.image ?? '');
+    if (!img) {
+      const first = this.status.state.waiting?.reason !== 'ErrImagePull' && this.status.state.waiting?.reason !== 'ImagePullBackOff';
+      const msg = `image "${this.spec.image}" is not in the node's image catalog (add it with: shoal image add ${this.spec.image} -- CMD ARGS…)`;
+      const { delayMs, state } = nextDelay(this.pullBackoff, 0, this.d.backoff);
+      this.pullBackoff = state;
+      this.status.state = { waiting: { reason: first ? 'ErrImagePull' : 'ImagePullBackOff', message: first ? msg : `Back-off pulling image "${this.spec.image}": ${msg}` } };
+      this.d.event('Warning', first ? 'Failed' : 'BackOff', first ? `Failed to pull image "${this.spec.image}": ${msg}` : `Back-off pulling image "${this.spec.image}"`);
+      this.d.changed();
+      this.retryLater(first ? Math.min(1000, this.d.backoff.initialMs) : Math.max(delayMs, 1000));
+      return;
+    }
+    this.pullBackoff = {};
+    this.status.imageID = `shoal-catalog://${img.name}:${img.tag}`;
+    try {
+      const base = { HOSTNAME: this.ctx.hostname, SHOAL_IMAGE_TAG: img.tag, ...(img.env ?? {}) };
+      this.env = await resolveEnv(pod, this.spec, this.d.objects, this.ctx.facts(), base);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.status.state = { waiting: { reason: 'CreateContainerConfigError', message: e.message } };
+      this.d.event('Warning', 'Failed', `Error: ${e.message}`);
+      this.d.changed();
+      this.retryLater(Math.min(this.d.backoff.initialMs, 2000));
+      return;
+    }
+    if (this.stopping) return;
+    const cgroupProcs = this.d.cgroups.setup(pod.metadata.uid!, this.spec.name, limitsOf(this.spec));
+    const old = this.logFile(this.status.restartCount - 2);
+    if (this.status.restartCount >= 2 && existsSync(old)) rmSync(old, { force: true });
+    const argv = containerArgv(img, this.spec.command, this.spec.args);
+    try {
+      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs });
+    } catch (e) {
+      this.status.state = { waiting: { reason: 'RunContainerError', message: (e as Error).message } };
+      this.d.event('Warning', 'Failed', `Error: ${(e as Error).message}`);
+      this.d.changed();
+      this.retryLater(2000);
+      return;
+    }
+    this.startedMs = this.d.clock.now();
+    this.running(iso(this.startedMs));
+    this.d.event('Normal', 'Started', `Started container ${this.spec.name}`);
+  }
+
+  /** Adopts a process that survived an agent restart. */
+  adopt(r: ContainerRecord): boolean {
+    this.status.restartCount = r.restartCount;
+    if (r.exitCode !== undefined) {
+      this.finished = { exitCode: r.exitCode, known: true };
+      this.status.state = { terminated: { exitCode: r.exitCode, reason: r.exitCode === 0 ? 'Completed' : 'Error', finishedAt: iso(this.d.clock.now()) } };
+      return true;
+    }
+    if (r.pid <= 0 || !this.d.os.alive(r.pid) || this.d.os.startTime(r.pid) !== r.startTime) return false;
+    this.proc = watchAdopted(this.d.os, r.pid, r.startTime);
+    this.startedMs = Date.parse(r.startedAt) || this.d.clock.now();
+    this.running(r.startedAt || iso(this.startedMs));
+    return true;
+  }
+
+  /** A process that died while no agent watched: record it as exited (exit unknown) and apply the policy. */
+  adoptDead(r: ContainerRecord): void {
+    const terminated = {
+      exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
+      startedAt: r.startedAt || undefined, finishedAt: iso(this.d.clock.now()),
+    };
+    if (!shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
+      this.status.restartCount = r.restartCount;
+      this.status.state = { terminated };
+      this.finished = { exitCode: 137, known: false };
+      this.d.persist();
+      this.d.changed();
+      return;
+    }
+    this.status.restartCount = r.restartCount + 1;
+    this.status.lastState = { terminated };
+    void this.start();
+  }
+
+  private running(startedAt: string): void {
+    const proc = this.proc!;
+    this.status.state = { running: { startedAt } };
+    this.status.containerID = `shoal://${proc.pid}`;
+    this.status.started = !this.spec.startupProbe;
+    this.status.ready = this.isInit ? false : !this.spec.readinessProbe && !this.spec.startupProbe;
+    this.d.persist();
+    this.d.changed();
+    if (!this.isInit) this.startProbes();
+    void proc.exited.then((e) => {
+      if (this.proc === proc) this.onExit(e);
+    });
+  }
+
+  private startProbes(): void {
+    const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), argv, this.env, ms, undefined, this.spec.workingDir) };
+    const make = (p: NonNullable<ContainerSpec['livenessProbe']>, onChange: (ok: boolean, m: string) => void) =>
+      new ProbeLoop(p, () => runAction(p, this.spec, t, (p.timeoutSeconds ?? 1) * 1000), onChange, this.d.clock);
+    const rest = () => {
+      if (this.spec.readinessProbe) {
+        const l = make(this.spec.readinessProbe, (ok, m) => {
+          this.status.ready = ok;
+          if (!ok) this.d.event('Warning', 'Unhealthy', `Readiness probe failed: ${m}`);
+          this.d.changed();
+        });
+        this.probes.push(l);
+        l.start();
+      }
+      if (this.spec.livenessProbe) {
+        const l = make(this.spec.livenessProbe, (ok, m) => {
+          if (ok) return;
+          this.d.event('Warning', 'Unhealthy', `Liveness probe failed: ${m}`);
+          this.kill(`Container ${this.spec.name} failed liveness probe, will be restarted`, this.spec.livenessProbe?.terminationGracePeriodSeconds);
+        });
+        this.probes.push(l);
+        l.start();
+      }
+    };
+    if (this.spec.startupProbe) {
+      const l = make(this.spec.startupProbe, (ok, m) => {
+        if (ok) {
+          l.stop();
+          this.status.started = true;
+          if (!this.spec.readinessProbe) this.status.ready = true;
+          this.d.changed();
+          rest();
+        } else {
+          this.d.event('Warning', 'Unhealthy', `Startup probe failed: ${m}`);
+          this.kill(`Container ${this.spec.name} failed startup probe, will be restarted`, this.spec.startupProbe?.terminationGracePeriodSeconds);
+        }
+      });
+      this.probes.push(l);
+      l.start();
+    } else rest();
+  }
+
+  private stopProbes(): void {
+    for (const p of this.probes) p.stop();
+    this.probes = [];
+  }
+
+  /** Kills the running process (probe failure); the exit handler applies the restart policy. */
+  kill(message: string, graceSeconds?: number): void {
+    this.d.event('Normal', 'Killing', message);
+    if (this.proc) void stopProcess(this.d.os, this.proc, (graceSeconds ?? this.ctx.grace()) * 1000);
+  }
+
+  private onExit(e: ExitInfo): void {
+    this.stopProbes();
+    const now = this.d.clock.now();
+    const terminated = {
+      exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}),
+      reason: !e.known ? 'ContainerStatusUnknown' : e.exitCode === 0 ? 'Completed' : e.exitCode === 137 ? 'Error' : 'Error',
+      ...(!e.known ? { message: 'The container could not be located when the pod was terminated' } : {}),
+      startedAt: this.status.state.running?.startedAt, finishedAt: iso(now), containerID: this.status.containerID,
+    };
+    this.status.state = { terminated };
+    this.status.ready = false;
+    this.status.started = false;
+    this.proc = undefined;
+    for (const w of this.exitWaiters.splice(0)) w(e);
+    const policy = this.ctx.pod().spec.restartPolicy ?? 'Always';
+    const restart = !this.stopping && (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode));
+    if (!restart) {
+      this.finished = e;
+      this.d.persist();
+      this.d.changed();
+      return;
+    }
+    const { delayMs, state } = nextDelay(this.backoffState, now - this.startedMs, this.d.backoff);
+    this.backoffState = state;
+    this.status.lastState = { terminated };
+    this.status.restartCount++;
+    if (delayMs === 0) {
+      this.d.changed();
+      void this.start();
+      return;
+    }
+    const msg = `back-off ${formatDelay(delayMs)} restarting failed container=${this.spec.name} pod=${this.ctx.pod().metadata.name}_${this.ctx.pod().metadata.namespace}(${this.ctx.pod().metadata.uid})`;
+    this.status.state = { waiting: { reason: 'CrashLoopBackOff', message: msg } };
+    this.d.event('Warning', 'BackOff', 'Back-off restarting failed container');
+    this.d.changed();
+    this.retryLater(delayMs);
+  }
+
+  /** Lets go without killing (agent shutdown): the process keeps running for the next agent to adopt. */
+  detach(): void {
+    this.stopping = true;
+    this.d.clock.clearTimeout(this.timer);
+    this.stopProbes();
+    this.proc = undefined;
+  }
+
+  /** Stops for good: preStop hook, SIGTERM, grace, SIGKILL. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.d.clock.clearTimeout(this.timer);
+    this.stopProbes();
+    const proc = this.proc;
+    if (!proc) return;
+    const deadline = Date.now() + graceMs;
+    const pre = this.spec.lifecycle?.preStop;
+    if (pre && graceMs > 0) {
+      const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), argv, this.env, ms, undefined, this.spec.workingDir) };
+      await Promise.race([runAction(pre, this.spec, t, graceMs), new Promise((r) => setTimeout(r, graceMs))]);
+    }
+    await stopProcess(this.d.os, proc, Math.max(0, deadline - Date.now()));
+  }
+}
+
+/** Go-style duration for back-off messages (10s, 1m20s, 5m0s). */
+export function formatDelay(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${s % 60}s`;
+}

@@ -1,0 +1,16 @@
+// The node agent process: parse flags (exit 64 reporting every bad one), start, stop on SIGTERM/SIGINT
+// leaving pods running for the next agent to adopt.
+
+import { parseAgentFlags } from './config.js';
+import { startAgent } from './agent.js';
+
+const { config, problems } = parseAgentFlags(process.argv.slice(2));
+if (!config) {
+  for (const p of problems) process.stderr.write(`node-agent: ${p}\n`);
+  process.exit(64);
+}
+const agent = await startAgent(config);
+process.stderr.write(`node-agent: node ${config.nodeName} serving on ${agent.url}\n`);
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => void agent.close().then(() => process.exit(0)));
+}

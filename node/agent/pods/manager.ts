@@ -1,0 +1,174 @@
+// The pods of this node: an informer on pods with `spec.nodeName=<node>`, one PodWorker per pod UID,
+// a status writer (coalesced merge-patches of `pods/status`, only when the status changed), an event
+// recorder, and the deletion handshake: a pod marked for deletion is terminated within its grace
+// period, then deleted with gracePeriodSeconds=0 (the API server keeps it until then). At start,
+// state left on disk by a previous agent is adopted (pods still bound here) or torn down (pods gone).
+
+import { Informer } from '../../../api/client/informer.js';
+import type { KubeClient } from '../../../api/client/client.js';
+import { isNotFound } from '../../../api/client/errors.js';
+import { podStatus } from './status.js';
+import { PodWorker, type WorkerDeps } from './worker.js';
+import type { Pod } from './types.js';
+
+const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
+const eventsRef = { apiVersion: 'v1', plural: 'events', namespaced: true } as const;
+
+/** Options of the pod manager. */
+export interface ManagerOptions {
+  client: KubeClient;
+  nodeName: string;
+  deps: Omit<WorkerDeps, 'event' | 'changed'>;
+  /** status write coalescing window */
+  statusDelayMs?: number;
+}
+
+/** Runs every pod bound to this node. */
+export class PodManager {
+  readonly workers = new Map<string, PodWorker>();
+  private readonly informer: Informer<Pod>;
+  private readonly pendingStatus = new Set<string>();
+  private statusTimer?: NodeJS.Timeout;
+  private readonly lastWritten = new Map<string, string>();
+  private readonly eventCounts = new Map<string, { name: string; count: number }>();
+  private closed = false;
+  /** handlers wait until the start-up adoption pass has run */
+  private adopting = true;
+
+  constructor(private readonly o: ManagerOptions) {
+    this.informer = new Informer<Pod>(o.client, podsRef, { fieldSelector: `spec.nodeName=${o.nodeName}`, onError: (e) => o.deps.log('pod informer', e) });
+    this.informer.addEventHandler({
+      onAdd: (p) => this.sync(p),
+      onUpdate: (_old, p) => this.sync(p),
+      onDelete: (p) => this.gone(p),
+    });
+  }
+
+  private deps(): WorkerDeps {
+    return { ...this.o.deps, event: (p, t, r, m) => this.event(p, t, r, m), changed: (w) => this.statusChanged(w) };
+  }
+
+  /** Lists, adopts or cleans what a previous agent left, then follows changes. */
+  async start(): Promise<void> {
+    this.informer.start();
+    await this.informer.waitForSync();
+    const live = new Set(this.informer.list().map((p) => p.metadata.uid!));
+    for (const uid of this.o.deps.sandboxes.known()) {
+      if (live.has(uid)) continue;
+      const info = this.o.deps.sandboxes.load(uid);
+      if (info) await this.o.deps.sandboxes.destroy(info).catch((e) => this.o.deps.log(`orphan sandbox ${uid}`, e));
+      this.o.deps.cgroups.removePod(uid);
+    }
+    this.adopting = false;
+    for (const p of this.informer.list()) this.sync(p, true);
+  }
+
+  /** Stops watching; `stopPods` terminates every pod too (otherwise they keep running for adoption). */
+  async close(stopPods = false): Promise<void> {
+    this.closed = true;
+    this.informer.stop();
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    if (stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(0)));
+    for (const w of this.workers.values()) w.detach();
+  }
+
+  private sync(p: Pod, adopt = false): void {
+    if (this.closed || this.adopting) return;
+    const uid = p.metadata.uid!;
+    let w = this.workers.get(uid);
+    const phase = p.status?.phase;
+    if (!w) {
+      if (p.metadata.deletionTimestamp && (phase === 'Succeeded' || phase === 'Failed')) return;
+      w = new PodWorker(p, this.deps());
+      this.workers.set(uid, w);
+      const worker = w;
+      void w.start(adopt).catch((e) => this.o.deps.log(`pod ${worker.key}: start`, e));
+    }
+    w.pod = p;
+    if (p.metadata.deletionTimestamp && !w.terminating) void this.finish(w, p.metadata.deletionGracePeriodSeconds ?? p.spec.terminationGracePeriodSeconds ?? 30);
+  }
+
+  private async finish(w: PodWorker, grace: number): Promise<void> {
+    await w.terminate(grace);
+    if (this.closed) return;
+    try {
+      await this.o.client.delete(podsRef, w.pod.metadata.name!, { namespace: w.pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid: w.pod.metadata.uid } });
+    } catch (e) {
+      if (!isNotFound(e)) this.o.deps.log(`pod ${w.key}: final delete`, e);
+    }
+  }
+
+  private gone(p: Pod): void {
+    if (this.adopting) return; // the adoption pass tears down state of pods that are gone
+    const w = this.workers.get(p.metadata.uid!);
+    if (!w) return;
+    void w.terminate(0).finally(() => {
+      this.workers.delete(p.metadata.uid!);
+      this.lastWritten.delete(p.metadata.uid!);
+    });
+  }
+
+  /** The worker of a pod by namespace and name. */
+  find(namespace: string, name: string): PodWorker | undefined {
+    for (const w of this.workers.values()) if (w.pod.metadata.namespace === namespace && w.pod.metadata.name === name && !w.terminating) return w;
+    for (const w of this.workers.values()) if (w.pod.metadata.namespace === namespace && w.pod.metadata.name === name) return w;
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ status
+
+  private statusChanged(w: PodWorker): void {
+    if (w.readyAt === undefined && w.ready()) w.readyAt = Date.now();
+    this.pendingStatus.add(w.pod.metadata.uid!);
+    if (!this.statusTimer) {
+      this.statusTimer = setTimeout(() => void this.flushStatus(), this.o.statusDelayMs ?? 20);
+    }
+  }
+
+  private async flushStatus(): Promise<void> {
+    this.statusTimer = undefined;
+    const uids = [...this.pendingStatus];
+    this.pendingStatus.clear();
+    await Promise.all(uids.map(async (uid) => {
+      const w = this.workers.get(uid);
+      if (!w || this.closed) return;
+      const status = podStatus(w.pod, w.snapshot(), new Date());
+      const text = JSON.stringify(status);
+      if (this.lastWritten.get(uid) === text) return;
+      this.lastWritten.set(uid, text);
+      try {
+        await this.o.client.patch(podsRef, w.pod.metadata.name!, { status }, { namespace: w.pod.metadata.namespace, type: 'merge', subresource: 'status' });
+      } catch (e) {
+        this.lastWritten.delete(uid);
+        if (!isNotFound(e)) {
+          this.o.deps.log(`pod ${w.key}: status`, e);
+          this.statusChanged(w);
+        }
+      }
+    }));
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private event(p: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.closed) return;
+    const ns = p.metadata.namespace ?? 'default';
+    const key = `${p.metadata.uid}\n${reason}\n${message}`;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const seen = this.eventCounts.get(key);
+    if (seen) {
+      seen.count++;
+      void this.o.client.patch(eventsRef, seen.name, { count: seen.count, lastTimestamp: now }, { namespace: ns, type: 'merge' }).catch(() => undefined);
+      return;
+    }
+    const name = `${p.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
+    this.eventCounts.set(key, { name, count: 1 });
+    const ev = {
+      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
+      involvedObject: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid, apiVersion: 'v1' },
+      reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
+      source: { component: 'kubelet', host: this.o.nodeName }, reportingComponent: 'kubelet', reportingInstance: this.o.nodeName,
+    };
+    void this.o.client.create(eventsRef, ev as any, { namespace: ns }).catch((e) => this.o.deps.log(`event ${reason}`, e));
+  }
+}

@@ -1,0 +1,220 @@
+// One worker per pod: sandbox (adopted or created), init containers in order, then the app containers,
+// each under its own supervisor; the pod's status snapshot; graceful termination (every container's
+// preStop + SIGTERM within the grace period, SIGKILL, then the sandbox: CNI DEL and namespace removal).
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageCatalog } from '../images/catalog.js';
+import type { Os } from '../os.js';
+import type { Clock } from '../probes/probe.js';
+import type { BackoffPolicy } from '../containers/backoff.js';
+import type { Cgroups } from '../containers/cgroups.js';
+import { Container, type ContainerRecord } from '../containers/container.js';
+import { ConfigError, type ObjectSource, type PodFacts } from '../containers/env.js';
+import { planMounts, type VolumeContext } from '../containers/volumes.js';
+import { podHostname } from '../sandbox/dns.js';
+import { podDir, type SandboxInfo, type Sandboxes } from '../sandbox/sandbox.js';
+import type { PodSnapshot } from './status.js';
+import { type Pod, podKey } from './types.js';
+
+/** Node-wide services a worker uses. */
+export interface WorkerDeps {
+  os: Os;
+  home: string;
+  sandboxes: Sandboxes;
+  cgroups: Cgroups;
+  catalog: ImageCatalog;
+  objects: ObjectSource;
+  volumes: Omit<VolumeContext, 'objects' | 'facts'>;
+  node: { hostIP: string; cpu: number; memory: number };
+  backoff: BackoffPolicy;
+  clock: Clock;
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  changed(w: PodWorker): void;
+  /** called once before the first sandbox (host routes) */
+  beforeFirstSandbox(): Promise<void>;
+  log(msg: string, err?: unknown): void;
+}
+
+interface Persisted {
+  initialized: boolean;
+  containers: Record<string, ContainerRecord>;
+}
+
+/** Runs one pod. */
+export class PodWorker {
+  pod: Pod;
+  sandbox?: SandboxInfo;
+  readonly init: Container[];
+  readonly app: Container[];
+  initialized: boolean;
+  startTime?: string;
+  failed?: { reason: string; message: string };
+  terminating?: Promise<void>;
+  /** when the pod became Ready (benchmarks) */
+  readyAt?: number;
+  readonly createdAt = Date.now();
+  private stopped = false;
+  private sandboxTimer?: NodeJS.Timeout;
+
+  constructor(pod: Pod, private readonly d: WorkerDeps) {
+    this.pod = pod;
+    const dir = podDir(d.home, pod.metadata.uid!);
+    const ctx = {
+      pod: () => this.pod, facts: () => this.facts(), holderPid: () => this.sandbox?.holderPid ?? -1, podDir: dir,
+      hostname: podHostname(pod), grace: () => this.pod.spec.terminationGracePeriodSeconds ?? 30,
+    };
+    const cdeps = {
+      os: d.os, catalog: d.catalog, cgroups: d.cgroups, objects: d.objects, backoff: d.backoff, clock: d.clock,
+      event: (t: 'Normal' | 'Warning', r: string, m: string) => d.event(this.pod, t, r, m),
+      changed: () => d.changed(this), persist: () => this.persist(),
+    };
+    this.init = (pod.spec.initContainers ?? []).map((c) => new Container(c, true, ctx, cdeps));
+    this.app = pod.spec.containers.map((c) => new Container(c, false, ctx, cdeps));
+    this.initialized = this.init.length === 0;
+    if (!this.initialized) for (const c of this.init) c.status.state = { waiting: { reason: 'PodInitializing' } };
+    if (!this.initialized) for (const c of this.app) c.status.state = { waiting: { reason: 'PodInitializing' } };
+  }
+
+  get key(): string {
+    return podKey(this.pod);
+  }
+
+  facts(): PodFacts {
+    return { podIP: this.sandbox?.podIPs[0] ?? (this.pod.spec.hostNetwork ? this.d.node.hostIP : undefined), podIPs: this.sandbox?.podIPs, hostIP: this.d.node.hostIP, nodeCpu: this.d.node.cpu, nodeMemory: this.d.node.memory };
+  }
+
+  /** The status inputs. */
+  snapshot(): PodSnapshot {
+    const podIPs = this.pod.spec.hostNetwork ? (this.sandbox ? [this.d.node.hostIP] : []) : (this.sandbox?.podIPs ?? []);
+    return { hostIP: this.d.node.hostIP, podIPs, startTime: this.startTime, initStatuses: this.init.map((c) => c.status), statuses: this.app.map((c) => c.status), initialized: this.initialized, failed: this.failed };
+  }
+
+  private persist(): void {
+    if (!this.sandbox) return;
+    const p: Persisted = { initialized: this.initialized, containers: {} };
+    for (const c of [...this.init, ...this.app]) {
+      const r = c.record();
+      if (r) p.containers[`${c.isInit ? 'init' : 'app'}/${c.spec.name}`] = r;
+    }
+    try {
+      writeFileSync(join(this.sandbox.dir, 'containers.json'), JSON.stringify(p));
+    } catch (e) {
+      this.d.log(`pod ${this.key}: saving container state`, e);
+    }
+  }
+
+  /** Starts the pod (adopting what survived a previous agent when `adopt` is set). */
+  async start(adopt: boolean): Promise<void> {
+    this.startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (adopt && this.tryAdopt()) return;
+    const leftover = this.d.sandboxes.load(this.pod.metadata.uid!);
+    if (leftover) await this.d.sandboxes.destroy(leftover).catch((e) => this.d.log(`pod ${this.key}: removing stale sandbox`, e));
+    await this.createSandbox();
+  }
+
+  private tryAdopt(): boolean {
+    const sb = this.d.sandboxes.adopt(this.pod.metadata.uid!);
+    if (!sb) return false;
+    let p: Persisted;
+    try {
+      p = JSON.parse(readFileSync(join(sb.dir, 'containers.json'), 'utf8')) as Persisted;
+    } catch {
+      p = { initialized: false, containers: {} };
+    }
+    this.sandbox = sb;
+    this.initialized = p.initialized || this.init.length === 0;
+    if (!this.initialized) {
+      void this.runInitThenApp();
+      return true;
+    }
+    for (const c of this.init) c.adopt({ pid: -1, startTime: '', restartCount: 0, startedAt: '', exitCode: 0 });
+    for (const c of this.app) {
+      const r = p.containers[`app/${c.spec.name}`];
+      if (r && c.adopt(r)) continue;
+      if (r) c.adoptDead(r); // died while no agent watched
+      else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
+    }
+    this.d.changed(this);
+    return true;
+  }
+
+  private async createSandbox(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const mounts = await planMounts(this.pod, podDir(this.d.home, this.pod.metadata.uid!), { ...this.d.volumes, objects: this.d.objects, facts: this.facts() });
+      await this.d.beforeFirstSandbox();
+      this.sandbox = await this.d.sandboxes.create(this.pod, mounts);
+    } catch (e) {
+      if (this.stopped) return;
+      const reason = e instanceof ConfigError ? 'FailedMount' : 'FailedCreatePodSandBox';
+      const msg = (e as Error).message;
+      this.d.event(this.pod, 'Warning', reason, reason === 'FailedMount' ? `MountVolume.SetUp failed: ${msg}` : `Failed to create pod sandbox: ${msg}`);
+      for (const c of [...this.init, ...this.app]) c.status.state = { waiting: { reason: 'ContainerCreating', message: msg } };
+      this.d.changed(this);
+      this.sandboxTimer = setTimeout(() => void this.createSandbox(), 2000);
+      this.sandboxTimer.unref();
+      return;
+    }
+    if (this.stopped) {
+      await this.d.sandboxes.destroy(this.sandbox).catch(() => undefined);
+      return;
+    }
+    this.persist();
+    this.d.changed(this);
+    await this.runInitThenApp();
+  }
+
+  private async runInitThenApp(): Promise<void> {
+    for (const c of this.init) {
+      if (this.stopped) return;
+      const first = c.nextExit();
+      await c.start();
+      let e = await first;
+      while (e.exitCode !== 0) {
+        if (this.stopped) return;
+        if ((this.pod.spec.restartPolicy ?? 'Always') === 'Never') {
+          this.failed = { reason: 'Failed', message: `init container ${c.spec.name} failed with exit code ${e.exitCode}` };
+          this.d.changed(this);
+          return;
+        }
+        e = await c.nextExit(); // the supervisor restarts it after its back-off
+      }
+      if (this.stopped) return;
+    }
+    this.initialized = true;
+    this.persist();
+    for (const c of this.app) c.status.state = { waiting: { reason: 'ContainerCreating' } };
+    this.d.changed(this);
+    await Promise.all(this.app.map((c) => c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e))));
+  }
+
+  /** Whether every app container is ready. */
+  ready(): boolean {
+    return this.initialized && this.app.every((c) => c.status.ready);
+  }
+
+  /** Stops supervising (agent shutdown) and leaves the pod running for adoption. */
+  detach(): void {
+    this.stopped = true;
+    if (this.sandboxTimer) clearTimeout(this.sandboxTimer);
+    for (const c of [...this.init, ...this.app]) c.detach();
+  }
+
+  /** Graceful termination, then the sandbox and the pod's state and cgroups. Idempotent. */
+  terminate(graceSeconds: number): Promise<void> {
+    if (!this.terminating) this.terminating = this.doTerminate(graceSeconds);
+    return this.terminating;
+  }
+
+  private async doTerminate(graceSeconds: number): Promise<void> {
+    this.stopped = true;
+    if (this.sandboxTimer) clearTimeout(this.sandboxTimer);
+    const graceMs = Math.max(0, graceSeconds) * 1000;
+    for (const c of this.app) if (c.proc) this.d.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);
+    await Promise.all([...this.init, ...this.app].map((c) => c.stop(graceMs)));
+    if (this.sandbox) await this.d.sandboxes.destroy(this.sandbox).catch((e) => this.d.log(`pod ${this.key}: sandbox teardown`, e));
+    const left = this.d.cgroups.removePod(this.pod.metadata.uid!);
+    if (left.length) this.d.log(`pod ${this.key}: cgroups left: ${left.join(', ')}`);
+  }
+}

@@ -1,0 +1,32 @@
+// The built-in images of the node agent's catalog: Shoal's own sample app and convenience names. An image
+// here is only a command (containers share the host's root filesystem); `{node}` and `{images}` in an
+// entrypoint are replaced by this Node binary and this folder's path when the catalog resolves it.
+
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An image: what Docker calls ENTRYPOINT and CMD, and extra environment. */
+export interface ImageEntry {
+  entrypoint: string[];
+  cmd: string[];
+  env?: Record<string, string>;
+}
+
+/** The folder holding hello.mjs (the source tree; .mjs files are not compiled). */
+export function imagesDir(): string {
+  // dist/node/images/builtin.js → <root>/node/images
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node', 'images');
+}
+
+const sh: ImageEntry = { entrypoint: [], cmd: ['/bin/sh'] };
+
+/** Built-ins by name without tag (any tag matches; the tag reaches the process as $SHOAL_IMAGE_TAG). */
+export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze({
+  'shoal/hello': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/hello.mjs'], cmd: [] },
+  'shoal/pause': { entrypoint: ['sleep', 'infinity'], cmd: [] },
+  'shoal/shell': { entrypoint: ['/bin/sh', '-c'], cmd: [] },
+  busybox: sh,
+  alpine: sh,
+  debian: sh,
+  ubuntu: sh,
+});

@@ -1,0 +1,25 @@
+// shoal/hello — the sample HTTP app of the built-in image catalog. Node's http server on $PORT (default
+// 8080): `GET /` answers {"pod": <hostname>, "ip": <pod IP>, "version": <image tag>}, `/healthz` 200.
+// Plain JavaScript (no build step) so it starts in tens of milliseconds.
+import { createServer } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+
+function podIP() {
+  if (process.env.POD_IP) return process.env.POD_IP;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+const body = JSON.stringify({ pod: hostname(), ip: podIP(), version: process.env.SHOAL_IMAGE_TAG || 'latest' }) + '\n';
+const port = Number(process.env.PORT || 8080);
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+});
+server.listen(port, () => console.log(`hello ${process.env.SHOAL_IMAGE_TAG || 'latest'} listening on :${port}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
