@@ -18,12 +18,14 @@ import { editCommand } from './commands/edit.js';
 import { upCommand, downCommand, statusCommand } from './commands/cluster.js';
 import { logsCommand } from './commands/logs.js';
 import { rolloutCommand } from './commands/rollout.js';
+import { execCommand } from './commands/exec.js';
+import { imageCommand } from './commands/image.js';
 import { apiResourcesCommand, apiserverCommand, cniCommand, kubeconfigCommand, versionCommand } from './commands/info.js';
 
 /** Every subcommand, in help order. */
 export const commands: Command[] = [
   applyCommand, getCommand, describeCommand, deleteCommand, createCommand, scaleCommand, labelCommand,
-  annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand,
+  annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand, execCommand, imageCommand,
 ];
 
 function usage(): string {

@@ -329,7 +329,11 @@ function requireName(obj: KubeObject): string {
 export function queryString(q: Record<string, unknown> | undefined): string {
   if (!q) return '';
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v)) for (const x of v) p.append(k, String(x)); // repeated parameters (exec's command=…)
+    else p.set(k, String(v));
+  }
   const s = p.toString();
   return s ? `?${s}` : '';
 }

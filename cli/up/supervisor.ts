@@ -17,6 +17,8 @@ export interface ComponentSpec {
   ready: () => Promise<boolean>;
   /** how long to wait for readiness at start */
   readyTimeoutMs?: number;
+  /** how long a stop waits after SIGTERM before SIGKILL (default: stopAll's) */
+  stopGraceMs?: number;
 }
 
 /** What the supervisor reports as it goes (the CLI prints it). */
@@ -118,7 +120,7 @@ export class Supervisor {
   /** Stop every component, last started first. */
   async stopAll(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    for (const r of [...this.running.values()].reverse()) await this.stopOne(r, graceMs);
+    for (const r of [...this.running.values()].reverse()) await this.stopOne(r, r.spec.stopGraceMs ?? graceMs);
     this.running.clear();
   }
 }

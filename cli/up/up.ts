@@ -10,6 +10,10 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
+import { checkHost } from './host.js';
+import { cleanupHost, type HostScope } from './cleanup.js';
+import { installCni } from '../../cni/install.js';
+import { hostname } from 'node:os';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
 
@@ -21,7 +25,19 @@ export interface UpConfig {
   store?: string;
   port: number;
   apply: string[];
+  /** the node: name, pod range, and the names of what it makes on the host */
+  nodeName: string;
+  podCidr: string;
+  bridge: string;
+  netnsPrefix: string;
+  cgroupName: string;
+  masquerade: boolean;
+  /** run the node agent (needs root); false = control plane only */
+  agent: boolean;
 }
+
+const CLUSTER_CIDR = '10.244.0.0/16';
+const SERVICE_CIDR = '10.96.0.0/12';
 
 /** Parse `shoal up` flags; every problem is reported. */
 export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: UpConfig; problems: string[] } {
@@ -29,7 +45,11 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true } },
+      options: {
+        home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
+        'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
+        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -40,8 +60,24 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) problems.push(`--port: must be an integer between 1 and 65535, got ${JSON.stringify(portText)}`);
   const apply = (values.apply as string[] | undefined) ?? [];
   for (const a of apply) if (!existsSync(a)) problems.push(`--apply: ${a}: no such file or directory`);
+  const podCidr = (values['pod-cidr'] as string | undefined) ?? '10.244.0.0/24';
+  if (!/^10\.244\.\d{1,3}\.0\/24$/.test(podCidr)) problems.push(`--pod-cidr: must be a /24 inside the cluster range ${CLUSTER_CIDR}, like 10.244.0.0/24, got ${JSON.stringify(podCidr)}`);
+  const bridge = (values.bridge as string | undefined) ?? 'shoal0';
+  if (!/^[a-zA-Z0-9_-]{1,15}$/.test(bridge)) problems.push(`--bridge: an interface name of at most 15 letters, digits, '-' or '_', got ${JSON.stringify(bridge)}`);
+  const netnsPrefix = (values['netns-prefix'] as string | undefined) ?? 'shoal-';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/.test(netnsPrefix)) problems.push(`--netns-prefix: letters, digits, '.', '_' and '-' only, got ${JSON.stringify(netnsPrefix)}`);
+  const cgroupName = (values['cgroup-name'] as string | undefined) ?? 'shoal';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(cgroupName)) problems.push(`--cgroup-name: letters, digits, '.', '_' and '-' only, got ${JSON.stringify(cgroupName)}`);
+  const nodeName = ((values['node-name'] as string | undefined) ?? hostname()).toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) problems.push(`--node-name: must be a DNS subdomain, got ${JSON.stringify(nodeName)}`);
   if (problems.length) return { problems };
-  return { config: { home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply }, problems };
+  return {
+    config: {
+      home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
+      nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
+    },
+    problems,
+  };
 }
 
 function pidFile(home: string): string {
@@ -65,9 +101,34 @@ function freePort(): Promise<number> {
 }
 
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
-async function healthPorts(c: UpConfig): Promise<{ controllers: number; scheduler: number }> {
-  if (c.port === 6443) return { controllers: 10257, scheduler: 10259 };
-  return { controllers: await freePort(), scheduler: await freePort() };
+async function healthPorts(c: UpConfig): Promise<Ports> {
+  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250 };
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort() };
+}
+
+interface Ports {
+  controllers: number;
+  scheduler: number;
+  agent: number;
+}
+
+/** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
+function cniDirs(c: UpConfig): { bin: string; conf: string; socket: string } {
+  const standard = c.home === '/var/lib/shoal';
+  return {
+    bin: standard ? '/opt/cni/bin' : join(c.home, 'cni', 'bin'),
+    conf: standard ? '/etc/cni/net.d' : join(c.home, 'cni', 'net.d'),
+    socket: join(c.home, 'run', 'cni.sock'),
+  };
+}
+
+/** What the node makes on the host, for cleanup. */
+export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 'cgroupName'>): HostScope {
+  return {
+    netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
+    routes: [SERVICE_CIDR, CLUSTER_CIDR],
+    dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
+  };
 }
 
 const httpOk = async (url: string) => {
@@ -77,9 +138,23 @@ const httpOk = async (url: string) => {
 };
 
 /** The components of the cluster, in start order. */
-function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: { controllers: number; scheduler: number }): ComponentSpec[] {
+function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports): ComponentSpec[] {
   const url = `https://127.0.0.1:${c.port}`;
   const env = { ...process.env, SHOAL_HOME: c.home };
+  const cni = cniDirs(c);
+  const nodeAgent: ComponentSpec[] = !c.agent ? [] : [{
+    name: 'node-agent',
+    command: process.execPath,
+    args: [
+      join(distRoot, 'node', 'agent', 'main.js'), '--kubeconfig', kubeconfig, '--home', c.home, '--node-name', c.nodeName, '--node-ip', '127.0.0.1',
+      '--cni-conf-dir', cni.conf, '--cni-bin-dir', `${cni.bin},/usr/lib/cni`, '--cni-socket', cni.socket, '--pod-cidr', c.podCidr,
+      '--cluster-cidr', CLUSTER_CIDR, '--service-cidr', SERVICE_CIDR, '--netns-prefix', c.netnsPrefix, '--cgroup-name', c.cgroupName,
+      '--port', String(ports.agent), '--bind-address', '127.0.0.1', '--cleanup-on-exit', 'true',
+    ],
+    env,
+    ready: () => httpOk(`http://127.0.0.1:${ports.agent}/healthz`),
+    stopGraceMs: 45_000, // it stops every pod (each with its grace period) before it exits
+  }];
   return [
     {
       name: 'apiserver',
@@ -102,6 +177,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: { cont
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.scheduler}/healthz`),
     },
+    ...nodeAgent,
   ];
 }
 
@@ -130,6 +206,17 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
   }
   writeFileSync(pf, String(process.pid));
   out.write(`Starting Shoal in ${c.home}\n`);
+  if (c.agent) {
+    const host = checkHost((l) => out.write(`${l}\n`));
+    if (!host.root) {
+      out.write('  ! not running as root: starting the control plane only (pods need root for network namespaces)\n');
+      c.agent = false;
+    } else if (host.instruction) {
+      err.write(`shoal up: missing on this host: ${host.missing.join(', ')}\n  run: ${host.instruction}\n`);
+      rmSync(pf, { force: true });
+      return 1;
+    }
+  }
   ensurePki(c.home);
   const agent = agentFor(c.home);
   const sup = new Supervisor(join(c.home, 'logs'), (e) => report(e, out));
@@ -142,7 +229,13 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     const kubeconfig = join(c.home, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}` }), { mode: 0o600 });
     const ports = await healthPorts(c);
-    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports }));
+    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }) }));
+    writeFileSync(join(c.home, 'run', 'scope.json'), JSON.stringify(hostScope(c)));
+    if (c.agent) {
+      const cni = cniDirs(c);
+      installCni({ binDir: cni.bin, confDir: cni.conf, bridge: c.bridge, network: c.bridge, subnet: c.podCidr, ipMasq: c.masquerade, socket: cni.socket });
+      out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}\n`);
+    }
     for (const spec of components(c, agent, kubeconfig, ports)) await sup.start(spec);
     for (const dir of c.apply) {
       out.write(`  … applying ${dir}\n`);
@@ -160,6 +253,8 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     code = 1;
   } finally {
     await sup.stopAll();
+    if (c.agent) for (const e of cleanupHost(hostScope(c))) err.write(`shoal up: cleanup: ${e}\n`);
+    rmSync(join(c.home, 'run', 'scope.json'), { force: true });
     await agent.close();
     rmSync(pf, { force: true });
     rmSync(join(c.home, 'run', 'ports.json'), { force: true });
@@ -198,7 +293,8 @@ export async function runDown(argv: string[], out: NodeJS.WritableStream = proce
   const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
   if (!pid || !cmdline.includes('up')) {
     rmSync(pf, { force: true });
-    out.write(`No cluster is running from ${home} (stale pid file removed).\n`);
+    cleanupLeftovers(home, err);
+    out.write(`No cluster is running from ${home} (stale pid file removed, host state cleaned).\n`);
     return 0;
   }
   process.kill(pid, 'SIGTERM');
@@ -208,8 +304,17 @@ export async function runDown(argv: string[], out: NodeJS.WritableStream = proce
     err.write(`shoal down: pid ${pid} did not stop in 30s\n`);
     return 1;
   }
+  cleanupLeftovers(home, err);
   out.write(`Stopped the cluster in ${home}.\n`);
   return 0;
+}
+
+/** After `up` is gone: remove what its node may have left (a crash, a kill -9). */
+function cleanupLeftovers(home: string, err: NodeJS.WritableStream): void {
+  const f = join(home, 'run', 'scope.json');
+  if (!existsSync(f)) return;
+  for (const e of cleanupHost(JSON.parse(readFileSync(f, 'utf8')) as HostScope)) err.write(`shoal down: cleanup: ${e}\n`);
+  rmSync(f, { force: true });
 }
 
 /** `shoal status`: each component's health. */
@@ -228,6 +333,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   const checks: [string, string][] = [['apiserver', `https://127.0.0.1:${port}/readyz`]];
   if (ports.controllers) checks.push(['controller-manager', `http://127.0.0.1:${ports.controllers}/healthz`]);
   if (ports.scheduler) checks.push(['scheduler', `http://127.0.0.1:${ports.scheduler}/healthz`]);
+  if (ports.agent) checks.push(['node-agent', `http://127.0.0.1:${ports.agent}/healthz`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

@@ -15,7 +15,7 @@ import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
-import { openLogs, pickContainer } from './handlers/node-proxy.js';
+import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
@@ -369,6 +369,17 @@ export function buildServer(opts: ServerOptions): ApiServer {
       const node = await objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
       const stream = await openLogs(pod, node, container, query);
       return reply.type('text/plain').send(stream);
+    }
+    if (sub === 'exec' && rt.kind === 'Pod' && (info.verb === 'create' || info.verb === 'get')) {
+      if (req.headers.upgrade)
+        throw new ApiError('BadRequest', 'interactive exec (SPDY/WebSocket upgrade, as kubectl exec uses) is not supported; use `shoal exec`');
+      const pod = await objects.mustGet(rt, ns, name);
+      const container = pickContainer(pod, query.container);
+      if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+      const node = await objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
+      const command = ([] as string[]).concat((req.query as Record<string, string | string[]>).command ?? []);
+      const stdin = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : undefined;
+      return reply.type('application/json').send(await execInContainer(pod, node, container, command, stdin));
     }
     if (sub === 'finalize' && rt.kind === 'Namespace' && info.verb === 'update') {
       const body = decodeObject(req.headers['content-type'], req.body as Buffer) as KubeObject;

@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 
 /** Validated settings of the agent. */
 export interface AgentConfig {
+  /** on SIGTERM/SIGINT stop every pod and remove host routes (`shoal up`'s shutdown) instead of leaving pods for adoption */
+  cleanupOnExit?: boolean;
   kubeconfig: string | Record<string, unknown>;
   nodeName: string;
   nodeIP: string;
@@ -44,7 +46,7 @@ function checkCidr(flag: string, v: string, problems: string[]): void {
 
 /** Parses flags; returns the config or every problem. */
 export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: AgentConfig; problems: string[] } {
-  const known = ['kubeconfig', 'node-name', 'node-ip', 'home', 'cni-conf-dir', 'cni-bin-dir', 'cni-socket', 'cluster-dns', 'cluster-domain', 'pod-cidr', 'cluster-cidr', 'service-cidr', 'netns-prefix', 'bind-address', 'port', 'cgroup-name', 'host-routes'];
+  const known = ['kubeconfig', 'node-name', 'node-ip', 'home', 'cni-conf-dir', 'cni-bin-dir', 'cni-socket', 'cluster-dns', 'cluster-domain', 'pod-cidr', 'cluster-cidr', 'service-cidr', 'netns-prefix', 'bind-address', 'port', 'cgroup-name', 'host-routes', 'cleanup-on-exit'];
   const problems: string[] = [];
   const { values, tokens } = parseArgs({ args: argv, options: Object.fromEntries(known.map((k) => [k, { type: 'string' as const }])), strict: false, allowPositionals: true, tokens: true });
   for (const t of tokens ?? []) {
@@ -74,10 +76,13 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/.test(prefix)) problems.push(`--netns-prefix: letters, digits, '.', '_' and '-' only, got ${JSON.stringify(prefix)}`);
   const hostRoutes = s('host-routes') ?? 'true';
   if (!['true', 'false'].includes(hostRoutes)) problems.push(`--host-routes: must be true or false, got ${JSON.stringify(hostRoutes)}`);
+  const cleanup = s('cleanup-on-exit') ?? 'false';
+  if (!['true', 'false'].includes(cleanup)) problems.push(`--cleanup-on-exit: must be true or false, got ${JSON.stringify(cleanup)}`);
   if (problems.length) return { problems };
   return {
     problems,
     config: {
+      cleanupOnExit: cleanup === 'true',
       kubeconfig: s('kubeconfig') ?? join(home, 'kubeconfig'),
       nodeName, nodeIP, home,
       cniConfDir: s('cni-conf-dir') ?? '/etc/cni/net.d',

@@ -55,6 +55,7 @@ const EXTRA_SUBRESOURCES: Record<string, { name: string; kind: string; group?: s
   Pod: [
     { name: 'binding', kind: 'Binding', verbs: ['create'] },
     { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
   ],
   Namespace: [{ name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
 };

@@ -49,3 +49,38 @@ export async function openLogs(pod: KubeObject, node: KubeObject, container: str
   }
   return res.body;
 }
+
+/** The result of a command run in a container by its node agent. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a command in a container through its node agent and return its output once it ends. This is the
+ * non-interactive form of `pods/exec` (no TTY, no streaming); `shoal exec` uses it.
+ */
+export async function execInContainer(pod: KubeObject, node: KubeObject, container: string, command: string[], stdin?: string): Promise<ExecResult> {
+  if (!command.length) throw errors.badRequest('command: Required value: at least one command argument is needed', [{ reason: 'FieldValueRequired', field: 'command', message: 'Required value' }]);
+  const qs = new URLSearchParams();
+  for (const c of command) qs.append('command', c);
+  const url = `http://${agentAddress(node)}/exec/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(container)}?${qs}`;
+  let res;
+  try {
+    res = await request(url, { method: 'POST', body: stdin ?? '', headers: { 'content-type': 'application/octet-stream' }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  } catch (e) {
+    throw new ApiError('InternalError', `Post "${url}": ${(e as Error).message}`);
+  }
+  const text = await res.body.text();
+  if (res.statusCode !== 200) {
+    let msg = text.trim();
+    try {
+      msg = JSON.parse(text).message ?? msg;
+    } catch {
+      /* plain text */
+    }
+    throw new ApiError(res.statusCode === 404 ? 'NotFound' : 'BadRequest', msg || `node agent answered ${res.statusCode}`);
+  }
+  return JSON.parse(text) as ExecResult;
+}

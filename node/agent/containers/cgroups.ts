@@ -4,7 +4,7 @@
 // no process ever runs unlimited. Limits: memory → memory.max | memory.limit_in_bytes; cpu →
 // cpu.max "<quota> 100000" | cpu.cfs_quota_us with a 100 ms period.
 
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { milliValue, parseQuantity } from '../../../api/quantity.js';
 import type { ContainerSpec } from '../pods/types.js';
@@ -32,6 +32,12 @@ export interface Cgroups {
   removePod(podUid: string): string[];
   /** where the memory limit of a container is written (tests read it) */
   memoryLimitFile(podUid: string, container: string): string | undefined;
+  /**
+   * SIGKILL every process left in the container's cgroup. When a container's main process dies, what it
+   * started (or the app behind the nsenter wrapper) must not outlive it: a restart would find the port
+   * still taken. Returns how many processes it signalled.
+   */
+  killContainer(podUid: string, container: string): number;
 }
 
 /** The cgroup version mounted at `root`. */
@@ -96,6 +102,28 @@ export class HostCgroups implements Cgroups {
     }
   }
 
+  killContainer(podUid: string, container: string): number {
+    let n = 0;
+    for (const { dir } of this.dirs(podUid, container)) {
+      if (this.version === 2 && existsSync(join(dir, 'cgroup.kill'))) {
+        writeFileSync(join(dir, 'cgroup.kill'), '1');
+        n++;
+        continue;
+      }
+      const procs = join(dir, 'cgroup.procs');
+      if (!existsSync(procs)) continue;
+      for (const pid of readFileSync(procs, 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+          n++;
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    return n;
+  }
+
   removePod(podUid: string): string[] {
     const left: string[] = [];
     for (const { dir } of this.dirs(podUid)) {
@@ -119,4 +147,4 @@ export class HostCgroups implements Cgroups {
 }
 
 /** No cgroups (no controller mounted, or unit tests). */
-export const noCgroups: Cgroups = { setup: () => [], removePod: () => [], memoryLimitFile: () => undefined };
+export const noCgroups: Cgroups = { setup: () => [], removePod: () => [], memoryLimitFile: () => undefined, killContainer: () => 0 };

@@ -244,6 +244,8 @@ export class Container {
 
   private onExit(e: ExitInfo): void {
     this.stopProbes();
+    // the container is its cgroup: nothing it started outlives its main process
+    this.d.cgroups.killContainer(this.ctx.pod().metadata.uid!, this.spec.name);
     const now = this.d.clock.now();
     const terminated = {
       exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}),

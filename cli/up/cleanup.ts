@@ -1,0 +1,82 @@
+// Removing what a Shoal node made on the host, by name: the pod network namespaces (and the processes in
+// them, which are the pods'), the bridge, the unreachable routes for the pod and service ranges, the
+// cgroups, and the node's state. The node agent does this itself when it stops cleanly
+// (--cleanup-on-exit); `shoal down` runs this as well, so a crash never leaves the host dirty.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What one node made, named by its settings. */
+export interface HostScope {
+  netnsPrefix: string;
+  bridge: string;
+  cgroupName: string;
+  routes: string[];
+  /** directories to remove (pod state, IPAM data, CNI cache) */
+  dirs: string[];
+}
+
+function run(cmd: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Remove cgroup directories named `name` under every hierarchy, deepest first. */
+function removeCgroups(name: string): string[] {
+  const errors: string[] = [];
+  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h));
+  for (const root of roots) {
+    const top = join(root, name);
+    if (!existsSync(top)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        try {
+          if (statSync(p).isDirectory()) walk(p);
+        } catch {
+          /* vanished */
+        }
+      }
+      dirs.push(d);
+    };
+    walk(top);
+    for (const d of dirs) {
+      try {
+        rmdirSync(d);
+      } catch (e) {
+        errors.push(`rmdir ${d}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return errors;
+}
+
+/** Remove everything in scope; returns the problems met (an empty list when the host is clean). */
+export function cleanupHost(s: HostScope): string[] {
+  const errors: string[] = [];
+  const list = run('ip', ['netns', 'list']);
+  for (const line of list.out.split('\n')) {
+    const ns = line.split(' ')[0];
+    if (!ns || !ns.startsWith(s.netnsPrefix)) continue;
+    const pids = run('ip', ['netns', 'pids', ns]).out.split('\n').filter((x) => /^\d+$/.test(x));
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    const d = run('ip', ['netns', 'del', ns]);
+    if (d.code !== 0) errors.push(`ip netns del ${ns}: ${d.out.trim()}`);
+  }
+  if (run('ip', ['link', 'show', s.bridge]).code === 0) {
+    const d = run('ip', ['link', 'del', s.bridge]);
+    if (d.code !== 0) errors.push(`ip link del ${s.bridge}: ${d.out.trim()}`);
+  }
+  for (const r of s.routes) run('ip', ['route', 'del', 'unreachable', r]);
+  errors.push(...removeCgroups(s.cgroupName));
+  for (const d of s.dirs) rmSync(d, { recursive: true, force: true });
+  return errors;
+}
