@@ -53,6 +53,32 @@ function removeCgroups(name: string): string[] {
   return errors;
 }
 
+/** The nftables table that keeps pod egress on the machine (one per node bridge). */
+export function guardTable(bridge: string): string {
+  return `shoal-guard-${bridge}`;
+}
+
+/**
+ * Without masquerade, pods may reach only the cluster's own ranges: forwarded packets from the node's
+ * bridge to anything else are dropped, so nothing from a pod leaves the machine even when the host forwards
+ * IP (the reference bridge plugin turns forwarding on). One table, replaced atomically.
+ */
+export function installEgressGuard(bridge: string, allowed: string[]): string | undefined {
+  const t = guardTable(bridge);
+  const script = [
+    `table inet ${t}`,
+    `delete table inet ${t}`,
+    `table inet ${t} {`,
+    '  chain forward {',
+    '    type filter hook forward priority -10; policy accept;',
+    `    iifname "${bridge}" ip daddr != { ${allowed.join(', ')} } counter drop`,
+    '  }',
+    '}',
+  ].join('\n');
+  const r = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
+  return r.status === 0 ? undefined : `nft: ${(r.stderr ?? '').trim()}`;
+}
+
 /** Remove everything in scope; returns the problems met (an empty list when the host is clean). */
 export function cleanupHost(s: HostScope): string[] {
   const errors: string[] = [];
@@ -76,6 +102,7 @@ export function cleanupHost(s: HostScope): string[] {
     if (d.code !== 0) errors.push(`ip link del ${s.bridge}: ${d.out.trim()}`);
   }
   for (const r of s.routes) run('ip', ['route', 'del', 'unreachable', r]);
+  run('nft', ['delete', 'table', 'inet', guardTable(s.bridge)]);
   errors.push(...removeCgroups(s.cgroupName));
   for (const d of s.dirs) rmSync(d, { recursive: true, force: true });
   return errors;

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
 import { checkHost } from './host.js';
-import { cleanupHost, type HostScope } from './cleanup.js';
+import { cleanupHost, installEgressGuard, type HostScope } from './cleanup.js';
 import { installCni } from '../../cni/install.js';
 import { hostname } from 'node:os';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
@@ -32,6 +32,8 @@ export interface UpConfig {
   netnsPrefix: string;
   cgroupName: string;
   masquerade: boolean;
+  /** the pod network plugin: Shoal's, or the reference bridge + host-local (for comparison) */
+  cni: 'shoal' | 'reference';
   /** run the node agent (needs root); false = control plane only */
   agent: boolean;
 }
@@ -48,7 +50,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       options: {
         home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
         'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
-        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' },
+        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' },
       },
       strict: true,
     }));
@@ -70,9 +72,12 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(cgroupName)) problems.push(`--cgroup-name: letters, digits, '.', '_' and '-' only, got ${JSON.stringify(cgroupName)}`);
   const nodeName = ((values['node-name'] as string | undefined) ?? hostname()).toLowerCase();
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) problems.push(`--node-name: must be a DNS subdomain, got ${JSON.stringify(nodeName)}`);
+  const cni = (values.cni as string | undefined) ?? 'shoal';
+  if (cni !== 'shoal' && cni !== 'reference') problems.push(`--cni: must be shoal or reference, got ${JSON.stringify(cni)}`);
   if (problems.length) return { problems };
   return {
     config: {
+      cni: cni as UpConfig['cni'],
       home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
     },
@@ -120,6 +125,17 @@ function cniDirs(c: UpConfig): { bin: string; conf: string; socket: string } {
     conf: standard ? '/etc/cni/net.d' : join(c.home, 'cni', 'net.d'),
     socket: join(c.home, 'run', 'cni.sock'),
   };
+}
+
+/** The reference plugins' conflist (Debian's containernetworking-plugins), for side-by-side comparisons. */
+function referenceConflist(c: UpConfig): string {
+  return JSON.stringify({
+    cniVersion: '1.0.0', name: c.bridge,
+    plugins: [
+      { type: 'bridge', bridge: c.bridge, isGateway: true, isDefaultGateway: true, hairpinMode: true, ipMasq: c.masquerade, ipam: { type: 'host-local', ranges: [[{ subnet: c.podCidr }]] } },
+      { type: 'portmap', snat: true, capabilities: { portMappings: true } },
+    ],
+  }, null, 2) + '\n';
 }
 
 /** What the node makes on the host, for cleanup. */
@@ -234,7 +250,12 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     if (c.agent) {
       const cni = cniDirs(c);
       installCni({ binDir: cni.bin, confDir: cni.conf, bridge: c.bridge, network: c.bridge, subnet: c.podCidr, ipMasq: c.masquerade, socket: cni.socket });
-      out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}\n`);
+      if (c.cni === 'reference') writeFileSync(join(cni.conf, '10-shoal.conflist'), referenceConflist(c));
+      if (!c.masquerade) {
+        const e = installEgressGuard(c.bridge, [CLUSTER_CIDR, SERVICE_CIDR]);
+        if (e) throw new Error(`could not install the pod egress guard: ${e}`);
+      }
+      out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}${c.cni === 'reference' ? ' (reference bridge + host-local)' : ''}\n`);
     }
     for (const spec of components(c, agent, kubeconfig, ports)) await sup.start(spec);
     for (const dir of c.apply) {

@@ -100,6 +100,10 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   const podToPod = await sh('ip', ['netns', 'exec', netnsOf(three[0]!), process.execPath, '-e', `fetch('http://${ips[1]}:8080/').then(r=>r.text()).then(t=>process.stdout.write(t))`]);
   t.match(podToPod.stdout, new RegExp(`"ip":"${ips[1]!.replace(/\./g, '\\.')}"`), 'a pod reaches another pod');
 
+  // pod egress stays on the machine: the guard drops forwarded traffic from the bridge to other ranges
+  const guard = await sh('nft', ['list', 'table', 'inet', `shoal-guard-${names.bridge}`]);
+  t.match(guard.stdout, new RegExp(`iifname "${names.bridge}" ip daddr != \\{ 10\\.96\\.0\\.0/12, 10\\.244\\.0\\.0/16 \\}.* drop`), 'the egress guard is in place');
+
   // exec and logs through the API server
   const kc = join(home, 'kubeconfig');
   const ex = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[2]!.metadata.name!, '--', 'sh', '-c', 'hostname; exit 3']);
