@@ -10,7 +10,7 @@ import type { Store } from '../store/types.js';
 import { ObjectStore } from './storage/objects.js';
 import { AdmissionChain, type AdmissionPlugin, type UserInfo } from './admission/chain.js';
 import { Writer, toScale, type DeleteOptions, type WriteContext } from './handlers/write.js';
-import { listObjects } from './handlers/read.js';
+import { listObjects, listJson } from './handlers/read.js';
 import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
@@ -250,6 +250,10 @@ export function buildServer(opts: ServerOptions): ApiServer {
         return sendObject(req, reply, rt, o);
       }
       case 'list': {
+        if (!query.labelSelector && !query.fieldSelector && representationOf(req.headers.accept) === 'object') {
+          const body = await listJson(objects, rt, ns, { matcher: () => true, limit: intParam(query.limit, 'limit'), continueToken: query.continue, resourceVersion: query.resourceVersion, resourceVersionMatch: query.resourceVersionMatch });
+          return reply.type('application/json').send(body);
+        }
         const matcher = buildMatcher(rt, query.labelSelector, query.fieldSelector);
         const list = await listObjects(objects, rt, ns, {
           matcher, limit: intParam(query.limit, 'limit'), continueToken: query.continue,

@@ -45,8 +45,8 @@ function parseRv(s: string, field = 'resourceVersion'): number {
   return Number(s);
 }
 
-/** List a collection with Kubernetes' selector, pagination and resourceVersion semantics. */
-export async function listObjects(objects: ObjectStore, rt: ResourceType, namespace: string, q: ListQuery): Promise<KubeList> {
+/** Where a list reads from: revision and start key, from a continue token or resourceVersion. */
+async function listStart(objects: ObjectStore, q: ListQuery): Promise<{ revision?: number; after?: string }> {
   let revision: number | undefined;
   let after: string | undefined;
   if (q.continueToken) {
@@ -65,7 +65,30 @@ export async function listObjects(objects: ObjectStore, rt: ResourceType, namesp
   } else if (q.resourceVersionMatch && q.resourceVersionMatch !== 'NotOlderThan' && q.resourceVersionMatch !== 'Exact') {
     throw errors.badRequest(`resourceVersionMatch: Unsupported value: ${JSON.stringify(q.resourceVersionMatch)}`);
   }
+  return { ...(revision !== undefined ? { revision } : {}), ...(after !== undefined ? { after } : {}) };
+}
 
+/**
+ * An unfiltered list as the JSON body itself, without decoding a single object: each stored value gets
+ * its resourceVersion spliced in. Used for plain-JSON lists without selectors (informers' and kubectl's
+ * full lists), where decoding and re-encoding every object would dominate time and memory.
+ */
+export async function listJson(objects: ObjectStore, rt: ResourceType, namespace: string, q: ListQuery): Promise<string> {
+  const { revision, after } = await listStart(objects, q);
+  const limit = q.limit && q.limit > 0 ? q.limit : 0;
+  const page = await objects.listRaw(rt, namespace, { ...(revision ? { revision } : {}), ...(limit ? { limit } : {}), ...(after !== undefined ? { after } : {}) });
+  const rv = revision ?? page.revision;
+  const meta: KubeList['metadata'] = { resourceVersion: String(rv) };
+  if (page.more) meta.continue = encodeContinue(rv, page.lastKey);
+  const head = JSON.stringify({ apiVersion: rt.group ? `${rt.group}/${rt.version}` : rt.version, kind: rt.listKind, metadata: meta });
+  return `${head.slice(0, -1)},"items":[${page.items.join(',')}]}`;
+}
+
+/** List a collection with Kubernetes' selector, pagination and resourceVersion semantics. */
+export async function listObjects(objects: ObjectStore, rt: ResourceType, namespace: string, q: ListQuery): Promise<KubeList> {
+  const start = await listStart(objects, q);
+  const revision = start.revision;
+  let after = start.after;
   const limit = q.limit && q.limit > 0 ? q.limit : 0;
   const items: KubeObject[] = [];
   let more = false;

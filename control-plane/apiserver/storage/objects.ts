@@ -53,13 +53,33 @@ export class ObjectStore {
     return obj;
   }
 
-  /** Encode for storage: resourceVersion is never stored. */
+  /**
+   * Encode for storage: resourceVersion is never stored, and the value always starts with apiVersion,
+   * kind and metadata, so a list can splice the resourceVersion in without parsing (see withRevision).
+   */
   encode(obj: KubeObject): string {
-    const rv = obj.metadata.resourceVersion;
-    delete obj.metadata.resourceVersion;
-    const s = JSON.stringify(obj);
-    if (rv !== undefined) obj.metadata.resourceVersion = rv;
-    return s;
+    const { apiVersion, kind, metadata, ...rest } = obj;
+    const { resourceVersion: _rv, ...meta } = metadata;
+    return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+  }
+
+  /** A stored value as JSON text with its resourceVersion, parsing only when the layout is unexpected. */
+  withRevision(value: string, revision: number): string {
+    const i = value.indexOf('"metadata":{');
+    if (i < 0 || value.lastIndexOf('{', i) !== 0) {
+      const o = JSON.parse(value) as KubeObject;
+      o.metadata.resourceVersion = String(revision);
+      return JSON.stringify(o);
+    }
+    const at = i + 12;
+    return `${value.slice(0, at)}"resourceVersion":"${revision}"${value[at] === '}' ? '' : ','}${value.slice(at)}`;
+  }
+
+  /** A list page as JSON texts (no decoding): for unfiltered lists answered as plain JSON. */
+  async listRaw(rt: ResourceType, namespace: string, opts: ObjectListOptions = {}): Promise<{ items: string[]; revision: number; more: boolean; lastKey: string }> {
+    const res = await this.call(() => this.store.list(this.prefix(rt, namespace), opts));
+    const items = res.items.map((kv) => this.withRevision(kv.value, kv.modRevision));
+    return { items, revision: res.revision, more: res.more, lastKey: res.items.length ? res.items[res.items.length - 1]!.key : '' };
   }
 
   async get(rt: ResourceType, namespace: string, name: string, revision?: number): Promise<KubeObject | null> {
