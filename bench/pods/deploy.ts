@@ -91,8 +91,15 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
     await watching;
     await api.close();
     return { rows, rss };
+  } catch (e) {
+    process.stderr.write(`bench/pods/deploy (${cni}) failed: ${(e as Error).message}\n--- shoal up said:\n${out}\n`);
+    throw e;
   } finally {
-    execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: 'ignore' });
+    try {
+      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      process.stderr.write(`--- shoal up output (tail):\n${out.split('\n').slice(-12).join('\n')}\n--- agent log (tail):\n${readFileSync(join(home, 'logs', 'node-agent.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);
+    }
     if (up.exitCode === null) up.kill('SIGKILL');
     rmSync(home, { recursive: true, force: true });
   }

@@ -292,10 +292,16 @@ function runCli(args: string[], out: NodeJS.WritableStream, err: NodeJS.Writable
   });
 }
 
+/** Whether `pid` runs; a zombie (exited, not yet reaped by its parent) counts as stopped. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
