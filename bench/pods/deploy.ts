@@ -39,7 +39,7 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
   const home = mkdtempSync(join(tmpdir(), `shoalb-pods-${tag}-`));
   const port = await freePort();
   const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--cni', cni, '--bridge', `sb${tag}br`,
-    '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   up.stdout.on('data', (d) => (out += d));
   up.stderr.on('data', (d) => (out += d));
@@ -100,7 +100,14 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
     } catch {
       process.stderr.write(`--- shoal up output (tail):\n${out.split('\n').slice(-12).join('\n')}\n--- agent log (tail):\n${readFileSync(join(home, 'logs', 'node-agent.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);
     }
-    if (up.exitCode === null) up.kill('SIGKILL');
+    if (up.exitCode === null) {
+      try {
+        process.kill(-up.pid!, 'SIGKILL'); // the group we started
+      } catch {
+        /* gone */
+      }
+      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: 'ignore' });
+    }
     rmSync(home, { recursive: true, force: true });
   }
 }

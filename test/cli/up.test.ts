@@ -26,9 +26,17 @@ function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 t.test('up, status, down', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'shoalt-up-'));
   const port = await freePort();
-  const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (up.exitCode === null) up.kill('SIGKILL');
+  // --no-agent: this test is about the CLI and the control plane (the node is covered by test/e2e)
+  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  t.teardown(async () => {
+    if (up.exitCode === null) {
+      try {
+        process.kill(-up.pid!, 'SIGKILL'); // the group we started: up and its components
+      } catch {
+        /* gone */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
     rmSync(home, { recursive: true, force: true });
   });
   let out = '';

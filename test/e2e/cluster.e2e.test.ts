@@ -68,14 +68,22 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
     cli, 'up', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'),
     '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
     '--pod-cidr', `10.244.${names.octet}.0/24`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // its own process group, so a failed teardown can stop all of it
   let out = '';
   up.stdout.on('data', (d) => (out += d));
   up.stderr.on('data', (d) => (out += d));
   t.teardown(async () => {
+    if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home]);
     if (up.exitCode === null) {
+      // down did not finish: stop the whole group we started (up and the components it spawned),
+      // then let down remove what the node left on the host (it reads run/scope.json)
+      try {
+        process.kill(-up.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await new Promise((r) => setTimeout(r, 500));
       await sh(process.execPath, [cli, 'down', '--home', home]);
-      if (up.exitCode === null) up.kill('SIGKILL');
     }
     rmSync(home, { recursive: true, force: true });
   });
