@@ -80,6 +80,7 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
     advertiseAddress: `${c.advertiseAddress}:${c.port}`,
     serviceAllocation: { serviceCidr: c.serviceCidr ?? '10.96.0.0/12', nodePortRange: c.nodePortRange ?? '30000-32767' },
     serviceAccountPublicKey: saKey.publicKeyPem,
+    serviceAccountTokens: true,
     // per-request access logs only at debug level; errors always
     logger: logger.child({}, { level: c.logLevel === 'debug' || c.logLevel === 'trace' ? c.logLevel : 'warn' }),
   });

@@ -23,6 +23,7 @@ import { applyPatch } from './handlers/patch-adapter.js';
 import { registry, validateMeta } from './api-adapter.js';
 import { ApiMetrics } from './metrics.js';
 import { serviceAllocatorPlugin } from '../allocators/plugin.js';
+import { serviceAccountPlugin } from './admission/service-account.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
 
@@ -46,6 +47,8 @@ export interface ServerOptions {
   serviceAllocation?: { serviceCidr: string; nodePortRange: string } | false;
   /** PEM public key that verifies service-account tokens (JWTs signed by the controller manager) */
   serviceAccountPublicKey?: string;
+  /** mount each Pod's ServiceAccount token Secret (the ServiceAccount admission plugin); off unless set */
+  serviceAccountTokens?: boolean;
   /** recent watch events kept in memory per resource type (default 2000) */
   watchCacheSize?: number;
   processMetrics?: boolean;
@@ -104,6 +107,10 @@ export function buildServer(opts: ServerOptions): ApiServer {
     });
     admission.use(alloc);
     repairTimer = setInterval(() => void alloc.repair().catch((e) => app.log.warn({ err: e }, 'service allocator repair failed')), 60_000).unref();
+  }
+  if (opts.serviceAccountTokens) {
+    const saRt = registry.get('', 'v1', 'serviceaccounts')!;
+    admission.use(serviceAccountPlugin(async (ns, name) => (await objects.get(saRt, ns, name))?.automountServiceAccountToken));
   }
   for (const p of opts.admission ?? []) admission.use(p);
   const saTokens = new Map<string, UserInfo | null>();

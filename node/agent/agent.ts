@@ -103,7 +103,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
           }
         },
       },
-      node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem() },
+      node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstServiceIP(cfg.serviceCidr) },
       backoff: seams.backoff ?? kubeletBackoff,
       clock: seams.clock ?? realClock,
       beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e))),
@@ -139,4 +139,14 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     await client.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The first host address of the service range (10.96.0.0/12 → 10.96.0.1): the `kubernetes` Service. */
+export function firstServiceIP(cidr: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const mask = Number(m[5]) === 0 ? 0 : (0xffffffff << (32 - Number(m[5]))) >>> 0;
+  const first = ((n & mask) + 1) >>> 0;
+  return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join('.');
 }

@@ -117,6 +117,8 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   const ex = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[2]!.metadata.name!, '--', 'sh', '-c', 'hostname; exit 3']);
   t.equal(ex.code, 3, 'shoal exec passes the exit code through');
   t.equal(ex.stdout.trim(), three[2]!.metadata.name, 'the pod has its own UTS namespace (hostname = pod name)');
+  const ic = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[2]!.metadata.name!, '--', 'sh', '-c', 'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token']);
+  t.equal(ic.stdout, '10.96.0.1:443\ndefault\neyJ', 'in-cluster config: the kubernetes Service env and the ServiceAccount token are in the container');
   const lg = await sh(process.execPath, [cli, '--kubeconfig', kc, 'logs', three[2]!.metadata.name!]);
   t.match(lg.stdout, /hello 1 listening on :8080/, 'shoal logs reads the container log');
 

@@ -12,7 +12,7 @@ import type { ContainerStatus } from '../pods/status.js';
 import type { ContainerSpec, Pod } from '../pods/types.js';
 import { type BackoffPolicy, type BackoffState, nextDelay, shouldRestart } from './backoff.js';
 import { type Cgroups, limitsOf } from './cgroups.js';
-import { ConfigError, type ObjectSource, type PodFacts, resolveEnv } from './env.js';
+import { ConfigError, type ObjectSource, type PodFacts, kubernetesServiceEnv, resolveEnv } from './env.js';
 import { execInPod, type ExitInfo, type RunningProcess, startProcess, stopProcess, watchAdopted } from './runner.js';
 
 /** What a container needs from its pod and node. */
@@ -112,7 +112,7 @@ export class Container {
     this.pullBackoff = {};
     this.status.imageID = `shoal-catalog://${img.name}:${img.tag}`;
     try {
-      const base = { HOSTNAME: this.ctx.hostname, SHOAL_IMAGE_TAG: img.tag, ...(img.env ?? {}) };
+      const base = { ...kubernetesServiceEnv(this.ctx.facts().kubernetesServiceIP), HOSTNAME: this.ctx.hostname, SHOAL_IMAGE_TAG: img.tag, ...(img.env ?? {}) };
       this.env = await resolveEnv(pod, this.spec, this.d.objects, this.ctx.facts(), base);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;

@@ -27,6 +27,18 @@ export interface PodFacts {
   /** node allocatable, used when a container sets no limit (cpu in cores, memory in bytes) */
   nodeCpu: number;
   nodeMemory: number;
+  /** the `kubernetes` Service's ClusterIP (first address of the service range): in-cluster clients find the API server by it */
+  kubernetesServiceIP?: string;
+}
+
+/** What kubelet puts in every container so in-cluster clients find the API server (the `kubernetes` Service). */
+export function kubernetesServiceEnv(ip: string | undefined): Record<string, string> {
+  if (!ip) return {};
+  return {
+    KUBERNETES_SERVICE_HOST: ip, KUBERNETES_SERVICE_PORT: '443', KUBERNETES_SERVICE_PORT_HTTPS: '443',
+    KUBERNETES_PORT: `tcp://${ip}:443`, KUBERNETES_PORT_443_TCP: `tcp://${ip}:443`, KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
+    KUBERNETES_PORT_443_TCP_PORT: '443', KUBERNETES_PORT_443_TCP_ADDR: ip,
+  };
 }
 
 /** The value of a fieldRef path (kubelet's supported set); throws ConfigError for anything else. */

@@ -26,7 +26,7 @@ export interface WorkerDeps {
   catalog: ImageCatalog;
   objects: ObjectSource;
   volumes: Omit<VolumeContext, 'objects' | 'facts'>;
-  node: { hostIP: string; cpu: number; memory: number };
+  node: { hostIP: string; cpu: number; memory: number; kubernetesServiceIP?: string };
   backoff: BackoffPolicy;
   clock: Clock;
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -81,7 +81,10 @@ export class PodWorker {
   }
 
   facts(): PodFacts {
-    return { podIP: this.sandbox?.podIPs[0] ?? (this.pod.spec.hostNetwork ? this.d.node.hostIP : undefined), podIPs: this.sandbox?.podIPs, hostIP: this.d.node.hostIP, nodeCpu: this.d.node.cpu, nodeMemory: this.d.node.memory };
+    return {
+      podIP: this.sandbox?.podIPs[0] ?? (this.pod.spec.hostNetwork ? this.d.node.hostIP : undefined), podIPs: this.sandbox?.podIPs, hostIP: this.d.node.hostIP,
+      nodeCpu: this.d.node.cpu, nodeMemory: this.d.node.memory, ...(this.d.node.kubernetesServiceIP ? { kubernetesServiceIP: this.d.node.kubernetesServiceIP } : {}),
+    };
   }
 
   /** The status inputs. */
