@@ -1,6 +1,7 @@
-// The built-in images of the node agent's catalog: Shoal's own sample app and convenience names. An image
-// here is only a command (containers share the host's root filesystem); `{node}` and `{images}` in an
-// entrypoint are replaced by this Node binary and this folder's path when the catalog resolves it.
+// The built-in images of the node agent's catalog: Shoal's own components, the sample app and convenience
+// names. An image here is only a command (containers share the host's root filesystem); `{node}`, `{images}`
+// and `{dist}` in an entrypoint are replaced by this Node binary, this folder's path and the compiled tree
+// when the catalog resolves it.
 
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,12 @@ export interface ImageEntry {
   entrypoint: string[];
   cmd: string[];
   env?: Record<string, string>;
+}
+
+/** The compiled tree (`dist/`), where Shoal's own component images start from. */
+export function distDir(): string {
+  // dist/node/images/builtin.js → <root>/dist
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 /** The folder holding hello.mjs (the source tree; .mjs files are not compiled). */
@@ -24,6 +31,8 @@ const sh: ImageEntry = { entrypoint: [], cmd: ['/bin/sh'] };
 export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze({
   'shoal/hello': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/hello.mjs'], cmd: [] },
   'shoal/pause': { entrypoint: ['sleep', 'infinity'], cmd: [] },
+  // cluster DNS (dns/main.ts), run by `shoal up` as the kube-system Deployment behind Service kube-dns
+  'shoal/dns': { entrypoint: ['{node}', '{dist}/dns/main.js'], cmd: [] },
   'shoal/shell': { entrypoint: ['/bin/sh', '-c'], cmd: [] },
   busybox: sh,
   alpine: sh,

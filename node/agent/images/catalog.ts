@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { builtinImages, imagesDir, type ImageEntry } from '../../images/builtin.js';
+import { builtinImages, distDir, imagesDir, type ImageEntry } from '../../images/builtin.js';
 
 /** A resolved image: the command parts, its tag and where it came from. */
 export interface ResolvedImage extends ImageEntry {
@@ -64,7 +64,7 @@ export class ImageCatalog {
     if (hit) return { ...hit, name, tag, source: 'user' };
     const b = builtinImages[name];
     if (!b) return undefined;
-    const sub = (s: string) => s.replace('{node}', process.execPath).replace('{images}', imagesDir());
+    const sub = (s: string) => s.replace('{node}', process.execPath).replace('{images}', imagesDir()).replace('{dist}', distDir());
     return { entrypoint: b.entrypoint.map(sub), cmd: b.cmd.map(sub), env: b.env, name, tag, source: 'builtin' };
   }
 
