@@ -2,7 +2,7 @@
 // has ID 0 and RD clear: the fast path patches both per query (wire.ts `patchAnswer`). Answers larger than
 // the transport's limit are sent with the TC bit and no records, so the client retries over TCP.
 
-import { Packet } from 'dns2';
+import DNS, { Packet } from 'dns2';
 import type { Answer, Rr } from './resolve.js';
 
 type Authoritative = Extract<Answer, { kind: 'answer' }>;
@@ -28,11 +28,11 @@ export function encodeAnswer(q: EncodeQuestion, a: Authoritative, rotation = 0):
   const build = (an: Rr[], ns: Rr[], ad: Rr[], tc: boolean) => {
     const p = new Packet();
     Object.assign(p.header, { id: 0, qr: 1, opcode: 0, aa: 1, tc: tc ? 1 : 0, rd: 0, ra: 1, rcode: a.rcode & 0xf });
-    p.questions.push({ name: q.name, type: q.type, class: q.class } as Packet.Question);
-    p.answers.push(...(an as unknown as Packet.Resource[]));
-    p.authorities.push(...(ns as unknown as Packet.Resource[]));
-    p.additionals.push(...(ad as unknown as Packet.Resource[]));
-    if (q.ednsSize) p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: 1232 } as never));
+    p.questions.push({ name: q.name, type: q.type, class: q.class } as DNS.Packet.Question);
+    p.answers.push(...(an as unknown as DNS.Packet.Resource[]));
+    p.authorities.push(...(ns as unknown as DNS.Packet.Resource[]));
+    p.additionals.push(...(ad as unknown as DNS.Packet.Resource[]));
+    if (q.ednsSize) p.additionals.push(optRecord());
     return p.toBuffer();
   };
   const full = build(answers, a.authority, a.additional, false);
@@ -42,4 +42,9 @@ export function encodeAnswer(q: EncodeQuestion, a: Authoritative, rotation = 0):
   if (lean.length <= q.limit) return lean;
   // … else truncated: header + question (+ OPT), TC set.
   return build([], [], [], true);
+}
+
+/** An OPT pseudo-record advertising 1232 bytes (the DNS flag day 2020 size), version 0, no options. */
+export function optRecord(): DNS.Packet.Resource {
+  return { name: '', type: 41, class: 1232, ttl: 0, rdata: [] } as unknown as DNS.Packet.Resource;
 }
