@@ -39,7 +39,7 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
   const home = mkdtempSync(join(tmpdir(), `shoalb-pods-${tag}-`));
   const port = await freePort();
   const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--cni', cni, '--bridge', `sb${tag}br`,
-    '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    '--no-dns', '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   up.stdout.on('data', (d) => (out += d));
   up.stderr.on('data', (d) => (out += d));

@@ -36,6 +36,8 @@ export interface UpConfig {
   cni: 'shoal' | 'reference';
   /** run the node agent (needs root); false = control plane only */
   agent: boolean;
+  /** apply the system manifests (cluster DNS) */
+  systemManifests: boolean;
 }
 
 const CLUSTER_CIDR = '10.244.0.0/16';
@@ -50,7 +52,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       options: {
         home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
         'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
-        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' },
+        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' }, 'no-dns': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -78,6 +80,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
   return {
     config: {
       cni: cni as UpConfig['cni'],
+      systemManifests: values['no-dns'] !== true,
       home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
     },
@@ -126,6 +129,14 @@ function cniDirs(c: UpConfig): { bin: string; conf: string; socket: string } {
     socket: join(c.home, 'run', 'cni.sock'),
   };
 }
+
+/** The gateway (first address) of a pod /24: the bridge's address on the node. */
+function gatewayOf(podCidr: string): string {
+  return podCidr.replace(/\.0\/24$/, '.1');
+}
+
+/** System manifests applied once the node is ready (cluster DNS). */
+const SYSTEM_MANIFESTS = join(distRoot, '..', 'control-plane', 'manifests');
 
 /** The reference plugins' conflist (Debian's containernetworking-plugins), for side-by-side comparisons. */
 function referenceConflist(c: UpConfig): string {
@@ -182,7 +193,11 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     {
       name: 'controller-manager',
       command: process.execPath,
-      args: [join(distRoot, 'control-plane', 'controllers', 'main.js'), '--kubeconfig', kubeconfig, '--api-server-url', url, '--health-port', String(ports.controllers), '--bind-address', '127.0.0.1'],
+      // the `kubernetes` Service's endpoint is the node's bridge gateway, where pods reach the API server
+      args: [
+        join(distRoot, 'control-plane', 'controllers', 'main.js'), '--kubeconfig', kubeconfig, '--api-server-url', url,
+        ...(c.agent ? ['--api-advertise-address', gatewayOf(c.podCidr)] : []), '--health-port', String(ports.controllers), '--bind-address', '127.0.0.1',
+      ],
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.controllers}/healthz`),
     },
@@ -258,6 +273,10 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
       out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}${c.cni === 'reference' ? ' (reference bridge + host-local)' : ''}\n`);
     }
     for (const spec of components(c, agent, kubeconfig, ports)) await sup.start(spec);
+    if (c.agent && c.systemManifests) {
+      out.write('  … applying the system manifests (cluster DNS)\n');
+      if ((await runCli(['apply', '-R', '-f', SYSTEM_MANIFESTS, '--kubeconfig', kubeconfig], out, err)) !== 0) err.write('shoal up: applying the system manifests failed\n');
+    }
     for (const dir of c.apply) {
       out.write(`  … applying ${dir}\n`);
       const rc = await runCli(['apply', '-R', '-f', dir, '--kubeconfig', kubeconfig], out, err);
