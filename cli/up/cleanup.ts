@@ -15,6 +15,9 @@ export interface HostScope {
   routes: string[];
   /** directories to remove (pod state, IPAM data, CNI cache) */
   dirs: string[];
+  /** the service proxy's nftables table (family ip) and the label of its VIP addresses on lo */
+  proxyTable?: string;
+  proxyVipLabel?: string;
 }
 
 function run(cmd: string, args: string[]): { code: number; out: string } {
@@ -103,6 +106,8 @@ export function cleanupHost(s: HostScope): string[] {
   }
   for (const r of s.routes) run('ip', ['route', 'del', 'unreachable', r]);
   run('nft', ['delete', 'table', 'inet', guardTable(s.bridge)]);
+  if (s.proxyTable) run('nft', ['delete', 'table', 'ip', s.proxyTable]);
+  if (s.proxyVipLabel) run('ip', ['-4', 'addr', 'flush', 'dev', 'lo', 'label', s.proxyVipLabel]);
   errors.push(...removeCgroups(s.cgroupName));
   for (const d of s.dirs) rmSync(d, { recursive: true, force: true });
   return errors;

@@ -13,6 +13,7 @@ import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervis
 import { checkHost } from './host.js';
 import { cleanupHost, installEgressGuard, type HostScope } from './cleanup.js';
 import { installCni } from '../../cni/install.js';
+import { tableName, vipIfname } from '../../node/service-proxy/flags.js';
 import { hostname } from 'node:os';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
@@ -32,6 +33,8 @@ export interface UpConfig {
   netnsPrefix: string;
   cgroupName: string;
   masquerade: boolean;
+  /** the service proxy's mode */
+  proxyMode: 'nftables' | 'userspace';
   /** the pod network plugin: Shoal's, or the reference bridge + host-local (for comparison) */
   cni: 'shoal' | 'reference';
   /** run the node agent (needs root); false = control plane only */
@@ -52,7 +55,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       options: {
         home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
         'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
-        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' }, 'no-dns': { type: 'boolean' },
+        'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' }, 'no-dns': { type: 'boolean' }, 'proxy-mode': { type: 'string' },
       },
       strict: true,
     }));
@@ -74,6 +77,8 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(cgroupName)) problems.push(`--cgroup-name: letters, digits, '.', '_' and '-' only, got ${JSON.stringify(cgroupName)}`);
   const nodeName = ((values['node-name'] as string | undefined) ?? hostname()).toLowerCase();
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) problems.push(`--node-name: must be a DNS subdomain, got ${JSON.stringify(nodeName)}`);
+  const proxyMode = (values['proxy-mode'] as string | undefined) ?? 'nftables';
+  if (proxyMode !== 'nftables' && proxyMode !== 'userspace') problems.push(`--proxy-mode: must be nftables or userspace, got ${JSON.stringify(proxyMode)}`);
   const cni = (values.cni as string | undefined) ?? 'shoal';
   if (cni !== 'shoal' && cni !== 'reference') problems.push(`--cni: must be shoal or reference, got ${JSON.stringify(cni)}`);
   if (problems.length) return { problems };
@@ -81,6 +86,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
     config: {
       cni: cni as UpConfig['cni'],
       systemManifests: values['no-dns'] !== true,
+      proxyMode: proxyMode as UpConfig['proxyMode'],
       home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
     },
@@ -110,14 +116,15 @@ function freePort(): Promise<number> {
 
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
-  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250 };
-  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort() };
+  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256 };
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort() };
 }
 
 interface Ports {
   controllers: number;
   scheduler: number;
   agent: number;
+  proxy: number;
 }
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
@@ -128,6 +135,11 @@ function cniDirs(c: UpConfig): { bin: string; conf: string; socket: string } {
     conf: standard ? '/etc/cni/net.d' : join(c.home, 'cni', 'net.d'),
     socket: join(c.home, 'run', 'cni.sock'),
   };
+}
+
+/** The service proxy's table suffix: none for the standard bridge, else the bridge name (side-by-side runs). */
+function proxySuffix(c: Pick<UpConfig, 'bridge'>): string {
+  return c.bridge === 'shoal0' ? '' : c.bridge.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 11);
 }
 
 /** The gateway (first address) of a pod /24: the bridge's address on the node. */
@@ -153,6 +165,7 @@ function referenceConflist(c: UpConfig): string {
 export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 'cgroupName'>): HostScope {
   return {
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
+    proxyTable: tableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
     routes: [SERVICE_CIDR, CLUSTER_CIDR],
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
   };
@@ -181,6 +194,16 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     env,
     ready: () => httpOk(`http://127.0.0.1:${ports.agent}/healthz`),
     stopGraceMs: 45_000, // it stops every pod (each with its grace period) before it exits
+  }, {
+    name: 'service-proxy',
+    command: process.execPath,
+    args: [
+      join(distRoot, 'node', 'service-proxy', 'main.js'), '--kubeconfig', kubeconfig, '--node-name', c.nodeName, '--cluster-cidr', CLUSTER_CIDR,
+      '--service-cidr', SERVICE_CIDR, '--health-port', String(ports.proxy), '--bind-address', '127.0.0.1', '--table-suffix', proxySuffix(c),
+      ...(c.proxyMode === 'userspace' ? ['--mode', 'userspace'] : []),
+    ],
+    env,
+    ready: () => httpOk(`http://127.0.0.1:${ports.proxy}/healthz`),
   }];
   return [
     {
@@ -380,6 +403,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   if (ports.controllers) checks.push(['controller-manager', `http://127.0.0.1:${ports.controllers}/healthz`]);
   if (ports.scheduler) checks.push(['scheduler', `http://127.0.0.1:${ports.scheduler}/healthz`]);
   if (ports.agent) checks.push(['node-agent', `http://127.0.0.1:${ports.agent}/healthz`]);
+  if (ports.agent && ports.proxy) checks.push(['service-proxy', `http://127.0.0.1:${ports.proxy}/healthz`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

@@ -55,7 +55,8 @@ async function hostState(home: string): Promise<Record<string, string[]>> {
   const cgroups = ['memory', 'cpu', 'pids', 'unified', ''].map((h) => join('/sys/fs/cgroup', h, names.cgroup)).filter((p) => existsSync(p));
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(home) || l.includes(names.netnsPrefix));
   const nft = (await sh('nft', ['list', 'tables'])).stdout.split('\n').filter((l) => l.includes(names.bridge));
-  return { netns, links, cgroups, mounts, nft };
+  const vips = (await sh('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout.split('\n').filter((l) => l.includes(`shp-${names.bridge}`.slice(0, 12)));
+  return { netns, links, cgroups, mounts, nft, vips };
 }
 
 const ready = (p: KubeObject) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -121,6 +122,20 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   t.equal(ic.stdout, '10.96.0.1:443\ndefault\neyJ', 'in-cluster config: the kubernetes Service env and the ServiceAccount token are in the container');
   const lg = await sh(process.execPath, [cli, '--kubeconfig', kc, 'logs', three[2]!.metadata.name!]);
   t.match(lg.stdout, /hello 1 listening on :8080/, 'shoal logs reads the container log');
+
+  // service networking: the cluster DNS answers at 10.96.0.10 and pods reach each other by service name
+  await waitFor('cluster DNS ready', async () => (await api.list(pods, { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.some(ready), 60_000);
+  const helloSvc = await api.get({ apiVersion: 'v1', plural: 'services', namespaced: true }, 'hello', { namespace: ns });
+  const byName = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[0]!.metadata.name!, '--', 'sh', '-c', 'getent hosts hello | cut -d" " -f1']);
+  t.equal(byName.stdout.trim(), helloSvc.spec.clusterIP, 'a short service name resolves from a pod (resolv.conf search path)');
+  const viaSvc = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[0]!.metadata.name!, '--', process.execPath, '-e', "fetch('http://hello.default/').then(r=>r.json()).then(j=>console.log(j.ip))"]);
+  t.ok(ips.includes(viaSvc.stdout.trim()), `http://hello.default from a pod lands on a ready backend (${viaSvc.stdout.trim()})`);
+  const srv = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[0]!.metadata.name!, '--', 'dig', '+short', '@10.96.0.10', '_http._tcp.hello.default.svc.cluster.local', 'SRV']);
+  t.equal(srv.stdout.trim(), '0 100 80 hello.default.svc.cluster.local.', 'SRV for the named port, from a pod');
+  const nx = await sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', three[0]!.metadata.name!, '--', 'dig', '@10.96.0.10', 'nope.default.svc.cluster.local']);
+  t.match(nx.stdout, /status: NXDOMAIN/, 'unknown names in the zone are NXDOMAIN');
+  const hostToVip = await fetch(`http://${helloSvc.spec.clusterIP}/`).then((r) => r.json() as Promise<{ ip: string }>);
+  t.ok(ips.includes(hostToVip.ip), 'the host reaches the ClusterIP');
 
   // 2. kill -9 of a container process: restarted, restartCount 1
   const victim = three[0]!;

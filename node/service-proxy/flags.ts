@@ -1,0 +1,87 @@
+// Flags of the service proxy (kube-proxy's names where they exist). Every bad flag is collected so
+// main.ts can report all of them and exit 64.
+
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+
+/** The validated, frozen configuration. */
+export interface ProxyConfig {
+  kubeconfig?: string;
+  mode: 'nftables' | 'userspace';
+  nodeName: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  nodePortAddresses: string[];
+  /** table `shoal-proxy` or `shoal-proxy-<suffix>`; also names the VIP interface */
+  tableSuffix: string;
+  healthPort: number;
+  bindAddress: string;
+  minSyncMs: number;
+  maxSyncMs: number;
+  loadBalancerCidr: string;
+  logLevel: string;
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Whether `s` is an IPv4 CIDR. */
+export function isCidr(s: string): boolean {
+  const m = CIDR.exec(s);
+  return !!m && m.slice(1, 5).every((x) => Number(x) <= 255) && Number(m[5]) <= 32;
+}
+
+/** Go-style durations (`1s`, `250ms`, `1m`) in milliseconds, or NaN. */
+export function durationMs(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'];
+}
+
+/** The table name for a suffix. */
+export const tableName = (suffix: string) => (suffix ? `shoal-proxy-${suffix}` : 'shoal-proxy');
+
+/** The VIP dummy interface for a suffix (at most 15 characters). */
+export const vipIfname = (suffix: string) => (suffix ? `shp-${suffix}`.slice(0, 15) : 'shoal-proxy0');
+
+/** Parses argv; `problems` lists every bad flag as `--flag: why`. */
+export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ProxyConfig; problems: string[] } {
+  const problems: string[] = [];
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: Object.fromEntries(['kubeconfig', 'mode', 'node-name', 'cluster-cidr', 'service-cidr', 'nodeport-addresses', 'table-suffix',
+        'health-port', 'bind-address', 'min-sync-period', 'sync-period', 'load-balancer-cidr', 'log-level'].map((k) => [k, { type: 'string' as const }])),
+    }).values as Record<string, string | undefined>;
+  } catch (e) {
+    return { problems: [(e as Error).message] };
+  }
+  const mode = values.mode ?? 'nftables';
+  if (mode !== 'nftables' && mode !== 'userspace') problems.push(`--mode: must be nftables or userspace, got ${JSON.stringify(mode)}`);
+  const clusterCidr = values['cluster-cidr'] ?? '10.244.0.0/16';
+  if (clusterCidr !== '' && !isCidr(clusterCidr)) problems.push(`--cluster-cidr: must be an IPv4 CIDR or '', got ${JSON.stringify(clusterCidr)}`);
+  const serviceCidr = values['service-cidr'] ?? '10.96.0.0/12';
+  if (!isCidr(serviceCidr)) problems.push(`--service-cidr: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
+  const nodePortAddresses = (values['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const c of nodePortAddresses) if (!isCidr(c)) problems.push(`--nodeport-addresses: ${JSON.stringify(c)} is not an IPv4 CIDR`);
+  const tableSuffix = values['table-suffix'] ?? '';
+  if (!/^[a-z0-9]{0,11}$/.test(tableSuffix)) problems.push(`--table-suffix: at most 11 lowercase letters or digits, got ${JSON.stringify(tableSuffix)}`);
+  const healthPort = Number(values['health-port'] ?? '10256');
+  if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) problems.push(`--health-port: must be 0..65535, got ${JSON.stringify(values['health-port'])}`);
+  const minSyncMs = durationMs(values['min-sync-period'] ?? '100ms');
+  if (Number.isNaN(minSyncMs)) problems.push(`--min-sync-period: must be a duration like 1s or 100ms, got ${JSON.stringify(values['min-sync-period'])}`);
+  const maxSyncMs = durationMs(values['sync-period'] ?? '30s');
+  if (Number.isNaN(maxSyncMs) || maxSyncMs <= 0) problems.push(`--sync-period: must be a positive duration, got ${JSON.stringify(values['sync-period'])}`);
+  const loadBalancerCidr = values['load-balancer-cidr'] ?? '';
+  if (loadBalancerCidr !== '' && !isCidr(loadBalancerCidr)) problems.push(`--load-balancer-cidr: must be an IPv4 CIDR or '', got ${JSON.stringify(loadBalancerCidr)}`);
+  const nodeName = values['node-name'] ?? env.NODE_NAME ?? hostname();
+  if (!nodeName) problems.push('--node-name: must not be empty');
+  if (problems.length) return { problems };
+  return {
+    problems,
+    config: Object.freeze({
+      kubeconfig: values.kubeconfig, mode: mode as ProxyConfig['mode'], nodeName, clusterCidr, serviceCidr, nodePortAddresses, tableSuffix,
+      healthPort, bindAddress: values['bind-address'] ?? '127.0.0.1', minSyncMs, maxSyncMs, loadBalancerCidr, logLevel: values['log-level'] ?? 'info',
+    }),
+  };
+}

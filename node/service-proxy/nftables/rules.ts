@@ -1,0 +1,221 @@
+// The nftables ruleset as text (pure). One table `shoal-proxy[-suffix]` with dispatch maps keyed by
+// address . protocol . port whose verdicts jump to per-service chains, so a change to one Service
+// deletes and re-adds only that Service's map elements and flushes and refills only its chains, in one
+// `nft -f -` transaction (kube-proxy's nftables mode, simplified; see README.md for the chain layout).
+
+import { hasEndpoints, usableEndpoints, type Endpoint, type ServicePort } from '../model/servicemap.js';
+
+/** Frozen settings that shape the ruleset. */
+export interface RuleConfig {
+  /** table name, `shoal-proxy` or `shoal-proxy-<suffix>` */
+  table: string;
+  /** this node (traffic policy Local) */
+  nodeName: string;
+  /** traffic to a ClusterIP from outside this CIDR is masqueraded; '' = never */
+  clusterCidr: string;
+  /** CIDRs on which NodePorts answer; empty = every local address, 127.0.0.1 included */
+  nodePortAddresses: string[];
+}
+
+/** Bit in the packet mark that asks for masquerade (kube-proxy's 0x4000). */
+export const MASQ_MARK = 0x4000;
+
+/** What one Service contributes to the table: chains with their rules, affinity sets, map elements. */
+export interface ServiceObjects {
+  chains: Map<string, string[]>;
+  sets: Map<string, string>;
+  /** [map name, element text] */
+  elements: [string, string][];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// names
+
+/** FNV-1a, 8 hex digits: keeps chain names unique whatever the id contains. */
+function hash8(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Only characters nft identifiers accept after the first letter. */
+const clean = (s: string) => s.replace(/[^A-Za-z0-9/_.-]/g, '_');
+
+const svcChain = (sp: ServicePort) => `svc-${hash8(sp.id)}-${clean(sp.id)}`;
+const extChain = (sp: ServicePort) => `ext-${hash8(sp.id)}-${clean(sp.id)}`;
+const epChain = (sp: ServicePort, e: Endpoint) => `ep-${hash8(sp.id)}-${clean(sp.id)}__${e.ip}/${e.port}`;
+const affSet = (sp: ServicePort, e: Endpoint) => `aff-${hash8(sp.id)}-${sp.affinitySeconds}-${clean(sp.id)}__${e.ip}/${e.port}`;
+const proto = (sp: ServicePort) => sp.protocol.toLowerCase();
+
+// ---------------------------------------------------------------------------------------------------
+// per-service objects
+
+/** The chains, sets and elements of all ports of one Service. */
+export function serviceObjects(cfg: RuleConfig, ports: ServicePort[]): ServiceObjects {
+  const out: ServiceObjects = { chains: new Map(), sets: new Map(), elements: [] };
+  const clusterIPs = new Set<string>();
+  for (const sp of ports) {
+    for (const ip of sp.clusterIPs) clusterIPs.add(ip);
+    addPort(cfg, sp, out);
+  }
+  for (const ip of clusterIPs) out.elements.push(['cluster-ips', ip]);
+  return out;
+}
+
+function addPort(cfg: RuleConfig, sp: ServicePort, out: ServiceObjects): void {
+  const p = proto(sp);
+  const external = [...sp.externalIPs, ...sp.loadBalancerIPs];
+  const hasExternal = external.length > 0 || sp.nodePort !== undefined;
+  if (!hasEndpoints(sp)) {
+    // no endpoint anywhere: an immediate REJECT from the filter hooks instead of a DNAT
+    for (const ip of [...sp.clusterIPs, ...external]) out.elements.push(['no-endpoint-services', `${ip} . ${p} . ${sp.port} : goto reject-chain`]);
+    if (sp.nodePort !== undefined) out.elements.push(['no-endpoint-nodeports', `${p} . ${sp.nodePort} : goto reject-chain`]);
+    return;
+  }
+  const internal = usableEndpoints(sp.endpoints, sp.internalLocal ? cfg.nodeName : undefined);
+  const ext = usableEndpoints(sp.endpoints, sp.externalLocal ? cfg.nodeName : undefined);
+  const svc = svcChain(sp);
+  const svcRules: string[] = [];
+  if (cfg.clusterCidr) svcRules.push(`ip saddr != ${cfg.clusterCidr} jump mark-for-masquerade`);
+  svcRules.push(...balance(sp, internal));
+  out.chains.set(svc, svcRules);
+  for (const ip of sp.clusterIPs) out.elements.push(['service-ips', `${ip} . ${p} . ${sp.port} : goto ${svc}`]);
+  if (hasExternal) {
+    const xc = extChain(sp);
+    const rules: string[] = [];
+    if (!sp.externalLocal) {
+      rules.push('jump mark-for-masquerade');
+      if (sameEndpoints(internal, ext)) rules.push(`goto ${svc}`);
+      else rules.push(...balance(sp, ext));
+    } else {
+      // Local keeps the client's address, except for traffic from this host (it could not come back)
+      rules.push('fib saddr type local jump mark-for-masquerade', ...balance(sp, ext));
+    }
+    out.chains.set(xc, rules);
+    for (const ip of external) out.elements.push(['service-ips', `${ip} . ${p} . ${sp.port} : goto ${xc}`]);
+    if (sp.nodePort !== undefined) out.elements.push(['service-nodeports', `${p} . ${sp.nodePort} : goto ${xc}`]);
+  }
+  const seen = new Set<string>();
+  for (const e of [...internal, ...ext]) {
+    const name = epChain(sp, e);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
+    if (sp.affinitySeconds !== undefined) {
+      const set = affSet(sp, e);
+      out.sets.set(set, `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s ; }`);
+      rules.push(`update @${set} { ip saddr }`);
+    }
+    rules.push(`meta l4proto ${p} dnat to ${e.ip}:${e.port}`);
+    out.chains.set(name, rules);
+  }
+}
+
+/** Affinity lookups, then a uniformly random endpoint (iptables mode's "random"); no endpoint: drop. */
+function balance(sp: ServicePort, eps: Endpoint[]): string[] {
+  if (!eps.length) return ['drop'];
+  const rules: string[] = [];
+  if (sp.affinitySeconds !== undefined) for (const e of eps) rules.push(`ip saddr @${affSet(sp, e)} goto ${epChain(sp, e)}`);
+  rules.push(`numgen random mod ${eps.length} vmap { ${eps.map((e, i) => `${i} : goto ${epChain(sp, e)}`).join(', ')} }`);
+  return rules;
+}
+
+function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.ip === b[i].ip && e.port === b[i].port);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// transactions
+
+/** The fixed part of the table: maps, hooks, masquerade and reject chains. */
+export function baseTable(cfg: RuleConfig): string {
+  const np = cfg.nodePortAddresses.length ? `ip daddr { ${cfg.nodePortAddresses.join(', ')} }` : 'fib daddr type local';
+  return `table ip ${cfg.table} {
+  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }
+  map service-nodeports { type inet_proto . inet_service : verdict ; }
+  map no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; }
+  map no-endpoint-nodeports { type inet_proto . inet_service : verdict ; }
+  set cluster-ips { type ipv4_addr ; }
+  chain mark-for-masquerade { meta mark set meta mark | 0x${MASQ_MARK.toString(16)} ; }
+  chain masquerading {
+    meta mark & 0x${MASQ_MARK.toString(16)} == 0 return
+    meta mark set meta mark ^ 0x${MASQ_MARK.toString(16)}
+    masquerade fully-random
+  }
+  chain reject-chain { meta l4proto tcp reject with tcp reset ; reject ; }
+  chain services {
+    ip daddr . meta l4proto . th dport vmap @service-ips
+    ${np} meta l4proto . th dport vmap @service-nodeports
+  }
+  chain service-endpoints-check {
+    ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+    ${np} meta l4proto . th dport vmap @no-endpoint-nodeports
+  }
+  chain nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; jump services ; }
+  chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }
+  chain nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; jump masquerading ; }
+  chain filter-input {
+    type filter hook input priority -110 ; policy accept ;
+    ct state new jump service-endpoints-check
+    ct state new ip daddr @cluster-ips goto reject-chain
+  }
+  chain filter-forward { type filter hook forward priority -110 ; policy accept ; ct state new jump service-endpoints-check ; }
+  chain filter-output { type filter hook output priority -110 ; policy accept ; ct state new jump service-endpoints-check ; }
+}
+`;
+}
+
+/** The whole table, replaced in one transaction (first sync and after any failure). */
+export function fullSync(cfg: RuleConfig, services: Iterable<ServicePort[]>): string {
+  const lines = [`add table ip ${cfg.table}`, `delete table ip ${cfg.table}`, baseTable(cfg)];
+  const all: ServiceObjects[] = [...services].map((ports) => serviceObjects(cfg, ports));
+  for (const o of all) for (const [s, decl] of o.sets) lines.push(`add set ip ${cfg.table} ${s} ${decl}`);
+  for (const o of all) for (const c of o.chains.keys()) lines.push(`add chain ip ${cfg.table} ${c}`);
+  for (const o of all) for (const [c, rules] of o.chains) for (const r of rules) lines.push(`add rule ip ${cfg.table} ${c} ${r}`);
+  elements(lines, cfg, 'add', all.flatMap((o) => o.elements));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Only the changed Services: their old map elements deleted, their chains flushed and refilled (or
+ * deleted when gone), their new elements added. `changes` pairs each Service's applied and desired ports.
+ */
+export function partialSync(cfg: RuleConfig, changes: { old: ServicePort[]; cur: ServicePort[] }[]): string {
+  const t = cfg.table;
+  const olds = changes.map((c) => serviceObjects(cfg, c.old));
+  const curs = changes.map((c) => serviceObjects(cfg, c.cur));
+  const oldChains = new Set(olds.flatMap((o) => [...o.chains.keys()]));
+  const curChains = new Set(curs.flatMap((o) => [...o.chains.keys()]));
+  const oldSets = new Set(olds.flatMap((o) => [...o.sets.keys()]));
+  const curSets = new Map(curs.flatMap((o) => [...o.sets]));
+  const lines: string[] = [];
+  elements(lines, cfg, 'delete', olds.flatMap((o) => o.elements));
+  for (const c of oldChains) lines.push(`flush chain ip ${t} ${c}`);
+  for (const [s, decl] of curSets) if (!oldSets.has(s)) lines.push(`add set ip ${t} ${s} ${decl}`);
+  for (const c of curChains) if (!oldChains.has(c)) lines.push(`add chain ip ${t} ${c}`);
+  for (const o of curs) for (const [c, rules] of o.chains) for (const r of rules) lines.push(`add rule ip ${t} ${c} ${r}`);
+  for (const c of oldChains) if (!curChains.has(c)) lines.push(`delete chain ip ${t} ${c}`);
+  for (const s of oldSets) if (!curSets.has(s)) lines.push(`delete set ip ${t} ${s}`);
+  elements(lines, cfg, 'add', curs.flatMap((o) => o.elements));
+  return lines.join('\n') + '\n';
+}
+
+/** `add|delete element` lines, one per map, elements batched. */
+function elements(lines: string[], cfg: RuleConfig, verb: 'add' | 'delete', els: [string, string][]): void {
+  const byMap = new Map<string, string[]>();
+  for (const [m, e] of els) {
+    const key = verb === 'delete' ? e.replace(/ : .*$/, '') : e;
+    const l = byMap.get(m);
+    if (l) l.push(key);
+    else byMap.set(m, [key]);
+  }
+  for (const [m, list] of byMap) {
+    const uniq = [...new Set(list)];
+    for (let i = 0; i < uniq.length; i += 1000) lines.push(`${verb} element ip ${cfg.table} ${m} { ${uniq.slice(i, i + 1000).join(', ')} }`);
+  }
+}
+
+/** The statement that removes the whole table (shutdown, tests). */
+export function deleteTable(cfg: Pick<RuleConfig, 'table'>): string {
+  return `add table ip ${cfg.table}\ndelete table ip ${cfg.table}\n`;
+}
