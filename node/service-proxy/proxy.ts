@@ -93,7 +93,10 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
       initDone = false;
       throw e;
     }
-  }, { minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: Math.max(o.minSyncMs, 1000), timers: o.timers, onError: (e) => o.log('error', `sync failed, full resync next: ${(e as Error).message}`) });
+  }, { minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: Math.max(o.minSyncMs, 1000), timers: o.timers, onError: (e) => {
+    o.log('error', `sync failed, full resync next: ${(e as Error).message}`);
+    void reportSyncFailure(client, o.nodeName, (e as Error).message).catch(() => undefined);
+  } });
 
   services.addEventHandler({ onAdd: onService, onUpdate: (_a, b) => onService(b), onDelete: onService });
   slices.addEventHandler({ onAdd: (s) => onSlice(s, false), onUpdate: (_a, b) => onSlice(b, false), onDelete: (s) => onSlice(s, true) });
@@ -131,4 +134,21 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
       await backend.close();
     },
   };
+}
+
+/**
+ * A failed sync is reported as a Warning Event on this proxy's Node (kube-proxy's wording), so `shoal
+ * describe node` and `kubectl get events` show it; the old rules stay in place (the transaction failed as
+ * a whole) and the next sync rewrites the whole table.
+ */
+export async function reportSyncFailure(client: KubeClient, nodeName: string, message: string): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await client.create({ apiVersion: 'v1', plural: 'events', namespaced: true }, {
+    apiVersion: 'v1', kind: 'Event',
+    metadata: { generateName: `${nodeName}.`, namespace: 'default' },
+    involvedObject: { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName },
+    reason: 'SyncProxyRulesFailed', message: `Failed to sync proxy rules, retrying with a full sync: ${message.slice(0, 900)}`,
+    type: 'Warning', source: { component: 'kube-proxy', host: nodeName }, firstTimestamp: now, lastTimestamp: now, count: 1,
+    reportingComponent: 'kube-proxy', reportingInstance: nodeName,
+  }, { namespace: 'default' });
 }
