@@ -5,29 +5,16 @@
 // supervised processes) with 50 pods. Root only. Not a test.
 //   node dist/bench/pods/deploy.js [maxReplicas=50]
 
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { KubeClient } from '../../api/client/index.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { upCluster } from '../up-cluster.js';
 import type { KubeObject } from '../../api/meta.js';
 
-const root = new URL('../../..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli', 'main.js');
 const max = Number(process.argv[2] ?? 50);
 const sizes = [1, 10, 50].filter((n) => n <= max);
 const pods = { apiVersion: 'v1', plural: 'pods', namespaced: true };
 const deployments = { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true };
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 const pct = (a: number[], p: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil((p / 100) * a.length) - 1)]! : NaN);
 const ready = (p: KubeObject) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -35,19 +22,9 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 interface Row { cni: string; n: number; p50: number; p99: number; all: number }
 
 async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: Row[]; rss: number }> {
-  const tag = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
-  const home = mkdtempSync(join(tmpdir(), `shoalb-pods-${tag}-`));
-  const port = await freePort();
-  const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--cni', cni, '--bridge', `sb${tag}br`,
-    '--no-dns', '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const c = await upCluster('pods', octet, ['--cni', cni, '--no-dns']);
+  const api = c.api;
   try {
-    const end = Date.now() + 60_000;
-    while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    if (!out.includes('The cluster is up')) throw new Error(`shoal up failed:\n${out}`);
-    const api = KubeClient.fromKubeconfig(join(home, 'kubeconfig'));
     const created = new Map<string, number>();
     const readyAt = new Map<string, number>();
     const ctrl = new AbortController();
@@ -80,7 +57,7 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
       const lat = mine.map((k) => (readyAt.get(k) ?? Infinity) - created.get(k)!);
       if (name !== 'warm') rows.push({ cni, n, p50: pct(lat, 50), p99: pct(lat, 99), all });
       if (n === sizes[sizes.length - 1] && name !== 'warm') {
-        const kids = execFileSync('pgrep', ['-P', String(up.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+        const kids = execFileSync('pgrep', ['-P', String(c.up.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
         rss = kids.reduce((s, pid) => s + rssMb(pid), 0);
       }
       await api.delete(deployments, name, { namespace: 'default', propagationPolicy: 'Foreground' } as any);
@@ -89,26 +66,12 @@ async function run(cni: 'shoal' | 'reference', octet: number): Promise<{ rows: R
     }
     ctrl.abort();
     await watching;
-    await api.close();
     return { rows, rss };
   } catch (e) {
-    process.stderr.write(`bench/pods/deploy (${cni}) failed: ${(e as Error).message}\n--- shoal up said:\n${out}\n`);
+    process.stderr.write(`bench/pods/deploy (${cni}) failed: ${(e as Error).message}\n--- shoal up said:\n${c.output()}\n`);
     throw e;
   } finally {
-    try {
-      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: ['ignore', 'ignore', 'inherit'] });
-    } catch {
-      process.stderr.write(`--- shoal up output (tail):\n${out.split('\n').slice(-12).join('\n')}\n--- agent log (tail):\n${readFileSync(join(home, 'logs', 'node-agent.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);
-    }
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL'); // the group we started
-      } catch {
-        /* gone */
-      }
-      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: 'ignore' });
-    }
-    rmSync(home, { recursive: true, force: true });
+    await c.stop();
   }
 }
 

@@ -4,26 +4,11 @@
 // wrk from the host. Root only. Not a test.
 //   node dist/bench/service-proxy/wrk.js [seconds=5] [connections=32]
 
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { KubeClient } from '../../api/client/index.js';
+import { execFileSync } from 'node:child_process';
+import { upCluster } from '../up-cluster.js';
 
-const root = new URL('../../..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli', 'main.js');
 const seconds = Number(process.argv[2] ?? 5);
 const conns = Number(process.argv[3] ?? 32);
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** wrk's requests/s and p99 latency (ms) for `url`. */
 function wrk(url: string, secs = seconds): { rps: number; p99: number } {
@@ -35,19 +20,9 @@ function wrk(url: string, secs = seconds): { rps: number; p99: number } {
 }
 
 async function run(mode: 'nftables' | 'userspace', octet: number): Promise<{ direct: { rps: number; p99: number }; vip: { rps: number; p99: number } }> {
-  const tag = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
-  const home = mkdtempSync(join(tmpdir(), `shoalb-wrk-${tag}-`));
-  const port = await freePort();
-  const up = spawn(process.execPath, [cli, 'up', '--home', home, '--port', String(port), '--no-dns', '--proxy-mode', mode, '--bridge', `sw${tag}br`,
-    '--netns-prefix', `shoalb-${tag}-`, '--cgroup-name', `shoalb-${tag}`, '--node-name', `shoalb-${tag}`, '--pod-cidr', `10.244.${octet}.0/24`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const c = await upCluster('wrk', octet, ['--no-dns', '--proxy-mode', mode]);
+  const api = c.api;
   try {
-    const end = Date.now() + 60_000;
-    while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    if (!out.includes('The cluster is up')) throw new Error(`shoal up failed:\n${out}`);
-    const api = KubeClient.fromKubeconfig(join(home, 'kubeconfig'));
     await api.create({ apiVersion: 'apps/v1', plural: 'deployments', namespaced: true }, {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
       spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'shoal/hello:1', ports: [{ containerPort: 8080 }] }] } } },
@@ -57,7 +32,7 @@ async function run(mode: 'nftables' | 'userspace', octet: number): Promise<{ dir
     const ready = Date.now() + 60_000;
     while (!podIP && Date.now() < ready) {
       const ps = (await api.list({ apiVersion: 'v1', plural: 'pods', namespaced: true }, { namespace: 'default' })).items;
-      const p = ps.find((x) => (x.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+      const p = ps.find((x) => (x.status?.conditions ?? []).some((cd: any) => cd.type === 'Ready' && cd.status === 'True'));
       if (p) podIP = p.status.podIP;
       else await new Promise((r) => setTimeout(r, 200));
     }
@@ -73,23 +48,9 @@ async function run(mode: 'nftables' | 'userspace', octet: number): Promise<{ dir
     wrk(`http://${podIP}:8080/`, 2); // warm-up
     const direct = wrk(`http://${podIP}:8080/`);
     const vip = wrk(vipUrl);
-    await api.close();
     return { direct, vip };
   } finally {
-    try {
-      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: 'ignore' });
-    } catch {
-      /* below */
-    }
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      execFileSync(process.execPath, [cli, 'down', '--home', home], { stdio: 'ignore' });
-    }
-    rmSync(home, { recursive: true, force: true });
+    await c.stop();
   }
 }
 
