@@ -38,7 +38,7 @@ t.test('service ports from Service + EndpointSlice', async (t) => {
 
 t.test('rule text', async (t) => {
   const rows: { name: string; in: ServicePort; want: RegExp[]; not?: RegExp[] }[] = [
-    { name: 'ClusterIP: random over two', in: sp(), want: [/numgen random mod 2 vmap \{ 0 : goto ep-\w+-default\/web\/tcp\/80__10\.244\.0\.2\/8080, 1 : goto ep-/, /10\.96\.0\.5 \. tcp \. 80 : goto svc-/, /dnat to 10\.244\.0\.3:8080/, /ip saddr 10\.244\.0\.2 jump mark-for-masquerade/] },
+    { name: 'ClusterIP: random over two', in: sp(), want: [/add map ip shoal-proxy lb-svc-\w+-default\/web\/tcp\/80 \{ typeof numgen random mod 1 : verdict ; \}/, /numgen random mod 2 vmap @lb-svc-\w+-default\/web\/tcp\/80\n/, /add element ip shoal-proxy lb-svc-\S+ \{ 0 : goto ep-\w+-default\/web\/tcp\/80__10\.244\.0\.2\/8080, 1 : goto ep-/, /10\.96\.0\.5 \. tcp \. 80 : goto svc-/, /dnat to 10\.244\.0\.3:8080/, /ip saddr 10\.244\.0\.2 jump mark-for-masquerade/] },
     { name: 'no endpoints: reject', in: sp({ endpoints: [], nodePort: 30080 }), want: [/no-endpoint-services.*10\.96\.0\.5 \. tcp \. 80 : goto reject-chain/, /no-endpoint-nodeports.*tcp \. 30080 : goto reject-chain/], not: [/service-ips/, /dnat/] },
     { name: 'NodePort: external chain masquerades', in: sp({ nodePort: 30080 }), want: [/service-nodeports \{ tcp \. 30080 : goto ext-/, /ext-\S+ jump mark-for-masquerade/] },
     { name: 'affinity: sets with timeout', in: sp({ affinitySeconds: 60 }), want: [/add set .* aff-\S+ \{ type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; \}/, /update @aff-\S+ \{ ip saddr \}/, /ip saddr @aff-\S+ goto ep-/] },
@@ -58,10 +58,14 @@ t.test('partial sync touches only the changed service', async (t) => {
   const after = sp({ endpoints: [ep('10.244.0.2')] });
   const text = partialSync(cfg, [{ old: [before], cur: [after] }]);
   t.notMatch(text, /other/, 'the unchanged service is not mentioned');
-  t.match(text, /delete element ip shoal-proxy service-ips \{ 10\.96\.0\.5 \. tcp \. 80 \}/);
+  t.notMatch(text, /service-ips/, 'the unchanged dispatch element is left alone');
+  t.notMatch(text, /__10\.244\.0\.2\/8080 /, 'the kept endpoint chain is left alone');
+  t.match(text, /delete element ip shoal-proxy lb-svc-\S+ \{ 1 \}/, 'the removed endpoint leaves the balancing map');
   t.match(text, /flush chain ip shoal-proxy svc-/);
   t.match(text, /delete chain ip shoal-proxy ep-\S+__10\.244\.0\.3\/8080/, 'the removed endpoint chain goes');
-  t.match(text, /numgen random mod 1/);
+  t.match(text, /numgen random mod 1 vmap @lb-svc-/);
+  t.ok(text.indexOf('delete element') < text.indexOf('delete chain'), 'references go before the chain');
+  t.equal(partialSync(cfg, [{ old: [before], cur: [before] }]), '\n', 'no change, no statement');
   t.equal(serviceObjects(cfg, [other]).elements.filter(([m]) => m === 'cluster-ips').length, 1);
   t.equal(partialSync(cfg, [{ old: [before], cur: [] }]).match(/^add /gm), null, 'a deleted service adds nothing');
 });

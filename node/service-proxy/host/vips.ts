@@ -31,10 +31,15 @@ export class VipInterface {
     for (const ip of this.current) if (!want.has(ip)) cmds.push(`addr del ${ip}/32 dev lo`);
     if (!cmds.length) return;
     const r = await this.host.run('ip', ['-force', '-batch', '-'], cmds.join('\n') + '\n');
+    if (r.code === 0) {
+      // success: the kernel now holds exactly `want`; listing 10k addresses back would cost more than the change
+      this.current = new Set(want);
+      return;
+    }
     // re-read what is there so a partial failure is repaired by the next sync
     const show = await this.host.run('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', this.label]);
     this.current = new Set([...show.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)].map((m) => m[1]));
-    if (r.code !== 0) throw new Error(`VIP addresses on ${this.ifname}: ${r.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
+    throw new Error(`VIP addresses on ${this.ifname}: ${r.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
   }
 
   /** Whether `ip` is currently configured. */
