@@ -1,0 +1,92 @@
+// The enforcer loop against a real in-process API server and a fake host (no root): the transaction it
+// sends follows policies, pod labels and namespace labels; a failing `nft` is reported as a Warning
+// Event and retried, and nothing is applied in between (the kernel keeps the previous table).
+import t from 'tap';
+import { startCluster } from '../client/fixture.js';
+import { startEnforcer } from '../../node/policy/enforcer.js';
+import type { Host, RunResult } from '../../node/service-proxy/host/host.js';
+
+/** Records nft transactions; fails them while `failing` is set. */
+function fakeHost() {
+  const h = {
+    failing: false,
+    applied: [] as string[],
+    sysctls: new Map<string, string>([['net.bridge.bridge-nf-call-iptables', '0']]),
+    async run(cmd: string, args: string[], stdin?: string): Promise<RunResult> {
+      if (cmd !== 'nft') return { code: 0, stdout: '', stderr: '' };
+      if (h.failing) return { code: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted' };
+      h.applied.push(stdin ?? args.join(' '));
+      return { code: 0, stdout: '', stderr: '' };
+    },
+    readSysctl: (n: string) => h.sysctls.get(n),
+    writeSysctl: (n: string, v: string) => void h.sysctls.set(n, v),
+  };
+  return h satisfies Host;
+}
+
+const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
+const nsRef = { apiVersion: 'v1', plural: 'namespaces', namespaced: false } as const;
+const npRef = { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true } as const;
+
+async function eventually(what: string, pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+t.test('enforcer loop with a fake host', async (t) => {
+  const cluster = await startCluster('shoalt-policy-');
+  t.teardown(() => cluster.close());
+  const client = cluster.client();
+  for (const ns of ['pa', 'pb']) await client.create(nsRef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { team: ns } } } as any);
+  const mkPod = async (ns: string, name: string, ip: string, labels: Record<string, string>) => {
+    await client.create(podsRef, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'shoal/hello' }] } } as any, { namespace: ns });
+    await client.patch(podsRef, name, { status: { podIP: ip } }, { type: 'merge', namespace: ns, subresource: 'status' });
+  };
+  await mkPod('pa', 'web', '10.55.0.2', { app: 'web' });
+  await mkPod('pb', 'cli', '10.55.0.3', { app: 'cli' });
+
+  const host = fakeHost();
+  const logs: string[] = [];
+  const enf = await startEnforcer(client, host, { nodeName: 'n1', tableSuffix: 'unit', minSyncMs: 5, maxSyncMs: 60000, retryMs: 50, log: (_l, m) => logs.push(m) });
+  t.teardown(() => enf.close());
+  t.equal(host.sysctls.get('net.bridge.bridge-nf-call-iptables'), '1', 'bridged traffic sent through the inet hooks');
+  const last = () => host.applied.at(-1) ?? '';
+  t.match(last(), /table inet shoal-policy-unit/, 'first sync applied');
+  t.notMatch(last(), /jump ing-/, 'no policy: no pod isolated');
+
+  await client.create(npRef, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'from-team-x', namespace: 'pa' },
+    spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'x' } } }] }] } } as any, { namespace: 'pa' });
+  await eventually('policy applied', () => /10\.55\.0\.2 : jump ing-pa\/web/.test(last()));
+  t.match(last(), /chain ing-pa\/web \{\n\t\tcounter drop/, 'no namespace labelled team=x: web accepts nobody');
+
+  await client.patch(nsRef, 'pb', { metadata: { labels: { team: 'x' } } }, { type: 'merge' });
+  await eventually('namespace label applied', () => /ip saddr 10\.55\.0\.3 accept/.test(last()));
+  t.pass('namespace relabel took effect without touching the policy');
+
+  host.failing = true;
+  const before = host.applied.length;
+  await client.patch(podsRef, 'cli', { metadata: { labels: { app: 'other' } } }, { type: 'merge', namespace: 'pb' });
+  await client.delete(npRef, 'from-team-x', { namespace: 'pa' });
+  await eventually('failure reported', async () => {
+    const ev = await client.list({ apiVersion: 'v1', plural: 'events', namespaced: true }, { namespace: 'default' });
+    return (ev.items as any[]).some((e) => e.reason === 'SyncNetworkPolicyFailed' && e.involvedObject?.name === 'n1');
+  });
+  t.equal(host.applied.length, before, 'nothing applied while nft fails');
+  t.match(logs.join('\n'), /previous rules stay in force/);
+  host.failing = false;
+  await eventually('retried after recovery', () => host.applied.length > before && !/jump ing-/.test(last()));
+  t.pass('deleted policy applied once nft works again');
+});
+
+t.test('flags', async (t) => {
+  const { parsePolicyFlags } = await import('../../node/policy/flags.js');
+  const ok = parsePolicyFlags(['--node-name', 'n1', '--table-suffix', 'ab1', '--min-sync-period', '50ms', '--cleanup-on-exit'], {});
+  t.same(ok.config, { kubeconfig: undefined, nodeName: 'n1', tableSuffix: 'ab1', minSyncMs: 50, maxSyncMs: 30000, retryMs: 1000, cleanupOnExit: true });
+  const bad = parsePolicyFlags(['--table-suffix', 'Bad-Suffix', '--sync-period', 'soon', '--retry-period', '0s'], {});
+  t.equal(bad.config, undefined);
+  t.same(bad.problems.map((p) => p.split(':')[0]), ['--table-suffix', '--sync-period', '--retry-period'], 'every bad flag reported, by name');
+  t.match(parsePolicyFlags(['--nope'], {}).problems[0], /nope/);
+});
