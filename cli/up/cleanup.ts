@@ -18,6 +18,8 @@ export interface HostScope {
   /** the service proxy's nftables table (family ip) and the label of its VIP addresses on lo */
   proxyTable?: string;
   proxyVipLabel?: string;
+  /** the NetworkPolicy enforcer's table (family inet) */
+  policyTable?: string;
 }
 
 function run(cmd: string, args: string[]): { code: number; out: string } {
@@ -107,6 +109,7 @@ export function cleanupHost(s: HostScope): string[] {
   for (const r of s.routes) run('ip', ['route', 'del', 'unreachable', r]);
   run('nft', ['delete', 'table', 'inet', guardTable(s.bridge)]);
   if (s.proxyTable) run('nft', ['delete', 'table', 'ip', s.proxyTable]);
+  if (s.policyTable) run('nft', ['delete', 'table', 'inet', s.policyTable]);
   if (s.proxyVipLabel) run('ip', ['-4', 'addr', 'flush', 'dev', 'lo', 'label', s.proxyVipLabel]);
   errors.push(...removeCgroups(s.cgroupName));
   for (const d of s.dirs) rmSync(d, { recursive: true, force: true });

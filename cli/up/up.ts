@@ -14,6 +14,7 @@ import { checkHost } from './host.js';
 import { cleanupHost, installEgressGuard, type HostScope } from './cleanup.js';
 import { installCni } from '../../cni/install.js';
 import { tableName, vipIfname } from '../../node/service-proxy/flags.js';
+import { tableName as policyTableName } from '../../node/policy/nftables/rules.js';
 import { hostname } from 'node:os';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
@@ -116,8 +117,8 @@ function freePort(): Promise<number> {
 
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
-  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256 };
-  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort() };
+  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256, policy: 9099 };
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort() };
 }
 
 interface Ports {
@@ -125,6 +126,7 @@ interface Ports {
   scheduler: number;
   agent: number;
   proxy: number;
+  policy: number;
 }
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
@@ -165,7 +167,7 @@ function referenceConflist(c: UpConfig): string {
 export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 'cgroupName'>): HostScope {
   return {
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
-    proxyTable: tableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
+    proxyTable: tableName(proxySuffix(c)), policyTable: policyTableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
     routes: [SERVICE_CIDR, CLUSTER_CIDR],
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
   };
@@ -204,6 +206,16 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     ],
     env,
     ready: () => httpOk(`http://127.0.0.1:${ports.proxy}/healthz`),
+  }, {
+    name: 'network-policy',
+    command: process.execPath,
+    // the table stays if the enforcer dies (fail closed); `shoal down` removes it with the rest of the node
+    args: [
+      join(distRoot, 'node', 'policy', 'main.js'), '--kubeconfig', kubeconfig, '--node-name', c.nodeName, '--table-suffix', proxySuffix(c),
+      '--health-port', String(ports.policy), '--bind-address', '127.0.0.1',
+    ],
+    env,
+    ready: () => httpOk(`http://127.0.0.1:${ports.policy}/healthz`),
   }];
   return [
     {
@@ -404,6 +416,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   if (ports.scheduler) checks.push(['scheduler', `http://127.0.0.1:${ports.scheduler}/healthz`]);
   if (ports.agent) checks.push(['node-agent', `http://127.0.0.1:${ports.agent}/healthz`]);
   if (ports.agent && ports.proxy) checks.push(['service-proxy', `http://127.0.0.1:${ports.proxy}/healthz`]);
+  if (ports.agent && ports.policy) checks.push(['network-policy', `http://127.0.0.1:${ports.policy}/healthz`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

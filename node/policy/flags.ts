@@ -1,6 +1,7 @@
 // Flags of the policy enforcer. Every bad flag is collected so main.ts can report all of them and
 // exit 64; the result is frozen and shared.
 
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { durationMs } from '../service-proxy/flags.js';
@@ -16,6 +17,9 @@ export interface PolicyConfig {
   retryMs: number;
   /** delete the table on SIGTERM (off by default: isolation outlives a restart) */
   cleanupOnExit: boolean;
+  /** `/healthz` port (0: none; default 9099, Calico Felix's health port) */
+  healthPort: number;
+  bindAddress: string;
 }
 
 /** Parses argv; `problems` lists every bad flag as `--flag: why`. */
@@ -26,7 +30,7 @@ export function parsePolicyFlags(argv: string[], env: NodeJS.ProcessEnv = proces
     values = parseArgs({
       args: argv, strict: true, allowPositionals: false,
       options: {
-        ...Object.fromEntries(['kubeconfig', 'node-name', 'table-suffix', 'min-sync-period', 'sync-period', 'retry-period'].map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries(['kubeconfig', 'node-name', 'table-suffix', 'min-sync-period', 'sync-period', 'retry-period', 'health-port', 'bind-address'].map((k) => [k, { type: 'string' as const }])),
         'cleanup-on-exit': { type: 'boolean' },
       },
     }).values;
@@ -44,11 +48,15 @@ export function parsePolicyFlags(argv: string[], env: NodeJS.ProcessEnv = proces
   const minSyncMs = dur('min-sync-period', '10ms');
   const maxSyncMs = dur('sync-period', '30s');
   const retryMs = dur('retry-period', '1s');
+  const healthPort = Number(str('health-port') ?? '9099');
+  if (!/^[0-9]+$/.test(str('health-port') ?? '9099') || healthPort > 65535) problems.push(`--health-port: must be 0..65535, got ${JSON.stringify(str('health-port'))}`);
+  const bindAddress = str('bind-address') ?? '127.0.0.1';
+  if (!isIP(bindAddress)) problems.push(`--bind-address: must be an IP address, got ${JSON.stringify(bindAddress)}`);
   const nodeName = str('node-name') ?? env.NODE_NAME ?? hostname();
   if (!nodeName) problems.push('--node-name: must not be empty');
   if (problems.length) return { problems };
   return {
     problems,
-    config: Object.freeze({ kubeconfig: str('kubeconfig'), nodeName, tableSuffix, minSyncMs, maxSyncMs, retryMs, cleanupOnExit: values['cleanup-on-exit'] === true }),
+    config: Object.freeze({ kubeconfig: str('kubeconfig'), nodeName, tableSuffix, minSyncMs, maxSyncMs, retryMs, cleanupOnExit: values['cleanup-on-exit'] === true, healthPort, bindAddress }),
   };
 }

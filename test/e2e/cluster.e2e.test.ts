@@ -90,6 +90,7 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   });
   await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 60_000);
   t.match(out, /✔ node-agent ready/, out);
+  t.match(out, /✔ network-policy ready/, 'the NetworkPolicy enforcer runs as part of the node');
   const api = KubeClient.fromKubeconfig(join(home, 'kubeconfig'));
   t.teardown(() => api.close());
   const ns = 'default';

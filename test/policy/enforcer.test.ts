@@ -84,9 +84,9 @@ t.test('enforcer loop with a fake host', async (t) => {
 t.test('flags', async (t) => {
   const { parsePolicyFlags } = await import('../../node/policy/flags.js');
   const ok = parsePolicyFlags(['--node-name', 'n1', '--table-suffix', 'ab1', '--min-sync-period', '50ms', '--cleanup-on-exit'], {});
-  t.same(ok.config, { kubeconfig: undefined, nodeName: 'n1', tableSuffix: 'ab1', minSyncMs: 50, maxSyncMs: 30000, retryMs: 1000, cleanupOnExit: true });
-  const bad = parsePolicyFlags(['--table-suffix', 'Bad-Suffix', '--sync-period', 'soon', '--retry-period', '0s'], {});
+  t.same(ok.config, { kubeconfig: undefined, nodeName: 'n1', tableSuffix: 'ab1', minSyncMs: 50, maxSyncMs: 30000, retryMs: 1000, cleanupOnExit: true, healthPort: 9099, bindAddress: '127.0.0.1' });
+  const bad = parsePolicyFlags(['--table-suffix', 'Bad-Suffix', '--sync-period', 'soon', '--retry-period', '0s', '--health-port', '70000', '--bind-address', 'here'], {});
   t.equal(bad.config, undefined);
-  t.same(bad.problems.map((p) => p.split(':')[0]), ['--table-suffix', '--sync-period', '--retry-period'], 'every bad flag reported, by name');
+  t.same(bad.problems.map((p) => p.split(':')[0]), ['--table-suffix', '--sync-period', '--retry-period', '--health-port', '--bind-address'], 'every bad flag reported, by name');
   t.match(parsePolicyFlags(['--nope'], {}).problems[0], /nope/);
 });
