@@ -116,6 +116,49 @@ t.test('kubectl', { skip: haveKubectl ? false : 'kubectl is not installed' }, as
     t.match(d.stdout, /service "web" deleted/);
   });
 
+  t.test('NetworkPolicy: apply, get, describe, bad input named by field', async (t) => {
+    const np = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-client
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {role: client}}
+      namespaceSelector: {matchLabels: {team: a}}
+    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}
+    ports:
+    - {port: http}
+    - {protocol: UDP, port: 5000, endPort: 5010}
+`;
+    const a = await c.kubectl(['apply', '-f', '-'], np);
+    t.equal(a.code, 0, a.stderr);
+    t.match(a.stdout, /networkpolicy.networking.k8s.io\/allow-client created/);
+    const g = await c.kubectl(['get', 'netpol']);
+    t.match(g.stdout, /^allow-client\s+app=web\s+\d+s$/m, g.stdout);
+    const types = await c.kubectl(['get', 'netpol', 'allow-client', '-o', 'jsonpath={.spec.policyTypes} {.spec.ingress[0].ports[0].protocol}']);
+    t.equal(types.stdout, '["Ingress"] TCP', 'policyTypes inferred, protocol defaulted');
+    const d = await c.kubectl(['describe', 'netpol', 'allow-client']);
+    t.equal(d.code, 0, d.stderr);
+    t.match(d.stdout, /PodSelector:\s+app=web/);
+    t.match(d.stdout, /10\.0\.0\.0\/8/);
+    const bad: [string, string, RegExp][] = [
+      ['invalid CIDR', np.replace('10.0.0.0/8', '10.0.0.0/33'), /spec\.ingress\[0\]\.from\[1\]\.ipBlock\.cidr/],
+      ['except outside its cidr', np.replace('10.1.0.0/16', '192.168.0.0/16'), /spec\.ingress\[0\]\.from\[1\]\.ipBlock\.except\[0\]/],
+      ['endPort below port', np.replace('endPort: 5010', 'endPort: 4000'), /spec\.ingress\[0\]\.ports\[1\]\.endPort/],
+      ['endPort without port', np.replace('port: 5000, endPort', 'endPort'), /spec\.ingress\[0\]\.ports\[1\]\.port/],
+      ['unknown protocol', np.replace('protocol: UDP', 'protocol: ICMP'), /spec\.ingress\[0\]\.ports\[1\]\.protocol/],
+    ];
+    for (const [what, text, field] of bad) {
+      const r = await c.kubectl(['apply', '-f', '-'], text.replace('allow-client', 'bad'));
+      t.not(r.code, 0, what);
+      t.match(r.stderr, field, `${what}: ${r.stderr.trim()}`);
+    }
+    const none = await c.kubectl(['get', 'netpol', 'bad']);
+    t.match(none.stderr, /NotFound/, 'nothing of a rejected policy was stored');
+  });
+
   t.test('typed-client creates send protobuf bodies', async (t) => {
     const ns = await c.kubectl(['create', 'namespace', 'pb']);
     t.equal(ns.code, 0, ns.stderr);
