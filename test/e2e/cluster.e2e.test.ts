@@ -138,6 +138,25 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   const hostToVip = await fetch(`http://${helloSvc.spec.clusterIP}/`).then((r) => r.json() as Promise<{ ip: string }>);
   t.ok(ips.includes(hostToVip.ip), 'the host reaches the ClusterIP');
 
+  // NetworkPolicy, as samples/netpol/README.md shows it: only role=frontend reaches hello, relabelling takes effect
+  const ap = await sh(process.execPath, [cli, '--kubeconfig', kc, 'apply', '-f', join(root, 'samples', 'netpol')]);
+  t.equal(ap.code, 0, ap.stderr);
+  await waitFor('sample client pods ready', async () => {
+    const ps = await Promise.all(['frontend', 'other'].map((n) => api.get(pods, n, { namespace: ns })));
+    return ps.every(ready);
+  }, 30_000);
+  const curlFrom = (pod: string) => sh(process.execPath, [cli, '--kubeconfig', kc, 'exec', pod, '--', 'curl', '-s', '-m', '1', 'http://hello/']);
+  const allowedNow = async (pod: string) => (await curlFrom(pod)).code === 0;
+  t.ok(await waitFor('frontend allowed', () => allowedNow('frontend'), 10_000), 'samples/netpol: frontend reaches hello by service name');
+  const denied = await curlFrom('other');
+  t.equal(denied.code, 28, `samples/netpol: other is dropped (curl timeout, exit 28): ${denied.stdout}${denied.stderr}`);
+  await sh(process.execPath, [cli, '--kubeconfig', kc, 'label', 'pod', 'other', 'role=frontend', '--overwrite']);
+  t.ok(await waitFor('relabelled pod allowed', () => allowedNow('other'), 10_000), 'samples/netpol: relabelling other lets it in, policy untouched');
+  const policyTable = await sh('nft', ['list', 'table', 'inet', `shoal-policy-${names.bridge}`]);
+  t.match(policyTable.stdout, /hook forward/, 'the enforcer programs its own table for this node');
+  const del = await sh(process.execPath, [cli, '--kubeconfig', kc, 'delete', '-f', join(root, 'samples', 'netpol'), '--grace-period', '0']);
+  t.equal(del.code, 0, del.stderr);
+
   // 2. kill -9 of a container process: restarted, restartCount 1
   const victim = three[0]!;
   const pids = (await sh('ip', ['netns', 'pids', netnsOf(victim)])).stdout.split('\n').filter(Boolean);
