@@ -22,7 +22,7 @@ export interface BuildSeams {
 export function buildBackend(cfg: ProxyConfig, host: Host, log: (l: 'info' | 'warn' | 'error', m: string) => void): Backend {
   const vips = new VipInterface(host, vipIfname(cfg.tableSuffix));
   if (cfg.mode === 'userspace') return new UserspaceProxier({ nodeName: cfg.nodeName, nodePortAddress: '0.0.0.0', udpIdleMs: 30_000, log }, vips);
-  return new NftProxier({ table: tableName(cfg.tableSuffix), nodeName: cfg.nodeName, clusterCidr: cfg.clusterCidr, nodePortAddresses: cfg.nodePortAddresses }, host, vips);
+  return new NftProxier({ table: tableName(cfg.tableSuffix), nodeName: cfg.nodeName, clusterCidr: cfg.clusterCidr, nodePortAddresses: cfg.nodePortAddresses, podInterface: cfg.podBridgeInterface }, host, vips);
 }
 
 /** Starts the proxy (first sync done when it resolves). */

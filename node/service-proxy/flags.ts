@@ -12,6 +12,8 @@ export interface ProxyConfig {
   clusterCidr: string;
   serviceCidr: string;
   nodePortAddresses: string[];
+  /** kube-proxy's --pod-bridge-interface: only routed ClusterIP traffic from this bridge is proxied ('' = any) */
+  podBridgeInterface: string;
   /** table `shoal-proxy` or `shoal-proxy-<suffix>`; also names the VIP interface */
   tableSuffix: string;
   healthPort: number;
@@ -50,7 +52,7 @@ export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process
   try {
     values = parseArgs({
       args: argv, strict: true, allowPositionals: false,
-      options: Object.fromEntries(['kubeconfig', 'mode', 'node-name', 'cluster-cidr', 'service-cidr', 'nodeport-addresses', 'table-suffix',
+      options: Object.fromEntries(['kubeconfig', 'mode', 'node-name', 'cluster-cidr', 'service-cidr', 'nodeport-addresses', 'pod-bridge-interface', 'table-suffix',
         'health-port', 'bind-address', 'min-sync-period', 'sync-period', 'load-balancer-cidr', 'log-level'].map((k) => [k, { type: 'string' as const }])),
     }).values as Record<string, string | undefined>;
   } catch (e) {
@@ -64,6 +66,8 @@ export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (!isCidr(serviceCidr)) problems.push(`--service-cidr: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
   const nodePortAddresses = (values['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const c of nodePortAddresses) if (!isCidr(c)) problems.push(`--nodeport-addresses: ${JSON.stringify(c)} is not an IPv4 CIDR`);
+  const podBridgeInterface = values['pod-bridge-interface'] ?? '';
+  if (!/^[A-Za-z0-9_.-]{0,15}$/.test(podBridgeInterface)) problems.push(`--pod-bridge-interface: an interface name of at most 15 letters, digits, '.', '_' or '-', got ${JSON.stringify(podBridgeInterface)}`);
   const tableSuffix = values['table-suffix'] ?? '';
   if (!/^[a-z0-9]{0,11}$/.test(tableSuffix)) problems.push(`--table-suffix: at most 11 lowercase letters or digits, got ${JSON.stringify(tableSuffix)}`);
   const healthPort = Number(values['health-port'] ?? '10256');
@@ -80,7 +84,7 @@ export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process
   return {
     problems,
     config: Object.freeze({
-      kubeconfig: values.kubeconfig, mode: mode as ProxyConfig['mode'], nodeName, clusterCidr, serviceCidr, nodePortAddresses, tableSuffix,
+      kubeconfig: values.kubeconfig, mode: mode as ProxyConfig['mode'], nodeName, clusterCidr, serviceCidr, nodePortAddresses, podBridgeInterface, tableSuffix,
       healthPort, bindAddress: values['bind-address'] ?? '127.0.0.1', minSyncMs, maxSyncMs, loadBalancerCidr, logLevel: values['log-level'] ?? 'info',
     }),
   };

@@ -86,12 +86,13 @@ t.test('round robin: exactly even, affinity pins', async (t) => {
 });
 
 t.test('flags: every bad one reported', async (t) => {
-  const { config, problems } = parseProxyFlags(['--mode', 'ipvs', '--cluster-cidr', 'x', '--health-port', '70000', '--nodeport-addresses', '1.2.3.4', '--table-suffix', 'BAD!'], {});
+  const { config, problems } = parseProxyFlags(['--mode', 'ipvs', '--cluster-cidr', 'x', '--health-port', '70000', '--nodeport-addresses', '1.2.3.4', '--pod-bridge-interface', 'way-too-long-interface', '--table-suffix', 'BAD!'], {});
   t.equal(config, undefined);
-  t.same(problems.map((p) => p.split(':')[0]), ['--mode', '--cluster-cidr', '--nodeport-addresses', '--table-suffix', '--health-port']);
+  t.same(problems.map((p) => p.split(':')[0]), ['--mode', '--cluster-cidr', '--nodeport-addresses', '--pod-bridge-interface', '--table-suffix', '--health-port']);
   const ok = parseProxyFlags(['--node-name', 'n1', '--health-port', '0'], {});
   t.equal(ok.config?.mode, 'nftables');
   t.equal(ok.config?.healthPort, 0);
+  t.equal(ok.config?.podBridgeInterface, '', 'ClusterIP traffic from any interface unless a pod bridge is named');
 });
 
 t.test('load balancer pool', async (t) => {

@@ -16,6 +16,12 @@ export interface RuleConfig {
   clusterCidr: string;
   /** CIDRs on which NodePorts answer; empty = every local address, 127.0.0.1 included */
   nodePortAddresses: string[];
+  /**
+   * the node's pod bridge: when set, routed traffic to ClusterIPs is taken only from this interface (and
+   * the host's own), so several clusters on one machine, each with its own bridge, never take each other's
+   * pods' service traffic; NodePorts still answer from any interface. '' or absent: from anywhere.
+   */
+  podInterface?: string;
 }
 
 /** Bit in the packet mark that asks for masquerade (kube-proxy's 0x4000). */
@@ -145,6 +151,9 @@ function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {
 /** The fixed part of the table: maps, hooks, masquerade and reject chains. */
 export function baseTable(cfg: RuleConfig): string {
   const np = cfg.nodePortAddresses.length ? `ip daddr { ${cfg.nodePortAddresses.join(', ')} }` : 'fib daddr type local';
+  const pre = cfg.podInterface
+    ? `iifname "${cfg.podInterface}" jump services ; iifname != "${cfg.podInterface}" ${np} meta l4proto . th dport vmap @service-nodeports ;`
+    : 'jump services ;';
   return `table ip ${cfg.table} {
   map service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }
   map service-nodeports { type inet_proto . inet_service : verdict ; }
@@ -166,7 +175,7 @@ export function baseTable(cfg: RuleConfig): string {
     ip daddr . meta l4proto . th dport vmap @no-endpoint-services
     ${np} meta l4proto . th dport vmap @no-endpoint-nodeports
   }
-  chain nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; jump services ; }
+  chain nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; ${pre} }
   chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }
   chain nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; jump masquerading ; }
   chain filter-input {
