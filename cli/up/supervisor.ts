@@ -19,12 +19,14 @@ export interface ComponentSpec {
   readyTimeoutMs?: number;
   /** how long a stop waits after SIGTERM before SIGKILL (default: stopAll's) */
   stopGraceMs?: number;
+  /** the components this process holds when it is a group (group.ts), for reporting */
+  members?: string[];
 }
 
 /** What the supervisor reports as it goes (the CLI prints it). */
 export type SupervisorEvent =
   | { type: 'starting'; name: string }
-  | { type: 'ready'; name: string; ms: number; pid: number }
+  | { type: 'ready'; name: string; ms: number; pid: number; members?: string[] }
   | { type: 'exited'; name: string; code: number | null; signal: string | null; restartInMs: number }
   | { type: 'stopped'; name: string };
 
@@ -62,7 +64,7 @@ export class Supervisor {
       if (r.child?.exitCode !== null && r.child?.exitCode !== undefined && !r.restartTimer) break;
       try {
         if (await spec.ready()) {
-          this.onEvent({ type: 'ready', name: spec.name, ms: Date.now() - t0, pid: r.child?.pid ?? 0 });
+          this.onEvent({ type: 'ready', name: spec.name, ms: Date.now() - t0, pid: r.child?.pid ?? 0, members: spec.members });
           return;
         }
       } catch {

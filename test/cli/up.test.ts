@@ -23,11 +23,11 @@ function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   return new Promise((res) => execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
 }
 
-t.test('up, status, down', async (t) => {
+for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-processes)' : ' (grouped processes)'}`, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'shoalt-up-'));
   const port = await freePort();
   // --no-agent: this test is about the CLI and the control plane (the node is covered by test/e2e)
-  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'), ...(split ? ['--split-processes'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(async () => {
     if (up.exitCode === null) {
       try {
@@ -47,6 +47,9 @@ t.test('up, status, down', async (t) => {
   t.match(out, /✔ apiserver ready/);
   t.match(out, /✔ controller-manager ready/);
   t.match(out, /✔ scheduler ready/);
+  const pids = ['apiserver', 'controller-manager', 'scheduler'].map((n) => new RegExp(`✔ ${n} ready in [0-9.]+s \\(pid (\\d+)`).exec(out)?.[1]);
+  t.equal(new Set(pids).size, split ? 3 : 1, split ? 'one process per component' : 'the control plane runs in one process');
+  if (!split) t.match(out, /\(pid \d+, process control-plane\)/);
   t.match(out, /deployment.apps\/hello created/);
   t.match(out, /service\/hello created/);
   t.match(out, /The cluster is up/);
@@ -87,4 +90,20 @@ t.test('bad flags exit 64 and name every problem', async (t) => {
   t.equal(r.code, 64);
   t.match(r.stderr, /--port: must be an integer between 1 and 65535/);
   t.match(r.stderr, /--apply: \/nonexistent-shoalt: no such file or directory/);
+});
+
+t.test('group processes: argv split per component, every bad flag named with its component', async (t) => {
+  const { parseGroup, splitGroupArgs } = await import('../../cli/up/group.js');
+  t.same(splitGroupArgs(['a', '--x', '1', '---', 'b', '---', '---', 'c', '-y']), [['a', '--x', '1'], ['b'], ['c', '-y']]);
+  const ok = parseGroup(['scheduler', '--health-port', '0', '---', 'network-policy', '--node-name', 'n1', '--health-port', '0']);
+  t.same(ok.components?.map((c) => c.name), ['scheduler', 'network-policy']);
+  const bad = parseGroup(['scheduler', '--nope', '---', 'kubelet', '---', 'network-policy', '--table-suffix', 'BAD']);
+  t.equal(bad.components, undefined);
+  t.match(bad.problems[0], /^scheduler: .*nope/);
+  t.match(bad.problems[1], /^unknown component "kubelet"; one of: apiserver, controller-manager, scheduler, node-agent, service-proxy, network-policy$/);
+  t.match(bad.problems[2], /^network-policy: --table-suffix:/);
+  t.same(parseGroup([]).problems, ['no component given; one of: apiserver, controller-manager, scheduler, node-agent, service-proxy, network-policy']);
+  const r = await new Promise<{ code: number; stderr: string }>((res) => execFile(process.execPath, [join(root, 'dist', 'cli', 'up', 'group-main.js'), 'kubelet'], (err, _o, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stderr })));
+  t.equal(r.code, 64, 'bad group flags exit 64');
+  t.match(r.stderr, /shoal group: unknown component "kubelet"/);
 });

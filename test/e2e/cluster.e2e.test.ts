@@ -235,12 +235,13 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   await api.delete(pods, 'probe', { namespace: ns, gracePeriodSeconds: 0 });
 
   // 6. restarting the agent keeps running pods (same PIDs)
-  const agentPid = Number(JSON.parse(readFileSync(join(home, 'run', 'ports.json'), 'utf8')).agent ? (await sh('pgrep', ['-f', `node/agent/main.js --kubeconfig ${join(home, 'kubeconfig')}`])).stdout.trim().split('\n')[0] : 0);
+  // the node agent runs in the `node` process with the service proxy and the policy enforcer (cli/up/group.ts)
+  const agentPid = Number(/✔ node-agent ready in [0-9.]+s \(pid (\d+), process node\)/.exec(out)?.[1] ?? 0);
   const keep = (await listHello()).filter(ready)[0]!;
   const pidsBefore = (await sh('ip', ['netns', 'pids', netnsOf(keep)])).stdout.trim();
   t.ok(agentPid > 0, 'found the agent started by shoal up');
   process.kill(agentPid, 'SIGKILL');
-  await waitFor('agent restarted by the supervisor', async () => out.includes('node-agent exited'));
+  await waitFor('agent restarted by the supervisor', async () => /✖ node exited/.test(out));
   await new Promise((r) => setTimeout(r, 2500));
   const after = await api.get(pods, keep.metadata.name!, { namespace: ns });
   t.ok(ready(after), 'the pod is still Ready after the agent restart');
