@@ -30,6 +30,8 @@ const sh: ImageEntry = { entrypoint: [], cmd: ['/bin/sh'] };
 /** Built-ins by name without tag (any tag matches; the tag reaches the process as $SHOAL_IMAGE_TAG). */
 export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze({
   'shoal/hello': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/hello.mjs'], cmd: [] },
+  // NetworkPolicy e2e image (agnhost.mjs): serves its hostname on TCP and UDP 80, 81; `probe` mode
+  'shoal/agnhost': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/agnhost.mjs'], cmd: [] },
   'shoal/pause': { entrypoint: ['sleep', 'infinity'], cmd: [] },
   // cluster DNS (dns/main.ts), run by `shoal up` as the kube-system Deployment behind Service kube-dns
   'shoal/dns': { entrypoint: ['{node}', '{dist}/dns/main.js'], cmd: [] },

@@ -1,14 +1,18 @@
 // The enforcer loop: informers on Pods, Namespaces and NetworkPolicies only kick a bounded-frequency
-// runner; each run recomputes the model from the caches (pure, cheap at this scale) and, when the
-// table text changed, replaces the whole `shoal-policy[-suffix]` table in one `nft -f -` transaction.
+// runner; each run asks the Compiler (desired/compiler.ts, cached: only what changed is recomputed) for
+// the desired table and sends one `nft -f -` transaction: the whole `shoal-policy[-suffix]` table on
+// the first sync and after any failure, else only the difference from the last applied state.
 // Fail closed: a failed transaction leaves the previous table (and so every isolation) in force; the
-// failure is logged, reported as a Warning Event on the Node, and retried after `retryMs`.
+// failure is logged, reported as a Warning Event on the Node, and retried (as a full replacement)
+// after `retryMs`.
 
 import { Informer, type KubeClient } from '../../api/client/index.js';
 import { mustRun, type Host } from '../service-proxy/host/host.js';
 import { BoundedFrequencyRunner, type Timers } from '../service-proxy/sync/runner.js';
+import { Compiler, type TableState } from './desired/compiler.js';
 import { computePolicy, namespaceInfo, podInfo, type PodPolicy } from './model/policy.js';
-import { deleteTable, fullTable } from './nftables/rules.js';
+import { deleteTable } from './nftables/rules.js';
+import { diffText, fullText } from './nftables/transaction.js';
 
 /** Settings of one enforcer. */
 export interface EnforcerOptions {
@@ -26,8 +30,10 @@ export interface EnforcerOptions {
 export interface Enforcer {
   /** resolves after the next sync that leaves nothing pending (tests) */
   synced(): Promise<void>;
-  /** the model of the last successful sync */
+  /** the model of the last successful sync (model/policy.ts: the oracle; computed on demand) */
   model(): PodPolicy[];
+  /** undefined while the last sync succeeded, else its error message (health endpoint) */
+  lastError(): string | undefined;
   /** stops; `removeTable` deletes the table (otherwise isolation outlives the process: fail closed) */
   close(o?: { removeTable?: boolean }): Promise<void>;
 }
@@ -49,22 +55,30 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
   const namespaces = new Informer(client, { apiVersion: 'v1', plural: 'namespaces', namespaced: false });
   const policies = new Informer(client, { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true }, { namespace: '' });
   const informers = [pods, namespaces, policies];
-  let applied: string | undefined;
-  let lastModel: PodPolicy[] = [];
+  // the table as last applied; undefined (unknown) at start and after a failure → next sync is full
+  let applied: TableState | undefined;
+  let lastInputs: Parameters<typeof computePolicy> = [[], [], []];
+  const compiler = new Compiler();
+  let modelOf: { inputs?: unknown; model: PodPolicy[] } = { model: [] };
   let started = false;
+  let lastError: string | undefined;
 
   const runner = new BoundedFrequencyRunner(async () => {
-    const model = computePolicy(pods.list().map(podInfo), namespaces.list().map(namespaceInfo), policies.list());
-    const text = fullTable(o.tableSuffix, model);
-    if (text === applied) return;
-    applied = undefined; // unknown until the transaction succeeds
-    await mustRun(host, 'nft policy transaction', 'nft', ['-f', '-'], text);
-    applied = text;
-    lastModel = model;
+    const inputs: Parameters<typeof computePolicy> = [pods.list().map(podInfo), namespaces.list().map(namespaceInfo), policies.list()];
+    const desired = compiler.compile(...inputs);
+    const text = applied ? diffText(o.tableSuffix, applied, desired) : fullText(o.tableSuffix, desired);
+    if (text) {
+      applied = undefined; // unknown until the transaction succeeds
+      await mustRun(host, 'nft policy transaction', 'nft', ['-f', '-'], text);
+    }
+    applied = desired;
+    lastInputs = inputs;
+    lastError = undefined;
   }, {
     minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: o.retryMs, timers: o.timers,
     onError: (e) => {
       const msg = (e as Error).message;
+      lastError = msg;
       o.log('error', `policy sync failed, previous rules stay in force; retrying: ${msg}`);
       void reportFailure(client, o.nodeName, msg).catch(() => undefined);
     },
@@ -87,7 +101,11 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
       runner.run();
       return p;
     },
-    model: () => lastModel,
+    model() {
+      if (modelOf.inputs !== lastInputs) modelOf = { inputs: lastInputs, model: computePolicy(...lastInputs) };
+      return modelOf.model;
+    },
+    lastError: () => lastError,
     async close(c = {}) {
       runner.stop();
       for (const i of informers) await i.stop();

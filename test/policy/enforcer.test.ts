@@ -1,6 +1,7 @@
-// The enforcer loop against a real in-process API server and a fake host (no root): the transaction it
-// sends follows policies, pod labels and namespace labels; a failing `nft` is reported as a Warning
-// Event and retried, and nothing is applied in between (the kernel keeps the previous table).
+// The enforcer loop against a real in-process API server and a fake host (no root): the first sync is
+// a whole table, later ones only the difference (set elements for label changes); a failing `nft` is
+// reported as a Warning Event and retried as a full replacement, and nothing is applied in between (the
+// kernel keeps the previous table).
 import t from 'tap';
 import { startCluster } from '../client/fixture.js';
 import { startEnforcer } from '../../node/policy/enforcer.js';
@@ -60,11 +61,13 @@ t.test('enforcer loop with a fake host', async (t) => {
   await client.create(npRef, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'from-team-x', namespace: 'pa' },
     spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'x' } } }] }] } } as any, { namespace: 'pa' });
   await eventually('policy applied', () => /10\.55\.0\.2 : jump ing-pa\/web/.test(last()));
-  t.match(last(), /chain ing-pa\/web \{\n\t\tcounter drop/, 'no namespace labelled team=x: web accepts nobody');
+  t.notMatch(last(), /^add table/, 'an incremental transaction, not a table');
+  t.match(last(), /add set inet shoal-policy-unit sel-\w+ \{ type ipv4_addr; \}\nadd chain inet shoal-policy-unit ing-pa\/web\nadd rule inet shoal-policy-unit ing-pa\/web ip saddr @sel-\w+ accept\n/);
+  t.notMatch(last(), /add element inet shoal-policy-unit sel-/, 'no namespace labelled team=x: the set is empty, web accepts nobody');
 
   await client.patch(nsRef, 'pb', { metadata: { labels: { team: 'x' } } }, { type: 'merge' });
-  await eventually('namespace label applied', () => /ip saddr 10\.55\.0\.3 accept/.test(last()));
-  t.pass('namespace relabel took effect without touching the policy');
+  await eventually('namespace label applied', () => /add element inet shoal-policy-unit sel-\w+ \{ 10\.55\.0\.3 \}/.test(last()));
+  t.notMatch(last(), /chain|rule/, 'namespace relabel: set elements only, no chain rewritten');
 
   host.failing = true;
   const before = host.applied.length;
@@ -78,7 +81,8 @@ t.test('enforcer loop with a fake host', async (t) => {
   t.match(logs.join('\n'), /previous rules stay in force/);
   host.failing = false;
   await eventually('retried after recovery', () => host.applied.length > before && !/jump ing-/.test(last()));
-  t.pass('deleted policy applied once nft works again');
+  t.match(host.applied[before], /^add table inet shoal-policy-unit\ndelete table inet shoal-policy-unit\ntable inet shoal-policy-unit \{/, 'the sync after a failure is a full replacement');
+  t.equal(enf.lastError(), undefined, 'healthy again');
 });
 
 t.test('flags', async (t) => {

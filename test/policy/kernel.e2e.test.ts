@@ -1,11 +1,13 @@
 // The policy table in a real kernel, checked against the model by truth table: four pods (x/a, x/b,
 // y/a, y/b) as network namespaces on one bridge; for each scenario the model's table is applied with
-// one `nft -f -` and every pod probes every other pod on TCP 80, TCP 81 and UDP 80 in parallel; the
+// one `nft -f -` (the enforcer's layout: desired/compiler.ts → nftables/transaction.ts fullText) and every pod probes every other pod on TCP 80, TCP 81 and UDP 80 in parallel; the
 // observed table must equal what `allowed` computes. Root only.
 import t from 'tap';
 import { allowed, computePolicy, type PodInfo, type Protocol } from '../../node/policy/model/policy.js';
-import { fullTable } from '../../node/policy/nftables/rules.js';
+import { Compiler, emptyState } from '../../node/policy/desired/compiler.js';
+import { fullText } from '../../node/policy/nftables/transaction.js';
 import { rootSkip, startNetns, type NetnsEnv, type Target } from './netns.js';
+import { prng, randomPolicy } from './random.js';
 
 const PODS = ['x-a', 'x-b', 'y-a', 'y-b'];
 const PROBES: [Protocol, number][] = [['TCP', 80], ['TCP', 81], ['UDP', 80]];
@@ -36,8 +38,9 @@ function fill(env: NetnsEnv, v: unknown): any {
 
 /** Observed and expected tables as lines `src > dst proto/port: allow|deny`, only where they differ from "allow". */
 async function truthTable(env: NetnsEnv, policies: any[]): Promise<{ observed: string[]; expected: string[] }> {
-  const model = computePolicy(pods(env), [{ name: 'x', labels: { ns: 'x' } }, { name: 'y', labels: { ns: 'y' } }], policies);
-  env.nft(fullTable(env.suffix, model));
+  const nss = [{ name: 'x', labels: { ns: 'x' } }, { name: 'y', labels: { ns: 'y' } }];
+  const model = computePolicy(pods(env), nss, policies);
+  env.nft(fullText(env.suffix, new Compiler().compile(pods(env), nss, policies)));
   const observed: string[] = [];
   const expected: string[] = [];
   await Promise.all(PODS.map(async (src) => {
@@ -68,38 +71,11 @@ t.test('fail closed: a rejected transaction leaves the old table in force', { sk
   const first = await truthTable(env, deny);
   t.ok(first.expected.length > 0, 'the policy denies something');
   t.same(first.observed, first.expected, 'isolated');
-  const bad = fullTable(env.suffix, []).replace('policy accept;', 'policy accept;\n\t\tthis is not nft');
+  const bad = fullText(env.suffix, emptyState()).replace('policy accept;', 'policy accept;\n\t\tthis is not nft');
   t.throws(() => env.nft(bad), /nft/, 'broken transaction rejected');
   const xb = env.ips.get('x-b')!;
   t.same(await env.probe('y-a', [[xb, 'tcp', 80]]), [false], 'x/b still isolated after the failed update');
 });
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed with SHOAL_POLICY_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random policy over the 4-pod world: selectors, peers, ports, types drawn from small pools. */
-function randomPolicy(r: () => number, i: number): any {
-  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const sel = () => pick([{}, { matchLabels: { pod: 'a' } }, { matchLabels: { pod: 'b' } }, { matchExpressions: [{ key: 'pod', operator: 'NotIn', values: ['a'] }] }]);
-  const peer = () => pick<any>([{ podSelector: sel() }, { namespaceSelector: pick([{}, { matchLabels: { ns: 'x' } }, { matchLabels: { ns: 'y' } }]) },
-    { namespaceSelector: { matchLabels: { ns: 'y' } }, podSelector: sel() }, { ipBlock: { cidr: 'CIDR', except: ['YB/32'] } }]);
-  const ports = () => pick<any>([undefined, [{ port: 80 }], [{ port: 'http' }], [{ protocol: 'UDP' }], [{ port: 79, endPort: 81 }], [{ port: 80, protocol: 'UDP' }]]);
-  const rule = (dir: 'from' | 'to') => ({ ...(r() < 0.8 ? { [dir]: Array.from({ length: 1 + Math.floor(r() * 2) }, peer) } : {}), ...(r() < 0.7 ? { ports: ports() } : {}) });
-  const types = pick([undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
-  const spec: any = { podSelector: sel() };
-  if (!types || types.includes('Ingress')) spec.ingress = Array.from({ length: Math.floor(r() * 3) }, () => rule('from'));
-  if (!types || types.includes('Egress')) spec.egress = Array.from({ length: Math.floor(r() * 3) }, () => rule('to'));
-  if (types) spec.policyTypes = types;
-  return np(pick(['x', 'y']), spec, `r${i}`);
-}
 
 t.test('model-based: random policies from a seed', { skip: rootSkip() }, async (t) => {
   const base = Number(process.env.SHOAL_POLICY_SEED ?? 20261122);

@@ -133,7 +133,8 @@ export function policyTypes(spec: any): Set<string> {
   return new Set(Array.isArray(spec.egress) && spec.egress.length ? ['Ingress', 'Egress'] : ['Ingress']);
 }
 
-type Ports = PortRange[] | 'all';
+/** Port matches of one rule: a list, or 'all' ports. */
+export type Ports = PortRange[] | 'all';
 
 /** Ingress: named ports resolve against the selected (destination) pod itself. */
 function ingressAllows(rule: any, pod: PodInfo, peers: Peers): Allow[] {
@@ -201,7 +202,7 @@ function peerBlocks(peers: any[] | undefined, np: any, pods: PodInfo[], ns: Map<
 }
 
 /** Ports of one rule: absent or empty means all; names resolve on `pod` (none given: names dropped). */
-function resolvePorts(ports: any[] | undefined, pod: PodInfo | undefined): Ports {
+export function resolvePorts(ports: any[] | undefined, pod: PodInfo | undefined): Ports {
   if (!ports || !ports.length) return 'all';
   const out: PortRange[] = [];
   for (const p of ports) {

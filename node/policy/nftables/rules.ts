@@ -1,4 +1,7 @@
-// The model's per-pod policy as the text of one nftables table `shoal-policy[-<suffix>]` (family inet),
+// Rule pieces (peer and port matches, chain names) shared with desired/compiler.ts, and the first
+// slice's inline layout (`fullTable`: every peer address written into the rules), kept as the baseline
+// that bench-sync compares against; the enforcer uses nftables/transaction.ts. The inline layout is
+// the model's per-pod policy as the text of one nftables table `shoal-policy[-<suffix>]` (family inet),
 // written as a whole-table replacement so that one `nft -f -` transaction swaps old for new atomically:
 // if it fails the old table stays, so pods already isolated stay isolated (fail closed).
 //
@@ -21,7 +24,8 @@ export const ingressChain = (key: string) => `ing-${key}`;
 /** Egress chain of a pod. */
 export const egressChain = (key: string) => `egr-${key}`;
 
-const proto: Record<Protocol, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+/** nft's protocol names. */
+export const proto: Record<Protocol, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
 
 /** An address or CIDR as nft writes it (`/32` dropped). */
 const addr = (cidr: string) => (cidr.endsWith('/32') ? cidr.slice(0, -3) : cidr);
@@ -31,7 +35,7 @@ const isV4 = (b: Block) => !b.cidr.includes(':');
 const setOf = (items: string[]) => (items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`);
 
 /** The address matches of one allow entry: `['']` for any address, else one match per rule. */
-function peerMatches(dir: 'saddr' | 'daddr', peers: Allow['peers']): string[] {
+export function peerMatches(dir: 'saddr' | 'daddr', peers: Allow['peers']): string[] {
   if (peers === 'all') return [''];
   const v4 = peers.filter(isV4);
   const plain = [...new Set(v4.filter((b) => !b.except.length).map((b) => addr(b.cidr)))];
@@ -42,7 +46,7 @@ function peerMatches(dir: 'saddr' | 'daddr', peers: Allow['peers']): string[] {
 }
 
 /** The port matches of one allow entry: `['']` for any port, else one match per protocol (and per bare protocol). */
-function portMatches(ports: Allow['ports']): string[] {
+export function portMatches(ports: Allow['ports']): string[] {
   if (ports === 'all') return [''];
   const out: string[] = [];
   for (const p of ['TCP', 'UDP', 'SCTP'] as Protocol[]) {
