@@ -9,6 +9,7 @@
 //   node dist/bench/netpol/run.js [--policies 10,100,1000] [--rounds 20] [--seconds 5] [--connections 4]
 //        [--samples 3] [--enforcer auto|cluster|own] [--json FILE]
 
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -134,6 +135,23 @@ const PATHS: PathKey[] = ['pod', 'open', 'close', 'openClose', 'vip'];
 const PATH_NAME: Record<PathKey, string> = { pod: 'pod IP', open: 'server-open', close: 'pod IP, conn/req', openClose: 'server-open, c/req', vip: 'ClusterIP' };
 interface Throughput { label: string; median: Record<PathKey, WrkResult>; samples: Record<PathKey, number[]> }
 
+/** The enforcer's sync totals from its /metrics (shoal up's component only), or undefined. */
+async function syncMetrics(): Promise<{ count: number; compile: number; applyCount: number; apply: number; bytes: number } | undefined> {
+  if (enforcer || !cluster) return undefined;
+  try {
+    const port = JSON.parse(readFileSync(`${cluster.home}/run/ports.json`, 'utf8')).policy as number;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const v = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    return {
+      count: v(/^shoal_policy_sync_compile_duration_seconds_count (\S+)$/m), compile: v(/^shoal_policy_sync_compile_duration_seconds_sum (\S+)$/m),
+      applyCount: v(/^shoal_policy_sync_apply_duration_seconds_count\{kind="diff"\} (\S+)$/m), apply: v(/^shoal_policy_sync_apply_duration_seconds_sum\{kind="diff"\} (\S+)$/m),
+      bytes: v(/^shoal_policy_sync_bytes_total\{kind="diff"\} (\S+)$/m),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<{ lat: Latency[]; tp: Throughput[]; enforcerKind: string }> {
   const load = loadavg();
   say(`load average at start: ${load.map((x) => x.toFixed(2)).join(' ')}`);
@@ -230,6 +248,7 @@ async function main(): Promise<{ lat: Latency[]; tp: Throughput[]; enforcerKind:
     await create(R.np, allowClient(), APP_NS);
     if ((await prober.waitFor(true, now(), CATCH_UP_DEADLINE_MS)) === undefined) throw new Error('the client was not re-admitted after catch-up');
     const row: Latency = { n, catchUpMs, deny: [], allow: [], missed: 0 };
+    const before = await syncMetrics();
     for (let r = 0; r < rounds; r++) {
       await sleep(50);
       await remove(R.np, 'allow-client', APP_NS);
@@ -245,6 +264,13 @@ async function main(): Promise<{ lat: Latency[]; tp: Throughput[]; enforcerKind:
     await prober.stop();
     prober = undefined;
     say(`N=${n}: deny p99 ${pct(row.deny, 99).toFixed(1)} ms, allow p99 ${pct(row.allow, 99).toFixed(1)} ms`);
+    const after = await syncMetrics();
+    if (before && after) {
+      const syncs = after.count - before.count;
+      const diffs = after.applyCount - before.applyCount;
+      say(`N=${n}: during the rounds the enforcer synced ${syncs} times: compile ${((after.compile - before.compile) / syncs * 1000).toFixed(1)} ms per sync, ` +
+        `nft ${((after.apply - before.apply) / diffs * 1000).toFixed(1)} ms per transaction (${diffs}), ${Math.round((after.bytes - before.bytes) / diffs)} bytes each`);
+    }
     lat.push(row);
   }
   tp.push(measureTp(`${have} policies`));

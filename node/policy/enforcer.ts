@@ -24,6 +24,17 @@ export interface EnforcerOptions {
   retryMs: number;
   log(level: 'info' | 'warn' | 'error', msg: string): void;
   timers?: Timers;
+  /** called after each successful sync with where its time went (metrics) */
+  onSync?(s: SyncStats): void;
+}
+
+/** One successful sync: time to compile the desired table and to apply it, and what was sent. */
+export interface SyncStats {
+  compileMs: number;
+  applyMs: number;
+  /** 'full' replacement, 'diff', or 'none' (nothing changed, nft not called) */
+  kind: 'full' | 'diff' | 'none';
+  bytes: number;
 }
 
 /** A running enforcer. */
@@ -64,9 +75,12 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
   let lastError: string | undefined;
 
   const runner = new BoundedFrequencyRunner(async () => {
+    const t0 = performance.now();
     const inputs: Parameters<typeof computePolicy> = [pods.list().map(podInfo), namespaces.list().map(namespaceInfo), policies.list()];
     const desired = compiler.compile(...inputs);
+    const kind = applied ? 'diff' : 'full';
     const text = applied ? diffText(o.tableSuffix, applied, desired) : fullText(o.tableSuffix, desired);
+    const t1 = performance.now();
     if (text) {
       applied = undefined; // unknown until the transaction succeeds
       await mustRun(host, 'nft policy transaction', 'nft', ['-f', '-'], text);
@@ -74,6 +88,7 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
     applied = desired;
     lastInputs = inputs;
     lastError = undefined;
+    o.onSync?.({ compileMs: t1 - t0, applyMs: performance.now() - t1, kind: text ? kind : 'none', bytes: text.length });
   }, {
     minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: o.retryMs, timers: o.timers,
     onError: (e) => {

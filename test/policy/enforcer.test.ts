@@ -62,7 +62,9 @@ t.test('enforcer loop with a fake host', async (t) => {
     spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'x' } } }] }] } } as any, { namespace: 'pa' });
   await eventually('policy applied', () => /10\.55\.0\.2 : jump ing-pa\/web/.test(last()));
   t.notMatch(last(), /^add table/, 'an incremental transaction, not a table');
-  t.match(last(), /add set inet shoal-policy-unit sel-\w+ \{ type ipv4_addr; \}\nadd chain inet shoal-policy-unit ing-pa\/web\nadd rule inet shoal-policy-unit ing-pa\/web ip saddr @sel-\w+ accept\n/);
+  t.match(last(), /add set inet shoal-policy-unit sel-\w+ \{ type ipv4_addr; \}\n/, 'the selector set');
+  t.match(last(), /add rule inet shoal-policy-unit ing-pa\/web jump (pol-in-\w+)\nadd rule inet shoal-policy-unit ing-pa\/web counter drop\n/, 'the pod chain jumps to the policy chain, then drops');
+  t.match(last(), /add rule inet shoal-policy-unit pol-in-\w+ ip saddr @sel-\w+ accept\n/, 'the policy chain accepts the selector set');
   t.notMatch(last(), /add element inet shoal-policy-unit sel-/, 'no namespace labelled team=x: the set is empty, web accepts nobody');
 
   await client.patch(nsRef, 'pb', { metadata: { labels: { team: 'x' } } }, { type: 'merge' });

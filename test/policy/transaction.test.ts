@@ -30,6 +30,12 @@ const rows: { name: string; old: TableState; next: TableState; want: string }[] 
   { name: 'IP moves to another pod: element replaced', old: base,
     next: st({ sets: [['sel-1', addrs('10.0.0.2', '10.0.0.3')]], chains: [['ing-x/z', ['ip saddr @sel-1 accept', 'counter drop']]], ingress: [['10.0.0.2', 'ing-x/z']] }),
     want: `add chain ${T} ing-x/z\nadd rule ${T} ing-x/z ip saddr @sel-1 accept\nadd rule ${T} ing-x/z counter drop\ndelete element ${T} ingress-pods { 10.0.0.2 }\nadd element ${T} ingress-pods { 10.0.0.2 : jump ing-x/z }\nflush chain ${T} ing-x/a\ndelete chain ${T} ing-x/a\n` },
+  { name: 'pod chain and the policy chain it jumps to both go: all flushed, then deleted',
+    old: st({ chains: [['ing-x/a', ['jump pol-in-1', 'counter drop']], ['pol-in-1', ['accept']]], ingress: [['10.0.0.2', 'ing-x/a']] }), next: emptyState(),
+    want: `delete element ${T} ingress-pods { 10.0.0.2 }\nflush chain ${T} ing-x/a\nflush chain ${T} pol-in-1\ndelete chain ${T} ing-x/a\ndelete chain ${T} pol-in-1\n` },
+  { name: 'new pod chain jumping to a new policy chain: both created before any rule',
+    old: emptyState(), next: st({ chains: [['ing-x/a', ['jump pol-in-1', 'counter drop']], ['pol-in-1', ['accept']]], ingress: [['10.0.0.2', 'ing-x/a']] }),
+    want: `add chain ${T} ing-x/a\nadd chain ${T} pol-in-1\nadd rule ${T} ing-x/a jump pol-in-1\nadd rule ${T} ing-x/a counter drop\nadd rule ${T} pol-in-1 accept\nadd element ${T} ingress-pods { 10.0.0.2 : jump ing-x/a }\n` },
   { name: 'named-port set: concatenated elements', old: emptyState(),
     next: st({ sets: [['np-1', { type: 'ipv4_addr . inet_proto . inet_service', elements: new Set(['10.0.0.2 . tcp . 81']) }]] }),
     want: `add set ${T} np-1 { type ipv4_addr . inet_proto . inet_service; }\nadd element ${T} np-1 { 10.0.0.2 . tcp . 81 }\n` },
@@ -47,6 +53,9 @@ t.test('full text', async (t) => {
   t.notMatch(fullText('d', emptyState()), /elements|set /, 'empty table: no sets, no elements');
 });
 
+/** The rules of the (first) policy chain a pod chain jumps to. */
+const jumped = (s: TableState, podChain: string) => s.chains.get(/^jump (\S+)$/.exec(s.chains.get(podChain)![0]!)![1]!)!;
+
 const pod = (ns: string, name: string, ip: string, labels: Record<string, string>, http = 80): PodInfo =>
   ({ namespace: ns, name, ip, labels, ports: [{ name: 'http', port: http, protocol: 'TCP' }] });
 const allowFrom = (ns: string, name: string, from: any, ports?: any[]) => ({ metadata: { namespace: ns, name }, spec: { podSelector: {}, ingress: [{ from, ...(ports ? { ports } : {}) }] } });
@@ -59,8 +68,12 @@ t.test('compiler: chains refer to sets; pod changes move elements, not chains', 
   const s1 = c.compile(pods, nss, pols);
   const own = selectorSetName(JSON.stringify([null, 'x', [{ key: 'app', operator: 'Equals', values: ['b'] }]]));
   t.same([...s1.sets.get(own)!.elements], ['10.1.0.3'], 'podSelector set: x/b only (own namespace)');
-  t.same([...s1.chains.keys()].sort(), ['ing-x/a', 'ing-x/b'], 'one chain per isolated pod');
-  t.match(s1.chains.get('ing-x/a')!.join('\n'), new RegExp(`ip saddr @${own} accept`));
+  const podChains = [...s1.chains.keys()].filter((k) => !k.startsWith('pol-')).sort();
+  t.same(podChains, ['ing-x/a', 'ing-x/b'], 'one chain per isolated pod');
+  const polChains = [...s1.chains.keys()].filter((k) => k.startsWith('pol-in-'));
+  t.equal(polChains.length, 1, 'one chain for the policy, however many pods it selects');
+  for (const k of podChains) t.same(s1.chains.get(k), [`jump ${polChains[0]}`, 'counter drop'], `${k} jumps to the policy's chain, then drops`);
+  t.match(s1.chains.get(polChains[0]!)!.join('\n'), new RegExp(`ip saddr @${own} accept`));
   const again = c.compile(pods, nss, pols);
   t.equal(again.chains.get('ing-x/a'), s1.chains.get('ing-x/a'), 'same inputs: the cached chain, not a recomputed one');
   t.equal(diffText('u', s1, again), '', 'same inputs: empty diff');
@@ -76,14 +89,27 @@ t.test('compiler: chains refer to sets; pod changes move elements, not chains', 
   // an unrelated policy write in namespace y leaves x's chains as the same objects
   const s3 = c.compile(pods, nss, [...pols, allowFrom('y', 'q', [{ ipBlock: { cidr: '10.9.0.0/16', except: ['10.9.1.0/24'] } }])]);
   t.equal(s3.chains.get('ing-x/a'), c.compile(pods, nss, [...pols, allowFrom('y', 'q', [])]).chains.get('ing-x/a'), 'x chains reused across y writes');
-  t.match(s3.chains.get('ing-y/c')!.join('\n'), /ip saddr 10\.9\.0\.0\/16 ip saddr != 10\.9\.1\.0\/24 accept/, 'ipBlocks inline');
+  t.match(jumped(s3, 'ing-y/c').join('\n'), /ip saddr 10\.9\.0\.0\/16 ip saddr != 10\.9\.1\.0\/24 accept/, 'ipBlocks inline');
+
+  // a policy's rules change: only its own chain is rewritten, the pods' jump lists stay
+  const changed = [allowFrom('x', 'p', [{ podSelector: { matchLabels: { app: 'b' } } }], [{ port: 81 }])];
+  const s1b = c.compile(pods, nss, changed);
+  const upd = diffText('u', s1, s1b);
+  t.match(upd, new RegExp(`^flush chain inet shoal-policy-u ${polChains[0]}$`, 'm'), 'the policy chain is rewritten in place');
+  t.notMatch(upd, /ing-x\//, 'no pod chain touched');
+  // a second policy selecting x/a: x/a's jump list grows by one line, x/b's is untouched
+  const s1c = c.compile(pods, nss, [...changed, { metadata: { namespace: 'x', name: 'q' }, spec: { podSelector: { matchLabels: { app: 'a' } }, ingress: [{}] } }]);
+  const add = diffText('u', s1b, s1c);
+  t.match(add, /^flush chain inet shoal-policy-u ing-x\/a$/m);
+  t.notMatch(add, /ing-x\/b/, 'x/b not selected: untouched');
+  t.equal(s1c.chains.get('ing-x/a')!.length, 3, 'x/a: two jumps and the drop');
 
   // egress named port: one concatenated set per (selector, name, protocol), following the pods' ports
   const eg = { metadata: { namespace: 'x', name: 'e' }, spec: { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: {} }], ports: [{ port: 'http' }] }] } };
   const s4 = c.compile(pods, nss, [eg]);
   const np = [...s4.sets].find(([n]) => n.startsWith('np-'))!;
   t.same([...np[1].elements].sort(), ['10.1.0.2 . tcp . 80', '10.1.0.3 . tcp . 80'], 'named port resolved per destination pod of x');
-  t.match(s4.chains.get('egr-x/a')!.join('\n'), new RegExp(`ip daddr \\. meta l4proto \\. th dport @${np[0]} return`));
+  t.match(jumped(s4, 'egr-x/a').join('\n'), new RegExp(`ip daddr \\. meta l4proto \\. th dport @${np[0]} goto ingress-check`), 'egress allowed: on to the destination\'s ingress check');
   const s5 = c.compile([pods[0]!, pod('x', 'b', '10.1.0.3', { app: 'b' }, 8080), pods[2]!], nss, [eg]);
   t.equal(diffText('u', s4, s5), `delete element inet shoal-policy-u ${np[0]} { 10.1.0.3 . tcp . 80 }\nadd element inet shoal-policy-u ${np[0]} { 10.1.0.3 . tcp . 8080 }\n`, 'port moved: elements only');
 });

@@ -59,6 +59,7 @@ interface Rule {
 
 interface Policy {
   id: number;
+  /** `namespace/name`: names the policy's chains, so an update rewrites them in place */
   sortKey: string;
   ns: string;
   podSel: LabelSelector;
@@ -80,12 +81,17 @@ interface Selector {
 }
 
 interface Chain {
+  name: string;
   rules: readonly string[];
   sets: string[];
 }
 
 const ALL_PODS = '["*"]';
 const hash = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 12);
+/** The chain egress allow rules go to: the destination's ingress check, then accept (nftables/transaction.ts). */
+export const INGRESS_CHECK = 'ingress-check';
+/** A policy's chain per direction (and named-port resolution): `pol-in-<hash>` / `pol-eg-<hash>`, stable across updates. */
+export const policyChainName = (dir: 'ingress' | 'egress', key: string, res: string) => `pol-${dir === 'ingress' ? 'in' : 'eg'}-${hash(`${key}|${res}`)}`;
 /** Set name for a peer selector key. */
 export const selectorSetName = (key: string) => `sel-${hash(key)}`;
 /** Set name for (selector key, port name, protocol). */
@@ -107,7 +113,10 @@ export class Compiler {
   private nsLabels = new Map<string, Record<string, string>>();
   /** pod key → policies selecting it, valid while the pod and its namespace's policy list are unchanged */
   private selecting = new Map<string, { fp: string; gen: string; policies: Policy[] }>();
+  /** policy chains by (direction, policy object, resolution) */
   private chains = new Map<string, Chain>();
+  /** pod chains (jump lists) by (name, jumps): kept so unchanged ones keep their identity */
+  private podChains = new Map<string, Chain>();
   private named = new Map<string, { version: number; elements: ReadonlySet<string> }>();
 
   /** The desired table for these inputs. */
@@ -163,6 +172,7 @@ export class Compiler {
     const ingress = new Map<string, string>();
     const egress = new Map<string, string>();
     const nextChains = new Map<string, Chain>();
+    const nextPodChains = new Map<string, Chain>();
     const nextSelecting = new Map<string, { fp: string; gen: string; policies: Policy[] }>();
     for (const [key, { fp, info }] of [...live].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const gen = gens.get(info.namespace) ?? '';
@@ -175,16 +185,28 @@ export class Compiler {
       for (const dir of ['ingress', 'egress'] as const) {
         const mine = sel.policies.filter((p) => p[dir]);
         if (!mine.length) continue;
-        const ck = `${dir}|${mine.map((p) => p.id).join(',')}|${dir === 'ingress' ? JSON.stringify(info.ports) : ''}`;
-        const c = nextChains.get(ck) ?? this.chains.get(ck) ?? this.chainFor(dir, mine, info);
-        nextChains.set(ck, c);
+        // one chain per (policy, direction[, this pod's named-port resolution]); the pod's own chain
+        // only jumps to them, so a policy's rules are written once however many pods it selects
+        const jumps: string[] = [];
+        for (const p of mine) {
+          const res = dir === 'ingress' && p.ingress!.some((r) => r.named.length) ? JSON.stringify(p.ingress!.map((r) => resolvePorts(r.ports, info))) : '';
+          const ck = `${dir}|${p.id}|${res}`;
+          const c = nextChains.get(ck) ?? this.chains.get(ck) ?? this.policyChain(dir, p, info, res);
+          nextChains.set(ck, c);
+          chains.set(c.name, c.rules);
+          for (const s of c.sets) usedSets.add(s);
+          jumps.push(`jump ${c.name}`);
+        }
         const name = dir === 'ingress' ? ingressChain(key) : egressChain(key);
-        chains.set(name, c.rules);
-        for (const s of c.sets) usedSets.add(s);
+        const jk = `${name}|${jumps.join(',')}`;
+        const pc = this.podChains.get(jk) ?? { name, rules: [...jumps, 'counter drop'], sets: [] };
+        nextPodChains.set(jk, pc);
+        chains.set(name, pc.rules);
         (dir === 'ingress' ? ingress : egress).set(info.ip!, name);
       }
     }
     this.chains = nextChains;
+    this.podChains = nextPodChains;
     this.selecting = nextSelecting;
     return { sets: this.setsFor(usedSets, wanted), chains, ingress, egress };
   }
@@ -257,16 +279,20 @@ export class Compiler {
     return inNs && matches(s.podSel!, pod.labels);
   }
 
-  /** The rules of one pod's chain: each allow entry of each selecting policy, then drop. */
-  private chainFor(dir: 'ingress' | 'egress', policies: Policy[], pod: PodInfo): Chain {
+  /**
+   * One policy's chain in one direction: each allow entry → ingress `accept`, egress `goto ingress-check`
+   * (the destination's ingress still decides). No match falls through to the pod chain's next jump, and
+   * after the last one to its `drop`. `res` (ingress named ports resolved on this pod) names a variant.
+   */
+  private policyChain(dir: 'ingress' | 'egress', p: Policy, pod: PodInfo, res: string): Chain {
     const addr = dir === 'ingress' ? 'saddr' : 'daddr';
-    const verdict = dir === 'ingress' ? 'accept' : 'return';
+    const verdict = dir === 'ingress' ? 'accept' : `goto ${INGRESS_CHECK}`;
     const rules = new Set<string>();
     const sets = new Set<string>();
     const add = (peer: string, ports: ReturnType<typeof resolvePorts>) => {
       for (const port of portMatches(ports)) rules.add(`${peer}${port}${verdict}`);
     };
-    for (const p of policies) for (const r of p[dir]!) {
+    for (const r of p[dir]!) {
       // ingress: names resolve on this pod; egress: numeric ports here, names per destination below
       const ports = resolvePorts(r.ports, dir === 'ingress' ? pod : undefined);
       if (ports === 'all' || ports.length) {
@@ -282,11 +308,11 @@ export class Compiler {
         for (const n of r.named) for (const k of r.all ? [ALL_PODS] : r.selectors) {
           const name = namedSetName(k, n.name, n.protocol);
           sets.add(name);
-          rules.add(`ip daddr . meta l4proto . th dport @${name} return`);
+          rules.add(`ip daddr . meta l4proto . th dport @${name} ${verdict}`);
         }
       }
     }
-    return { rules: [...rules, 'counter drop'], sets: [...sets].sort() };
+    return { name: policyChainName(dir, p.sortKey, res), rules: [...rules], sets: [...sets].sort() };
   }
 
   /** The referenced sets with their current elements (unchanged ones keep their identity). */

@@ -3,20 +3,22 @@
 //                                used for the first sync and after any failure
 //   diffText(suffix, old, new)   only the difference, in an order that is valid inside one transaction:
 //     1. new sets, then element additions/removals      (chains below may refer to the new sets)
-//     2. new chains, flush + re-add rules of changed chains
+//     2. new chains (all created first: pod chains jump to policy chains), flush + re-add rules of changed ones
 //     3. verdict map elements: removed/changed first, then added (a map element can name a new chain)
-//     4. flush + delete chains nothing jumps to any more, then delete sets no rule refers to any more
+//     4. flush all chains nothing jumps to any more, then delete them, then sets no rule refers to any more
 // `nft -f -` applies a file as one transaction: if any command fails nothing changes (fail closed).
 
-import type { SetState, TableState } from '../desired/compiler.js';
+import { INGRESS_CHECK, type SetState, type TableState } from '../desired/compiler.js';
 import { tableName } from './rules.js';
 
 const FORWARD = [
   'type filter hook forward priority filter; policy accept;',
   'ct state established,related accept',
   'ip saddr vmap @egress-pods',
-  'ip daddr vmap @ingress-pods',
+  `goto ${INGRESS_CHECK}`,
 ];
+/** Reached when the source may send (not egress-isolated, or one of its policies allowed it). */
+const CHECK = ['ip daddr vmap @ingress-pods', 'accept'];
 
 const sorted = <T>(xs: Iterable<T>) => [...xs].sort();
 const list = (xs: Iterable<string>) => `{ ${[...xs].join(', ')} }`;
@@ -41,6 +43,8 @@ export function fullText(suffix: string, s: TableState): string {
   body += mapBlock('ingress-pods', s.ingress);
   body += mapBlock('egress-pods', s.egress);
   body += chainBlock('forward', FORWARD);
+  body += chainBlock(INGRESS_CHECK, CHECK);
+  // nft resolves jumps inside one table block in any order, so chains may come before their targets
   for (const n of sorted(s.chains.keys())) body += chainBlock(n, s.chains.get(n)!);
   return `add table inet ${name}\ndelete table inet ${name}\ntable inet ${name} {\n${body}}\n`;
 }
@@ -69,11 +73,12 @@ export function diffText(suffix: string, old: TableState, next: TableState): str
     if (del.length) out.push(`delete element ${t} ${n} ${list(del)}`);
     if (add.length) out.push(`add element ${t} ${n} ${list(add)}`);
   }
-  // 2. chains
+  // 2. chains: every new chain exists before any rule is added (a pod chain jumps to policy chains)
+  for (const n of next.chains.keys()) if (!old.chains.has(n)) out.push(`add chain ${t} ${n}`);
   for (const [n, rules] of next.chains) {
     const was = old.chains.get(n);
     if (was && sameRules(was, rules)) continue;
-    out.push(was ? `flush chain ${t} ${n}` : `add chain ${t} ${n}`);
+    if (was) out.push(`flush chain ${t} ${n}`);
     for (const r of rules) out.push(`add rule ${t} ${n} ${r}`);
   }
   // 3. verdict maps
@@ -86,7 +91,10 @@ export function diffText(suffix: string, old: TableState, next: TableState): str
     if (add.length) out.push(`add element ${t} ${map} ${list(add.sort())}`);
   }
   // 4. whatever nothing refers to any more
-  for (const n of old.chains.keys()) if (!next.chains.has(n)) out.push(`flush chain ${t} ${n}`, `delete chain ${t} ${n}`);
+  // (all flushed before any is deleted: a vanished pod chain may jump to a vanished policy chain)
+  const gone = [...old.chains.keys()].filter((n) => !next.chains.has(n));
+  for (const n of gone) out.push(`flush chain ${t} ${n}`);
+  for (const n of gone) out.push(`delete chain ${t} ${n}`);
   for (const n of old.sets.keys()) if (!next.sets.has(n)) out.push(`delete set ${t} ${n}`);
   return out.length ? `${out.join('\n')}\n` : '';
 }
