@@ -65,6 +65,8 @@ interface Policy {
   podSel: LabelSelector;
   ingress?: Rule[];
   egress?: Rule[];
+  /** an ingress rule names a port: the policy's ingress chain has a variant per resolution */
+  namedIngress: boolean;
 }
 
 interface Selector {
@@ -78,6 +80,24 @@ interface Selector {
   elements: ReadonlySet<string>;
   /** bumped when members change or a member pod changes (its named ports may have) */
   version: number;
+}
+
+/** The policies selecting one pod, valid while its fingerprint and its namespace's policy list hold; `out` caches its chains. */
+interface Selecting {
+  fp: string;
+  gen: string;
+  policies: Policy[];
+  out?: PodOutput[];
+}
+
+/** What one pod contributes in one direction: its jump-list chain and the policy chains it jumps to. */
+interface PodOutput {
+  dir: 'ingress' | 'egress';
+  /** cache key of the pod chain (name + jumps) */
+  jk: string;
+  podChain: Chain;
+  /** [cache key, chain] */
+  policyChains: [string, Chain][];
 }
 
 interface Chain {
@@ -112,9 +132,12 @@ export class Compiler {
   private nsFp = '';
   private nsLabels = new Map<string, Record<string, string>>();
   /** pod key → policies selecting it, valid while the pod and its namespace's policy list are unchanged */
-  private selecting = new Map<string, { fp: string; gen: string; policies: Policy[] }>();
+  private selecting = new Map<string, Selecting>();
   /** policy chains by (direction, policy object, resolution) */
   private chains = new Map<string, Chain>();
+  /** named-port resolutions by (policy id, pod ports), kept while used */
+  private resolutions = new Map<string, string>();
+  private usedResolutions = new Map<string, string>();
   /** pod chains (jump lists) by (name, jumps): kept so unchanged ones keep their identity */
   private podChains = new Map<string, Chain>();
   private named = new Map<string, { version: number; elements: ReadonlySet<string> }>();
@@ -173,7 +196,7 @@ export class Compiler {
     const egress = new Map<string, string>();
     const nextChains = new Map<string, Chain>();
     const nextPodChains = new Map<string, Chain>();
-    const nextSelecting = new Map<string, { fp: string; gen: string; policies: Policy[] }>();
+    const nextSelecting = new Map<string, Selecting>();
     for (const [key, { fp, info }] of [...live].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const gen = gens.get(info.namespace) ?? '';
       let sel = this.selecting.get(key);
@@ -182,31 +205,23 @@ export class Compiler {
         sel = { fp, gen, policies };
       }
       nextSelecting.set(key, sel);
-      for (const dir of ['ingress', 'egress'] as const) {
-        const mine = sel.policies.filter((p) => p[dir]);
-        if (!mine.length) continue;
-        // one chain per (policy, direction[, this pod's named-port resolution]); the pod's own chain
-        // only jumps to them, so a policy's rules are written once however many pods it selects
-        const jumps: string[] = [];
-        for (const p of mine) {
-          const res = dir === 'ingress' && p.ingress!.some((r) => r.named.length) ? JSON.stringify(p.ingress!.map((r) => resolvePorts(r.ports, info))) : '';
-          const ck = `${dir}|${p.id}|${res}`;
-          const c = nextChains.get(ck) ?? this.chains.get(ck) ?? this.policyChain(dir, p, info, res);
+      // same pod, same namespace policy list: the same chains as last time (their inputs are unchanged)
+      sel.out ??= this.podOutputs(key, info, sel.policies, nextChains);
+      for (const o of sel.out) {
+        for (const [ck, c] of o.policyChains) {
           nextChains.set(ck, c);
           chains.set(c.name, c.rules);
           for (const s of c.sets) usedSets.add(s);
-          jumps.push(`jump ${c.name}`);
         }
-        const name = dir === 'ingress' ? ingressChain(key) : egressChain(key);
-        const jk = `${name}|${jumps.join(',')}`;
-        const pc = this.podChains.get(jk) ?? { name, rules: [...jumps, 'counter drop'], sets: [] };
-        nextPodChains.set(jk, pc);
-        chains.set(name, pc.rules);
-        (dir === 'ingress' ? ingress : egress).set(info.ip!, name);
+        nextPodChains.set(o.jk, o.podChain);
+        chains.set(o.podChain.name, o.podChain.rules);
+        (o.dir === 'ingress' ? ingress : egress).set(info.ip!, o.podChain.name);
       }
     }
     this.chains = nextChains;
     this.podChains = nextPodChains;
+    this.resolutions = this.usedResolutions;
+    this.usedResolutions = new Map();
     this.selecting = nextSelecting;
     return { sets: this.setsFor(usedSets, wanted), chains, ingress, egress };
   }
@@ -220,8 +235,9 @@ export class Compiler {
     const spec = o.spec ?? {};
     const types = policyTypes(spec);
     const rules = (list: any[] | undefined, dir: 'from' | 'to'): Rule[] => (list ?? []).map((r) => this.parseRule(r, dir, ns));
-    p = { id: this.nextId++, sortKey: `${ns}/${o.metadata?.name ?? ''}`, ns, podSel: fromLabelSelector(spec.podSelector ?? {}) };
+    p = { id: this.nextId++, sortKey: `${ns}/${o.metadata?.name ?? ''}`, ns, podSel: fromLabelSelector(spec.podSelector ?? {}), namedIngress: false };
     if (types.has('Ingress')) p.ingress = rules(spec.ingress, 'from');
+    p.namedIngress = !!p.ingress?.some((r) => r.named.length);
     if (types.has('Egress')) p.egress = rules(spec.egress, 'to');
     this.parsed.set(o, p);
     return p;
@@ -313,6 +329,46 @@ export class Compiler {
       }
     }
     return { name: policyChainName(dir, p.sortKey, res), rules: [...rules], sets: [...sets].sort() };
+  }
+
+  /**
+   * One pod's chains per direction: one chain per (policy, direction[, this pod's named-port
+   * resolution]), and the pod's own chain that only jumps to them, so a policy's rules are written once
+   * however many pods it selects.
+   */
+  private podOutputs(key: string, info: PodInfo, policies: Policy[], fresh: Map<string, Chain>): PodOutput[] {
+    const out: PodOutput[] = [];
+    let portsKey: string | undefined;
+    for (const dir of ['ingress', 'egress'] as const) {
+      const mine = policies.filter((p) => p[dir]);
+      if (!mine.length) continue;
+      const jumps: string[] = [];
+      const policyChains: [string, Chain][] = [];
+      for (const p of mine) {
+        const res = dir === 'ingress' && p.namedIngress ? this.resolution(p, info, (portsKey ??= JSON.stringify(info.ports))) : '';
+        const ck = `${dir}|${p.id}|${res}`;
+        const c = fresh.get(ck) ?? this.chains.get(ck) ?? this.policyChain(dir, p, info, res);
+        fresh.set(ck, c);
+        policyChains.push([ck, c]);
+        jumps.push(`jump ${c.name}`);
+      }
+      const name = dir === 'ingress' ? ingressChain(key) : egressChain(key);
+      const jk = `${name}|${jumps.join(',')}`;
+      out.push({ dir, jk, podChain: this.podChains.get(jk) ?? { name, rules: [...jumps, 'counter drop'], sets: [] }, policyChains });
+    }
+    return out;
+  }
+
+  /** The ports an ingress-named-port policy resolves to on this pod (cached by policy and the pod's ports). */
+  private resolution(p: Policy, pod: PodInfo, portsKey: string): string {
+    const k = `${p.id}|${portsKey}`;
+    let r = this.resolutions.get(k);
+    if (r === undefined) {
+      r = JSON.stringify(p.ingress!.map((x) => resolvePorts(x.ports, pod)));
+      this.resolutions.set(k, r);
+    }
+    this.usedResolutions.set(k, r);
+    return r;
   }
 
   /** The referenced sets with their current elements (unchanged ones keep their identity). */
