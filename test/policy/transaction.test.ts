@@ -122,3 +122,17 @@ t.test('nft accepts full and diff texts', { skip: process.getuid?.() !== 0 ? 'ne
     t.equal(res.status, 0, `${r.name}: ${res.stderr}`);
   }
 });
+
+t.test('compiler: no anonymous sets in rules (nft fetches each one before any element update)', async (t) => {
+  const c = new Compiler();
+  const pods = [pod('x', 'a', '10.1.0.2', { app: 'a' })];
+  const pol = { metadata: { namespace: 'x', name: 'many' }, spec: { podSelector: {}, ingress: [{
+    from: [{ ipBlock: { cidr: '10.9.0.0/16', except: ['10.9.1.0/24', '10.9.2.0/24'] } }, { ipBlock: { cidr: '10.8.0.0/16' } }, { ipBlock: { cidr: '10.7.0.0/16' } }],
+    ports: [{ port: 80 }, { port: 443 }, { port: 9000, endPort: 9100 }, { protocol: 'UDP', port: 53 }],
+  }] } };
+  const s = c.compile(pods, [{ name: 'x', labels: {} }], [pol]);
+  const rules = [...s.chains.values()].flat();
+  for (const r of rules) t.notMatch(r, /\{/, `no { … } in: ${r}`);
+  t.ok(rules.includes('ip saddr 10.9.0.0/16 ip saddr != 10.9.1.0/24 ip saddr != 10.9.2.0/24 meta l4proto tcp th dport 9000-9100 accept'), 'excepts as chained != matches, ranges as ranges');
+  t.equal(rules.filter((r) => r.endsWith(' accept')).length, 3 * 4, 'one rule per (peer, port)');
+});

@@ -67,6 +67,8 @@ interface Policy {
   egress?: Rule[];
   /** an ingress rule names a port: the policy's ingress chain has a variant per resolution */
   namedIngress: boolean;
+  /** namespace + canonical podSelector: policies sharing it select exactly the same pods */
+  selKey: string;
 }
 
 interface Selector {
@@ -112,6 +114,8 @@ const hash = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 
 export const INGRESS_CHECK = 'ingress-check';
 /** A policy's chain per direction (and named-port resolution): `pol-in-<hash>` / `pol-eg-<hash>`, stable across updates. */
 export const policyChainName = (dir: 'ingress' | 'egress', key: string, res: string) => `pol-${dir === 'ingress' ? 'in' : 'eg'}-${hash(`${key}|${res}`)}`;
+/** The chain of all policies sharing one podSelector in one namespace (and named-port resolution): `grp-in-<hash>` / `grp-eg-<hash>`. */
+export const groupChainName = (dir: 'ingress' | 'egress', selKey: string, res: string) => `grp-${dir === 'ingress' ? 'in' : 'eg'}-${hash(`${selKey}|${res}`)}`;
 /** Set name for a peer selector key. */
 export const selectorSetName = (key: string) => `sel-${hash(key)}`;
 /** Set name for (selector key, port name, protocol). */
@@ -235,7 +239,8 @@ export class Compiler {
     const spec = o.spec ?? {};
     const types = policyTypes(spec);
     const rules = (list: any[] | undefined, dir: 'from' | 'to'): Rule[] => (list ?? []).map((r) => this.parseRule(r, dir, ns));
-    p = { id: this.nextId++, sortKey: `${ns}/${o.metadata?.name ?? ''}`, ns, podSel: fromLabelSelector(spec.podSelector ?? {}), namedIngress: false };
+    const podSel = fromLabelSelector(spec.podSelector ?? {});
+    p = { id: this.nextId++, sortKey: `${ns}/${o.metadata?.name ?? ''}`, ns, podSel, selKey: `${ns}|${JSON.stringify(podSel.requirements)}`, namedIngress: false };
     if (types.has('Ingress')) p.ingress = rules(spec.ingress, 'from');
     p.namedIngress = !!p.ingress?.some((r) => r.named.length);
     if (types.has('Egress')) p.egress = rules(spec.egress, 'to');
@@ -306,7 +311,7 @@ export class Compiler {
     const rules = new Set<string>();
     const sets = new Set<string>();
     const add = (peer: string, ports: ReturnType<typeof resolvePorts>) => {
-      for (const port of portMatches(ports)) rules.add(`${peer}${port}${verdict}`);
+      for (const port of portMatches(ports, false)) rules.add(`${peer}${port}${verdict}`);
     };
     for (const r of p[dir]!) {
       // ingress: names resolve on this pod; egress: numeric ports here, names per destination below
@@ -318,7 +323,7 @@ export class Compiler {
           sets.add(s.setName);
           add(`ip ${addr} @${s.setName} `, ports);
         }
-        for (const m of peerMatches(addr, r.blocks)) add(m, ports);
+        for (const m of peerMatches(addr, r.blocks, false)) add(m, ports);
       }
       if (dir === 'egress') {
         for (const n of r.named) for (const k of r.all ? [ALL_PODS] : r.selectors) {
@@ -342,12 +347,30 @@ export class Compiler {
     for (const dir of ['ingress', 'egress'] as const) {
       const mine = policies.filter((p) => p[dir]);
       if (!mine.length) continue;
-      const jumps: string[] = [];
       const policyChains: [string, Chain][] = [];
+      // policies with the same podSelector select the same pods: one group chain jumps to all of them,
+      // so a pod chain has one jump per distinct selector, not per policy (fewer rules: every `nft` call
+      // reads the whole ruleset, and element updates cost in proportion to it)
+      const groups = new Map<string, { jumps: string[]; res: string[] }>();
       for (const p of mine) {
         const res = dir === 'ingress' && p.namedIngress ? this.resolution(p, info, (portsKey ??= JSON.stringify(info.ports))) : '';
         const ck = `${dir}|${p.id}|${res}`;
         const c = fresh.get(ck) ?? this.chains.get(ck) ?? this.policyChain(dir, p, info, res);
+        fresh.set(ck, c);
+        policyChains.push([ck, c]);
+        let g = groups.get(p.selKey);
+        if (!g) groups.set(p.selKey, (g = { jumps: [], res: [] }));
+        g.jumps.push(`jump ${c.name}`);
+        g.res.push(res);
+      }
+      const jumps: string[] = [];
+      for (const [selKey, g] of groups) {
+        if (g.jumps.length === 1) {
+          jumps.push(g.jumps[0]!);
+          continue;
+        }
+        const ck = `group|${dir}|${g.jumps.join(',')}`;
+        const c = fresh.get(ck) ?? this.chains.get(ck) ?? { name: groupChainName(dir, selKey, g.res.join(',')), rules: g.jumps, sets: [] };
         fresh.set(ck, c);
         policyChains.push([ck, c]);
         jumps.push(`jump ${c.name}`);

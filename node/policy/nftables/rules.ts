@@ -34,19 +34,31 @@ const isV4 = (b: Block) => !b.cidr.includes(':');
 
 const setOf = (items: string[]) => (items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`);
 
-/** The address matches of one allow entry: `['']` for any address, else one match per rule. */
-export function peerMatches(dir: 'saddr' | 'daddr', peers: Allow['peers']): string[] {
+/**
+ * The address matches of one allow entry: `['']` for any address, else one match per rule. With
+ * `anonymousSets` false (the enforcer's layout) no `{ … }` is written: one match per CIDR, excepts as
+ * chained `!=` matches. Anonymous sets cost: nft 1.0.6 fetches every set of the table, anonymous ones
+ * with their elements one netlink request each, before any element update.
+ */
+export function peerMatches(dir: 'saddr' | 'daddr', peers: Allow['peers'], anonymousSets = true): string[] {
   if (peers === 'all') return [''];
   const v4 = peers.filter(isV4);
   const plain = [...new Set(v4.filter((b) => !b.except.length).map((b) => addr(b.cidr)))];
   const out: string[] = [];
-  if (plain.length) out.push(`ip ${dir} ${setOf(plain)} `);
-  for (const b of v4.filter((x) => x.except.length)) out.push(`ip ${dir} ${addr(b.cidr)} ip ${dir} != ${setOf(b.except.map(addr))} `);
+  if (plain.length && anonymousSets) out.push(`ip ${dir} ${setOf(plain)} `);
+  else for (const a of plain) out.push(`ip ${dir} ${a} `);
+  for (const b of v4.filter((x) => x.except.length)) {
+    const not = anonymousSets ? `ip ${dir} != ${setOf(b.except.map(addr))} ` : b.except.map((e) => `ip ${dir} != ${addr(e)} `).join('');
+    out.push(`ip ${dir} ${addr(b.cidr)} ${not}`);
+  }
   return out;
 }
 
-/** The port matches of one allow entry: `['']` for any port, else one match per protocol (and per bare protocol). */
-export function portMatches(ports: Allow['ports']): string[] {
+/**
+ * The port matches of one allow entry: `['']` for any port, else one match per protocol (and per bare
+ * protocol); with `anonymousSets` false, one match per port or range instead of a `{ … }` list.
+ */
+export function portMatches(ports: Allow['ports'], anonymousSets = true): string[] {
   if (ports === 'all') return [''];
   const out: string[] = [];
   for (const p of ['TCP', 'UDP', 'SCTP'] as Protocol[]) {
@@ -57,7 +69,8 @@ export function portMatches(ports: Allow['ports']): string[] {
       continue;
     }
     const vals = [...new Set(mine.map(portText))];
-    out.push(`meta l4proto ${proto[p]} th dport ${setOf(vals)} `);
+    if (anonymousSets) out.push(`meta l4proto ${proto[p]} th dport ${setOf(vals)} `);
+    else for (const v of vals) out.push(`meta l4proto ${proto[p]} th dport ${v} `);
   }
   return out;
 }
