@@ -6,15 +6,14 @@
 // full replacement) brings the kernel back to the model. Replay a seed with SHOAL_POLICY_SEED=<n>.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { allowed, computePolicy, type NamespaceInfo, type PodInfo, type Protocol } from '../../node/policy/model/policy.js';
+import { computePolicy, type NamespaceInfo, type PodInfo } from '../../node/policy/model/policy.js';
 import { Compiler, type TableState } from '../../node/policy/desired/compiler.js';
 import { diffText, fullText } from '../../node/policy/nftables/transaction.js';
 import { tableName } from '../../node/policy/nftables/rules.js';
-import { rootSkip, startNetns, type NetnsEnv, type Target } from './netns.js';
+import { deniedPairs, rootSkip, startNetns, type NetnsEnv } from './netns.js';
 import { prng, randomPolicy } from './random.js';
 
 const PODS = ['x-a', 'x-b', 'y-a', 'y-b'];
-const PROBES: [Protocol, number][] = [['TCP', 80], ['TCP', 81], ['UDP', 80]];
 
 /** The world the changes act on. */
 interface World {
@@ -70,22 +69,7 @@ function change(r: () => number, env: NetnsEnv, w: World, step: number): string 
 }
 
 /** Denied pairs observed in the kernel and expected by the model. */
-async function truthTable(env: NetnsEnv, w: World): Promise<{ observed: string[]; expected: string[] }> {
-  const model = computePolicy(...inputs(env, w));
-  const observed: string[] = [];
-  const expected: string[] = [];
-  await Promise.all(PODS.map(async (src) => {
-    const dsts = PODS.filter((d) => d !== src);
-    const targets: Target[] = dsts.flatMap((d) => PROBES.map(([pr, port]) => [env.ips.get(d)!, pr === 'TCP' ? 'tcp' : 'udp', port] as Target));
-    const got = await env.probe(src, targets);
-    targets.forEach(([ip, pr, port], i) => {
-      const line = `${src} > ${dsts[Math.floor(i / PROBES.length)]} ${pr}/${port}: deny`;
-      if (!got[i]) observed.push(line);
-      if (!allowed(model, env.ips.get(src)!, ip, pr.toUpperCase() as Protocol, port)) expected.push(line);
-    });
-  }));
-  return { observed: observed.sort(), expected: expected.sort() };
-}
+const truthTable = (env: NetnsEnv, w: World) => deniedPairs(env, PODS, computePolicy(...inputs(env, w)));
 
 /** `nft -j list table`, without handles and counter values, with set elements and objects sorted. */
 export function listing(suffix: string): string[] {

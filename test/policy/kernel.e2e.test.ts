@@ -3,14 +3,13 @@
 // one `nft -f -` (the enforcer's layout: desired/compiler.ts → nftables/transaction.ts fullText) and every pod probes every other pod on TCP 80, TCP 81 and UDP 80 in parallel; the
 // observed table must equal what `allowed` computes. Root only.
 import t from 'tap';
-import { allowed, computePolicy, type PodInfo, type Protocol } from '../../node/policy/model/policy.js';
+import { computePolicy, type PodInfo } from '../../node/policy/model/policy.js';
 import { Compiler, emptyState } from '../../node/policy/desired/compiler.js';
 import { fullText } from '../../node/policy/nftables/transaction.js';
-import { rootSkip, startNetns, type NetnsEnv, type Target } from './netns.js';
+import { deniedPairs, rootSkip, startNetns, type NetnsEnv } from './netns.js';
 import { prng, randomPolicy } from './random.js';
 
 const PODS = ['x-a', 'x-b', 'y-a', 'y-b'];
-const PROBES: [Protocol, number][] = [['TCP', 80], ['TCP', 81], ['UDP', 80]];
 const ports = [{ name: 'http', port: 81, protocol: 'TCP' as const }];
 const np = (ns: string, spec: Record<string, any>, name = 'p') => ({ metadata: { namespace: ns, name }, spec });
 
@@ -41,20 +40,7 @@ async function truthTable(env: NetnsEnv, policies: any[]): Promise<{ observed: s
   const nss = [{ name: 'x', labels: { ns: 'x' } }, { name: 'y', labels: { ns: 'y' } }];
   const model = computePolicy(pods(env), nss, policies);
   env.nft(fullText(env.suffix, new Compiler().compile(pods(env), nss, policies)));
-  const observed: string[] = [];
-  const expected: string[] = [];
-  await Promise.all(PODS.map(async (src) => {
-    const dsts = PODS.filter((d) => d !== src);
-    const targets: Target[] = dsts.flatMap((d) => PROBES.map(([pr, port]) => [env.ips.get(d)!, pr === 'TCP' ? 'tcp' : 'udp', port] as Target));
-    const got = await env.probe(src, targets);
-    targets.forEach(([ip, pr, port], i) => {
-      const dst = dsts[Math.floor(i / PROBES.length)]!;
-      const line = `${key(src)} > ${key(dst)} ${pr}/${port}: deny`;
-      if (!got[i]) observed.push(line);
-      if (!allowed(model, env.ips.get(src)!, ip, pr.toUpperCase() as Protocol, port)) expected.push(line);
-    });
-  }));
-  return { observed: observed.sort(), expected: expected.sort() };
+  return deniedPairs(env, PODS, model, key);
 }
 
 t.test('kernel matches the model', { skip: rootSkip() }, async (t) => {

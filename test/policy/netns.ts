@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Test } from 'tap';
+import { allowed, type PodPolicy, type Protocol } from '../../node/policy/model/policy.js';
 
 /** Whether the kernel tests can run, or why not. */
 export function rootSkip(): string | false {
@@ -121,4 +122,28 @@ function bridgeNetfilter(t: Test): void {
 function must(cmd: string, args: string[]): void {
   const r = run(cmd, args);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** The probes of the kernel truth tables: TCP 80, TCP 81, UDP 80. */
+export const TABLE_PROBES: [Protocol, number][] = [['TCP', 80], ['TCP', 81], ['UDP', 80]];
+
+/**
+ * Every pod probes every other pod on `probes`, in parallel; returns the denied pairs as lines
+ * `src > dst proto/port: deny` (pods named by `label`), observed in the kernel and expected by the model.
+ */
+export async function deniedPairs(env: NetnsEnv, pods: string[], model: PodPolicy[], label: (pod: string) => string = (p) => p,
+  probes: [Protocol, number][] = TABLE_PROBES): Promise<{ observed: string[]; expected: string[] }> {
+  const observed: string[] = [];
+  const expected: string[] = [];
+  await Promise.all(pods.map(async (src) => {
+    const dsts = pods.filter((d) => d !== src);
+    const targets: Target[] = dsts.flatMap((d) => probes.map(([pr, port]) => [env.ips.get(d)!, pr === 'TCP' ? 'tcp' : 'udp', port] as Target));
+    const got = await env.probe(src, targets);
+    targets.forEach(([ip, pr, port], i) => {
+      const line = `${label(src)} > ${label(dsts[Math.floor(i / probes.length)]!)} ${pr}/${port}: deny`;
+      if (!got[i]) observed.push(line);
+      if (!allowed(model, env.ips.get(src)!, ip, pr.toUpperCase() as Protocol, port)) expected.push(line);
+    });
+  }));
+  return { observed: observed.sort(), expected: expected.sort() };
 }
