@@ -38,7 +38,7 @@ t.test('service ports from Service + EndpointSlice', async (t) => {
 
 t.test('rule text', async (t) => {
   const rows: { name: string; in: ServicePort; want: RegExp[]; not?: RegExp[] }[] = [
-    { name: 'ClusterIP: random over two', in: sp(), want: [/add map ip shoal-proxy lb-svc-\w+-default\/web\/tcp\/80 \{ typeof numgen random mod 1 : verdict ; \}/, /numgen random mod 2 vmap @lb-svc-\w+-default\/web\/tcp\/80\n/, /add element ip shoal-proxy lb-svc-\S+ \{ 0 : goto ep-\w+-default\/web\/tcp\/80__10\.244\.0\.2\/8080, 1 : goto ep-/, /10\.96\.0\.5 \. tcp \. 80 : goto svc-/, /dnat to 10\.244\.0\.3:8080/, /ip saddr 10\.244\.0\.2 jump mark-for-masquerade/] },
+    { name: 'ClusterIP: random over two', in: sp(), want: [/add rule ip shoal-proxy svc-\w+-default\/web\/tcp\/80 numgen random mod 2 == 0 goto ep-\w+-default\/web\/tcp\/80__10\.244\.0\.2\/8080\nadd rule ip shoal-proxy svc-\w+-default\/web\/tcp\/80 goto ep-\w+-default\/web\/tcp\/80__10\.244\.0\.3\/8080\n/, /10\.96\.0\.5 \. tcp \. 80 : goto svc-/, /dnat to 10\.244\.0\.3:8080/, /ip saddr 10\.244\.0\.2 jump mark-for-masquerade/] },
     { name: 'no endpoints: reject', in: sp({ endpoints: [], nodePort: 30080 }), want: [/no-endpoint-services.*10\.96\.0\.5 \. tcp \. 80 : goto reject-chain/, /no-endpoint-nodeports.*tcp \. 30080 : goto reject-chain/], not: [/service-ips/, /dnat/] },
     { name: 'NodePort: external chain masquerades', in: sp({ nodePort: 30080 }), want: [/service-nodeports \{ tcp \. 30080 : goto ext-/, /ext-\S+ jump mark-for-masquerade/] },
     { name: 'affinity: sets with timeout', in: sp({ affinitySeconds: 60 }), want: [/add set .* aff-\S+ \{ type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; \}/, /update @aff-\S+ \{ ip saddr \}/, /ip saddr @aff-\S+ goto ep-/] },
@@ -60,11 +60,11 @@ t.test('partial sync touches only the changed service', async (t) => {
   t.notMatch(text, /other/, 'the unchanged service is not mentioned');
   t.notMatch(text, /service-ips/, 'the unchanged dispatch element is left alone');
   t.notMatch(text, /__10\.244\.0\.2\/8080 /, 'the kept endpoint chain is left alone');
-  t.match(text, /delete element ip shoal-proxy lb-svc-\S+ \{ 1 \}/, 'the removed endpoint leaves the balancing map');
+  t.notMatch(text, /element/, 'an endpoint change touches no set or map (nft fetches them all before an element update)');
   t.match(text, /flush chain ip shoal-proxy svc-/);
   t.match(text, /delete chain ip shoal-proxy ep-\S+__10\.244\.0\.3\/8080/, 'the removed endpoint chain goes');
-  t.match(text, /numgen random mod 1 vmap @lb-svc-/);
-  t.ok(text.indexOf('delete element') < text.indexOf('delete chain'), 'references go before the chain');
+  t.match(text, /add rule ip shoal-proxy svc-\S+ goto ep-\S+__10\.244\.0\.2\/8080\n/, 'one endpoint left: taken unconditionally');
+  t.ok(text.indexOf('flush chain ip shoal-proxy svc-') < text.indexOf('delete chain'), 'the reference goes before the chain');
   t.equal(partialSync(cfg, [{ old: [before], cur: [before] }]), '\n', 'no change, no statement');
   t.equal(serviceObjects(cfg, [other]).elements.filter(([m]) => m === 'cluster-ips').length, 1);
   t.equal(partialSync(cfg, [{ old: [before], cur: [] }]).match(/^add /gm), null, 'a deleted service adds nothing');
@@ -99,4 +99,25 @@ t.test('load balancer pool', async (t) => {
   t.same(poolOf('192.0.2.0/30'), ['192.0.2.1', '192.0.2.2']);
   t.equal(pickFree(poolOf('192.0.2.0/30'), new Set(['192.0.2.1'])), '192.0.2.2');
   t.equal(pickFree(poolOf('192.0.2.0/30'), new Set(['192.0.2.1', '192.0.2.2'])), undefined);
+});
+
+t.test('the numgen cascade picks each endpoint with probability 1/n', async (t) => {
+  for (const n of [1, 2, 3, 5, 8]) {
+    const eps = Array.from({ length: n }, (_, i) => ep(`10.244.1.${i + 2}`));
+    const chains = serviceObjects(cfg, [sp({ endpoints: eps })]).chains;
+    const rules = chains.get([...chains.keys()].find((c) => c.startsWith('svc-'))!)!;
+    // walk the chain: each `numgen random mod k == 0` rule takes its endpoint with probability 1/k of what reaches it
+    let reach = 1;
+    const share = new Map<string, number>();
+    for (const r of rules) {
+      const m = /^(?:numgen random mod (\d+) == 0 )?goto (ep-\S+)$/.exec(r);
+      if (!m) continue;
+      const p = m[1] ? reach / Number(m[1]) : reach;
+      share.set(m[2]!, (share.get(m[2]!) ?? 0) + p);
+      reach -= p;
+    }
+    t.equal(share.size, n, `${n} endpoints, each reachable`);
+    t.ok([...share.values()].every((p) => Math.abs(p - 1 / n) < 1e-12), `${n} endpoints: each 1/${n}`);
+    t.ok(Math.abs(reach) < 1e-12, 'nothing falls through');
+  }
 });

@@ -1,8 +1,8 @@
 // The nftables ruleset as text (pure). One table `shoal-proxy[-suffix]` with dispatch maps keyed by
-// address . protocol . port whose verdicts jump to per-service chains, and one named verdict map per
-// balancing chain (endpoint index → endpoint chain). A change to one Service is a diff against what was
+// address . protocol . port whose verdicts jump to per-service chains, which pick an endpoint chain by a
+// `numgen` cascade. A change to one Service is a diff against what was
 // applied: only the map elements, chains and sets that differ are touched, in one `nft -f -` transaction
-// (kube-proxy's nftables mode, simplified; see README.md for the chain layout and why the maps are named).
+// (kube-proxy's nftables mode, simplified; see README.md for the chain layout and why there are no per-chain maps).
 
 import { hasEndpoints, usableEndpoints, type Endpoint, type ServicePort } from '../model/servicemap.js';
 
@@ -31,8 +31,6 @@ export const MASQ_MARK = 0x4000;
 export interface ServiceObjects {
   chains: Map<string, string[]>;
   sets: Map<string, string>;
-  /** named verdict maps (endpoint index → `goto ep-…`), name → declaration */
-  maps: Map<string, string>;
   /** [map name, element text] */
   elements: [string, string][];
 }
@@ -53,7 +51,6 @@ const clean = (s: string) => s.replace(/[^A-Za-z0-9/_.-]/g, '_');
 const svcChain = (sp: ServicePort) => `svc-${hash8(sp.id)}-${clean(sp.id)}`;
 const extChain = (sp: ServicePort) => `ext-${hash8(sp.id)}-${clean(sp.id)}`;
 const epChain = (sp: ServicePort, e: Endpoint) => `ep-${hash8(sp.id)}-${clean(sp.id)}__${e.ip}/${e.port}`;
-const lbMap = (chain: string) => `lb-${chain}`;
 const affSet = (sp: ServicePort, e: Endpoint) => `aff-${hash8(sp.id)}-${sp.affinitySeconds}-${clean(sp.id)}__${e.ip}/${e.port}`;
 const proto = (sp: ServicePort) => sp.protocol.toLowerCase();
 
@@ -62,7 +59,7 @@ const proto = (sp: ServicePort) => sp.protocol.toLowerCase();
 
 /** The chains, sets and elements of all ports of one Service. */
 export function serviceObjects(cfg: RuleConfig, ports: ServicePort[]): ServiceObjects {
-  const out: ServiceObjects = { chains: new Map(), sets: new Map(), maps: new Map(), elements: [] };
+  const out: ServiceObjects = { chains: new Map(), sets: new Map(), elements: [] };
   const clusterIPs = new Set<string>();
   for (const sp of ports) {
     for (const ip of sp.clusterIPs) clusterIPs.add(ip);
@@ -87,7 +84,7 @@ function addPort(cfg: RuleConfig, sp: ServicePort, out: ServiceObjects): void {
   const svc = svcChain(sp);
   const svcRules: string[] = [];
   if (cfg.clusterCidr) svcRules.push(`ip saddr != ${cfg.clusterCidr} jump mark-for-masquerade`);
-  svcRules.push(...balance(sp, internal, svc, out));
+  svcRules.push(...balance(sp, internal));
   out.chains.set(svc, svcRules);
   for (const ip of sp.clusterIPs) out.elements.push(['service-ips', `${ip} . ${p} . ${sp.port} : goto ${svc}`]);
   if (hasExternal) {
@@ -96,10 +93,10 @@ function addPort(cfg: RuleConfig, sp: ServicePort, out: ServiceObjects): void {
     if (!sp.externalLocal) {
       rules.push('jump mark-for-masquerade');
       if (sameEndpoints(internal, ext)) rules.push(`goto ${svc}`);
-      else rules.push(...balance(sp, ext, xc, out));
+      else rules.push(...balance(sp, ext));
     } else {
       // Local keeps the client's address, except for traffic from this host (it could not come back)
-      rules.push('fib saddr type local jump mark-for-masquerade', ...balance(sp, ext, xc, out));
+      rules.push('fib saddr type local jump mark-for-masquerade', ...balance(sp, ext));
     }
     out.chains.set(xc, rules);
     for (const ip of external) out.elements.push(['service-ips', `${ip} . ${p} . ${sp.port} : goto ${xc}`]);
@@ -121,23 +118,21 @@ function addPort(cfg: RuleConfig, sp: ServicePort, out: ServiceObjects): void {
   }
 }
 
-/** The declaration of a balancing map; `typeof` only fixes the key type (32-bit integer), the rule sets the modulus. */
-export const LB_MAP_DECL = '{ typeof numgen random mod 1 : verdict ; }';
-
 /**
- * Affinity lookups, then a uniformly random endpoint (iptables mode's "random") through the chain's named
- * map `lb-<chain>`; no endpoint: drop. Named, not an anonymous `vmap { … }`: the kernel binds each
- * anonymous set to its rule by walking the whole transaction (quadratic in a 10k-service full sync),
- * and a named map lets an endpoint change be a few element updates.
+ * Affinity lookups, then a uniformly random endpoint without any map: rule i takes endpoint i with
+ * probability 1/(n-i) (`numgen random mod (n-i) == 0`, iptables mode's `statistic` cascade), the last takes
+ * the rest; no endpoint: drop. No named map per chain: nft 1.0.6 fetches every set and map of the table
+ * before any element update, so 10k `lb-` maps made every change slow; an endpoint change is now a chain
+ * rewrite (nft only needs the chain list) and the full sync has no map to bind.
  */
-function balance(sp: ServicePort, eps: Endpoint[], chain: string, out: ServiceObjects): string[] {
+function balance(sp: ServicePort, eps: Endpoint[]): string[] {
   if (!eps.length) return ['drop'];
   const rules: string[] = [];
   if (sp.affinitySeconds !== undefined) for (const e of eps) rules.push(`ip saddr @${affSet(sp, e)} goto ${epChain(sp, e)}`);
-  const map = lbMap(chain);
-  out.maps.set(map, LB_MAP_DECL);
-  eps.forEach((e, i) => out.elements.push([map, `${i} : goto ${epChain(sp, e)}`]));
-  rules.push(`numgen random mod ${eps.length} vmap @${map}`);
+  eps.forEach((e, i) => {
+    const left = eps.length - i;
+    rules.push(left > 1 ? `numgen random mod ${left} == 0 goto ${epChain(sp, e)}` : `goto ${epChain(sp, e)}`);
+  });
   return rules;
 }
 
@@ -195,7 +190,6 @@ export function fullSync(cfg: RuleConfig, services: Iterable<ServicePort[]>): st
   const lines = [`add table ip ${t}`, `delete table ip ${t}`, baseTable(cfg)];
   const all = merge(cfg, services);
   for (const [s, decl] of all.sets) lines.push(`add set ip ${t} ${s} ${decl}`);
-  for (const [m, decl] of all.maps) lines.push(`add map ip ${t} ${m} ${decl}`);
   for (const c of all.chains.keys()) lines.push(`add chain ip ${t} ${c}`);
   for (const [c, rules] of all.chains) for (const r of rules) lines.push(`add rule ip ${t} ${c} ${r}`);
   elements(lines, cfg, 'add', all.elements);
@@ -205,7 +199,7 @@ export function fullSync(cfg: RuleConfig, services: Iterable<ServicePort[]>): st
 /**
  * Only what differs between the applied and the desired ports of the changed Services (`changes` pairs
  * them): elements that changed or went are deleted, chains whose rules changed are flushed and refilled,
- * new sets, maps and chains are added, vanished ones deleted, new elements added. Unchanged elements and
+ * new sets and chains are added, vanished ones deleted, new elements added. Unchanged elements and
  * chains are not mentioned, so one endpoint change is a few element updates and one or two chains.
  */
 export function partialSync(cfg: RuleConfig, changes: { old: ServicePort[]; cur: ServicePort[] }[]): string {
@@ -215,15 +209,13 @@ export function partialSync(cfg: RuleConfig, changes: { old: ServicePort[]; cur:
   const curEls = new Set(cur.elements.map(([m, e]) => `${m}\0${e}`));
   const oldEls = new Set(old.elements.map(([m, e]) => `${m}\0${e}`));
   const lines: string[] = [];
-  // a map that goes away releases its elements itself; an element whose value changed is deleted and re-added
-  elements(lines, cfg, 'delete', old.elements.filter(([m, e]) => !curEls.has(`${m}\0${e}`) && (cur.maps.has(m) || !old.maps.has(m))));
+  // an element whose value changed is deleted and re-added
+  elements(lines, cfg, 'delete', old.elements.filter(([m, e]) => !curEls.has(`${m}\0${e}`)));
   const changed = (c: string) => old.chains.has(c) && cur.chains.has(c) && old.chains.get(c)!.join('\n') !== cur.chains.get(c)!.join('\n');
   for (const c of old.chains.keys()) if (changed(c) || !cur.chains.has(c)) lines.push(`flush chain ip ${t} ${c}`);
   for (const [s, decl] of cur.sets) if (!old.sets.has(s)) lines.push(`add set ip ${t} ${s} ${decl}`);
-  for (const [m, decl] of cur.maps) if (!old.maps.has(m)) lines.push(`add map ip ${t} ${m} ${decl}`);
   for (const c of cur.chains.keys()) if (!old.chains.has(c)) lines.push(`add chain ip ${t} ${c}`);
   for (const [c, rules] of cur.chains) if (!old.chains.has(c) || changed(c)) for (const r of rules) lines.push(`add rule ip ${t} ${c} ${r}`);
-  for (const m of old.maps.keys()) if (!cur.maps.has(m)) lines.push(`delete map ip ${t} ${m}`);
   for (const c of old.chains.keys()) if (!cur.chains.has(c)) lines.push(`delete chain ip ${t} ${c}`);
   for (const s of old.sets.keys()) if (!cur.sets.has(s)) lines.push(`delete set ip ${t} ${s}`);
   elements(lines, cfg, 'add', cur.elements.filter(([m, e]) => !oldEls.has(`${m}\0${e}`)));
@@ -232,12 +224,11 @@ export function partialSync(cfg: RuleConfig, changes: { old: ServicePort[]; cur:
 
 /** The objects of many Services in one. */
 function merge(cfg: RuleConfig, services: Iterable<ServicePort[]>): ServiceObjects {
-  const all: ServiceObjects = { chains: new Map(), sets: new Map(), maps: new Map(), elements: [] };
+  const all: ServiceObjects = { chains: new Map(), sets: new Map(), elements: [] };
   for (const ports of services) {
     const o = serviceObjects(cfg, ports);
     for (const [k, v] of o.chains) all.chains.set(k, v);
     for (const [k, v] of o.sets) all.sets.set(k, v);
-    for (const [k, v] of o.maps) all.maps.set(k, v);
     for (const e of o.elements) all.elements.push(e);
   }
   return all;
