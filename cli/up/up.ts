@@ -252,6 +252,13 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
   ];
 }
 
+/**
+ * Node flags of every component process: a 2 MB young generation instead of 16 MB per semi-space. Measured
+ * (`bench/pods/deploy.js 50`): control plane + node RSS 270 → 230 MB, pod startup unchanged; API server
+ * creates/s unchanged (`bench/apiserver/run.js`, 1013 vs 991), a 5000-pod list 102 → 118 ms.
+ */
+const V8_FLAGS = ['--max-semi-space-size=2'];
+
 /** The processes `shoal up` runs by default: the control plane in one, the node's components in another. */
 const GROUPS: [string, string[]][] = [
   ['control-plane', ['apiserver', 'controller-manager', 'scheduler']],
@@ -344,7 +351,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
       out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}${c.cni === 'reference' ? ' (reference bridge + host-local)' : ''}\n`);
     }
     const specs = components(c, agent, kubeconfig, ports);
-    for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start(spec);
+    for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start({ ...spec, args: [...V8_FLAGS, ...spec.args] });
     if (c.agent && c.systemManifests) {
       out.write('  … applying the system manifests (cluster DNS)\n');
       if ((await runCli(['apply', '-R', '-f', SYSTEM_MANIFESTS, '--kubeconfig', kubeconfig], out, err)) !== 0) err.write('shoal up: applying the system manifests failed\n');
