@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
+import { waitFor } from '../wait.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -31,21 +32,6 @@ function freePort(): Promise<number> {
       s.close(() => res(p));
     });
   });
-}
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** What of ours is on the host: netns, links, cgroups, mounts. */

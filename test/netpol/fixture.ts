@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { upCluster, type UpCluster } from '../../bench/up-cluster.js';
 import type { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
+import { waitFor as poll } from '../wait.js';
 import { allowed, computePolicy, namespaceInfo, podInfo } from '../../node/policy/model/policy.js';
 import { CASES, caseKey, makeTables, mismatchReport, type Detail, type Tables } from './grid.js';
 
@@ -54,21 +55,8 @@ const sh = (cmd: string, args: string[]) => new Promise<{ code: number; stdout: 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ready = (p: KubeObject) => p.status?.phase === 'Running' && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
-/** Poll `f` until it returns a truthy value or `ms` pass; the error names `what`. */
-export async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** Poll `f` until it returns a truthy value or `ms` (default 60 s here) pass; the error names `what`. */
+export const waitFor = <T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> => poll(what, f, ms);
 
 /** A NetworkPolicy object in `ns`. */
 export const netpol = (ns: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
