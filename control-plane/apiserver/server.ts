@@ -16,6 +16,7 @@ import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
 import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
+import { routeUpgrades, streamExec } from './handlers/exec-stream.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
@@ -132,6 +133,9 @@ export function buildServer(opts: ServerOptions): ApiServer {
   const namespaces = registry.get('', 'v1', 'namespaces')!;
   const writer = new Writer({ objects, admission, namespaces });
   const bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 30_000;
+
+  // Upgrades (interactive exec) go through the same routing, hooks and error handler (handlers/exec-stream.ts).
+  routeUpgrades(app);
 
   // Bodies are read raw and decoded by media type in one place (request/body.ts).
   app.removeAllContentTypeParsers();
@@ -382,12 +386,11 @@ export function buildServer(opts: ServerOptions): ApiServer {
       return reply.type('text/plain').send(stream);
     }
     if (sub === 'exec' && rt.kind === 'Pod' && (info.verb === 'create' || info.verb === 'get')) {
-      if (req.headers.upgrade)
-        throw new ApiError('BadRequest', 'interactive exec (SPDY/WebSocket upgrade, as kubectl exec uses) is not supported; use `shoal exec`');
       const pod = await objects.mustGet(rt, ns, name);
       const container = pickContainer(pod, query.container);
       if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
       const node = await objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
+      if (req.headers.upgrade) return streamExec(req, reply, pod, node, container);
       const command = ([] as string[]).concat((req.query as Record<string, string | string[]>).command ?? []);
       const stdin = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : undefined;
       return reply.type('application/json').send(await execInContainer(pod, node, container, command, stdin));

@@ -111,11 +111,13 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     },
   });
   let server: FastifyInstance | undefined;
-  const heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port: cfg.port, podCIDR: cfg.podCidr }, log);
+  let heartbeat: NodeHeartbeat | undefined;
   try {
     server = buildAgentServer(pods, os);
     await server.listen({ host: cfg.bindAddress, port: cfg.port });
     const port = (server.server.address() as { port: number }).port;
+    // the Node advertises the port actually bound (--port 0 picks a free one), so logs and exec reach it
+    heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port, podCIDR: cfg.podCidr }, log);
     await heartbeat.register();
     // pods left by a previous agent: their routes must be there before they are adopted
     if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e)));
@@ -123,7 +125,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     return {
       url: `http://${cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress}:${port}`, port, pods, catalog, cgroups, client,
       async close(o = {}) {
-        heartbeat.stop();
+        heartbeat?.stop();
         await pods.close(!!o.stopPods);
         await server?.close();
         if (o.removeHostRoutes) await removeUnreachable(os, routes);
@@ -132,7 +134,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
       },
     };
   } catch (e) {
-    heartbeat.stop();
+    heartbeat?.stop();
     await pods.close(false).catch(() => undefined);
     await server?.close().catch(() => undefined);
     await daemon?.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 // Subresources served by the pod's node agent, proxied like kube-apiserver does: `pods/log` streams
 // `GET /containerLogs/{ns}/{pod}/{container}` and `pods/exec` (non-interactive) calls `/exec/...` on the
 // agent at the Node's InternalIP and kubelet port (status.daemonEndpoints.kubeletEndpoint.Port).
+// The interactive (WebSocket) form of `pods/exec` lives in exec-stream.ts.
 
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -20,7 +21,8 @@ export function agentAddress(node: KubeObject): string {
 export function pickContainer(pod: KubeObject, requested: string | undefined): string {
   const names: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
   if (requested) {
-    if (!names.includes(requested)) throw errors.badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
+    if (!names.includes(requested))
+      throw errors.badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`, [{ reason: 'FieldValueNotFound', field: 'container', message: `container ${requested} is not valid for pod ${pod.metadata.name}` }]);
     return requested;
   }
   const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];

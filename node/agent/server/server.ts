@@ -4,11 +4,14 @@
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&limitBytes
 //   GET|POST /exec/{ns}/{pod}/{container}?command=…&command=…[&input=1]  → runs, answers
 //        {"exitCode", "stdout", "stderr"} (non-streaming; a POST body becomes stdin)
+//   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr with `Upgrade: websocket`
+//        → streaming exec over the remotecommand channel protocol (exec-stream.ts)
 // Errors are Kubernetes Status objects, produced in one place (`fail`).
 
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { execInPod } from '../containers/runner.js';
+import { attachExecStream } from './exec-stream.js';
 import type { Os } from '../os.js';
 import type { PodManager } from '../pods/manager.js';
 import { podStatus } from '../pods/status.js';
@@ -94,6 +97,14 @@ export function buildAgentServer(pods: PodManager, os: Os): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.get('/exec/:ns/:pod/:container', exec as any);
   app.post('/exec/:ns/:pod/:container', exec as any);
+  const stopStreams = attachExecStream(app.server, {
+    find(ns, pod, name) {
+      const { w, c } = container(ns, pod, name);
+      if (!w.sandbox || !c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
+      return { holderPid: w.sandbox.holderPid, env: c.env, workingDir: c.spec.workingDir };
+    },
+  });
+  app.addHook('preClose', async () => stopStreams());
   return app;
 }
 
