@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { releaseRoutes } from '../../node/agent/sandbox/routes.js';
 
 /** What one node made, named by its settings. */
 export interface HostScope {
@@ -13,6 +14,8 @@ export interface HostScope {
   bridge: string;
   cgroupName: string;
   routes: string[];
+  /** who holds the routes (the node name): they go only when no other node on the host needs them */
+  routeHolder?: string;
   /** directories to remove (pod state, IPAM data, CNI cache) */
   dirs: string[];
   /** the service proxy's nftables table (family ip) and the label of its VIP addresses on lo */
@@ -106,7 +109,7 @@ export function cleanupHost(s: HostScope): string[] {
     const d = run('ip', ['link', 'del', s.bridge]);
     if (d.code !== 0) errors.push(`ip link del ${s.bridge}: ${d.out.trim()}`);
   }
-  for (const r of s.routes) run('ip', ['route', 'del', 'unreachable', r]);
+  for (const r of s.routeHolder ? releaseRoutes(s.routeHolder, s.routes) : s.routes) run('ip', ['route', 'del', 'unreachable', r]);
   run('nft', ['delete', 'table', 'inet', guardTable(s.bridge)]);
   if (s.proxyTable) run('nft', ['delete', 'table', 'ip', s.proxyTable]);
   if (s.policyTable) run('nft', ['delete', 'table', 'inet', s.policyTable]);

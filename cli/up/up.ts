@@ -167,11 +167,11 @@ function referenceConflist(c: UpConfig): string {
 }
 
 /** What the node makes on the host, for cleanup. */
-export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 'cgroupName'>): HostScope {
+export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 'cgroupName' | 'nodeName'>): HostScope {
   return {
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
     proxyTable: tableName(proxySuffix(c)), policyTable: policyTableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
-    routes: [SERVICE_CIDR, CLUSTER_CIDR],
+    routes: [SERVICE_CIDR, CLUSTER_CIDR], routeHolder: c.nodeName,
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
   };
 }

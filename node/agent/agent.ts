@@ -106,7 +106,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
       node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstServiceIP(cfg.serviceCidr) },
       backoff: seams.backoff ?? kubeletBackoff,
       clock: seams.clock ?? realClock,
-      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e))),
+      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e))),
       log,
     },
   });
@@ -120,7 +120,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port, podCIDR: cfg.podCidr }, log);
     await heartbeat.register();
     // pods left by a previous agent: their routes must be there before they are adopted
-    if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes).catch((e) => log('host routes', e)));
+    if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e)));
     await pods.start();
     return {
       url: `http://${cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress}:${port}`, port, pods, catalog, cgroups, client,
@@ -128,7 +128,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
         heartbeat?.stop();
         await pods.close(!!o.stopPods);
         await server?.close();
-        if (o.removeHostRoutes) await removeUnreachable(os, routes);
+        if (o.removeHostRoutes) await removeUnreachable(os, routes, cfg.nodeName);
         await daemon?.close();
         await client.close().catch(() => undefined); // undici throws when already destroyed
       },

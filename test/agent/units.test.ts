@@ -276,3 +276,20 @@ t.test('adoption decision', async (t) => {
   for (const [uid, want] of rows) t.equal(!!sb.adopt(uid), want, uid);
   t.same(sb.known().sort(), ['alive', 'dead', 'reused']);
 });
+
+t.test('host routes are held per node: removed only when no other node needs them', async (t) => {
+  const { holdRoutes, releaseRoutes } = await import('../../node/agent/sandbox/routes.js');
+  const dir = mkdtempSync(join(tmpdir(), 'shoalt-routes-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const both = ['10.96.0.0/12', '10.244.0.0/16'];
+  t.ok(holdRoutes('node-a', both, dir));
+  t.ok(holdRoutes('node-b', ['10.96.0.0/12'], dir));
+  t.same(releaseRoutes('node-a', both, dir), ['10.244.0.0/16'], 'node-b still needs the service range');
+  t.same(releaseRoutes('node-b', ['10.96.0.0/12'], dir), ['10.96.0.0/12'], 'the last holder lets it go');
+  t.same(releaseRoutes('never-held', both, dir), both, 'nobody holds anything: all go');
+  writeFileSync(join(dir, 'garbage'), 'not json');
+  t.same(releaseRoutes('x', both, dir), both, 'an unreadable record is ignored');
+  t.same(releaseRoutes('x', both, join(dir, 'missing')), both, 'no record dir: behave as before (remove)');
+  writeFileSync(join(dir, 'a-file'), '');
+  t.notOk(holdRoutes('x', both, join(dir, 'a-file', 'sub')), 'an unwritable dir is reported, not thrown');
+});
