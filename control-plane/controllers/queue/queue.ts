@@ -4,23 +4,8 @@
 // per-item exponential backoff (5 ms doubling to 1000 s) and an overall token bucket (10 qps, burst 100),
 // like client-go's DefaultControllerRateLimiter. Time is behind a Clock seam so tests need not sleep.
 
-/** Time and timers, injectable for tests. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-}
-
-/** The real clock. */
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const h = setTimeout(fn, ms);
-    h.unref?.();
-    return h;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { type Clock, realClock } from '../../../api/clock.js';
+export { type Clock, realClock };
 
 /** How long an item waits before its next retry. */
 export interface RateLimiter {

@@ -7,21 +7,9 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { type Clock, realClock } from '../../../api/clock.js';
 import type { ContainerSpec, Handler, Probe } from '../pods/types.js';
-
-/** The time seam. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(h: unknown): void;
-}
-
-/** Real time. */
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { type Clock, realClock };
 
 /** Probe fields with Kubernetes' defaults filled in. */
 export function probeTiming(p: Probe): Required<Pick<Probe, 'initialDelaySeconds' | 'timeoutSeconds' | 'periodSeconds' | 'successThreshold' | 'failureThreshold'>> {
