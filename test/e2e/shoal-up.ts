@@ -55,9 +55,9 @@ export async function shoalUp(tag: string, octet: number, extra: string[] = []):
   let out = '';
   up.stdout.on('data', (d) => (out += d));
   up.stderr.on('data', (d) => (out += d));
-  let api: KubeClient | undefined;
+  const opened: KubeClient[] = [];
   const close = async () => {
-    await api?.close();
+    for (const a of opened) await a.close();
     if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home]);
     if (up.exitCode === null) {
       try {
@@ -79,7 +79,8 @@ export async function shoalUp(tag: string, octet: number, extra: string[] = []):
     throw e;
   }
   const kubeconfig = join(home, 'kubeconfig');
-  api = KubeClient.fromKubeconfig(kubeconfig);
+  const api = KubeClient.fromKubeconfig(kubeconfig);
+  opened.push(api);
   const env = { ...process.env, HOME: home, KUBECACHEDIR: join(home, 'kcache') };
   return {
     home, kubeconfig, api, out: () => out, close,
