@@ -157,6 +157,17 @@ function offsetAt(ms: number, tz: string): number {
   return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
 
+/** RFC 3339 with the zone's offset (Go's Time.In(loc).Format(time.RFC3339)): `2026-03-01T09:00:00+01:00`, `Z` for UTC. */
+export function formatInZone(ms: number, tz: string | undefined): string {
+  const zone = tz || 'UTC';
+  const w = wallOf(ms, zone);
+  const off = Math.round(offsetAt(ms, zone) / 60_000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const sign = off < 0 ? '-' : '+';
+  const z = off === 0 ? 'Z' : `${sign}${p2(Math.floor(Math.abs(off) / 60))}:${p2(Math.abs(off) % 60)}`;
+  return `${String(w.y).padStart(4, '0')}-${p2(w.mo)}-${p2(w.d)}T${p2(w.h)}:${p2(w.mi)}:${p2(w.s)}${z}`;
+}
+
 /** time.Date(y, mo, d, h, mi, s, 0, tz): out-of-range values normalise; a wall time in a DST gap or overlap picks an offset as Go does. */
 function dateIn(y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): number {
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
