@@ -13,6 +13,7 @@ import type { ControllerContext } from '../context.js';
 import { controllerRef } from '../informers.js';
 import { deepEqual } from '../podutil.js';
 import { jobsRef } from '../job/job.js';
+import { isJobFinished } from '../job/plan.js';
 import { planCronJob } from './plan.js';
 
 export const cronJobsRef = { apiVersion: 'batch/v1', plural: 'cronjobs', namespaced: true };
@@ -39,9 +40,22 @@ export function cronJobController(ctx: ControllerContext): Controller {
   async function reconcile(key: string): Promise<ReconcileResult> {
     const cached = cjInf.get(key);
     if (!cached) return;
-    const cj = structuredClone(cached);
+    let cj = structuredClone(cached);
     const ns = cj.metadata.namespace!;
     const jobs = jobInf.list().filter((j) => j.metadata.namespace === ns && controllerRef(j)?.uid === cj.metadata.uid);
+    // a running Job missing from the cached active list may just be a status write the cache has not
+    // seen yet: read the CronJob again before calling it unexpected (as kube does)
+    const listed = (o: KubeObject, j: KubeObject) => (o.status?.active ?? []).some((r: any) => r.uid === j.metadata.uid);
+    if (jobs.some((j) => !isJobFinished(j) && !listed(cj, j))) {
+      try {
+        const fresh = await ctx.client.get(cronJobsRef, cj.metadata.name!, { namespace: ns });
+        if (fresh.metadata.uid === cj.metadata.uid) cj = fresh;
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw e;
+      }
+    }
+    const base = cj;
     const known = new Set(jobs.map((j) => j.metadata.uid));
     const missing = new Set<string>();
     for (const r of cj.status?.active ?? []) {
@@ -83,7 +97,7 @@ export function cronJobController(ctx: ControllerContext): Controller {
       if (made && !(plan.status.active ?? []).some((r: any) => r.uid === made!.metadata.uid)) plan.status.active = [...(plan.status.active ?? []), refOf(made)];
     }
     for (const j of plan.prune) await del(j.metadata.name!, ns);
-    if (!deepEqual(plan.status, cached.status ?? {})) {
+    if (!deepEqual(plan.status, base.status ?? {})) {
       await ctx.client.updateStatus(cronJobsRef, { ...cj, status: plan.status }, { namespace: ns });
     }
     if (plan.requeueAfterMs !== undefined) return { requeueAfterMs: plan.requeueAfterMs };
