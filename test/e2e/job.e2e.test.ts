@@ -3,7 +3,8 @@
 // (restartPolicy Never) and kube's 10 s back-off between them; OnFailure restarting in place; Indexed
 // mode (JOB_COMPLETION_INDEX, hostname <job>-<index>); podFailurePolicy FailJob; activeDeadlineSeconds;
 // ttlSecondsAfterFinished deleting the Job and its pods; Kubernetes' error for restartPolicy Always.
-// Root only.
+// CronJob: `kubectl create cronjob` with `*/1 * * * *` runs once within 75 s (started first, checked
+// last, so the wait overlaps the Job checks), and `kubectl create job --from=cronjob/…`. Root only.
 import t from 'tap';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
@@ -25,6 +26,9 @@ t.test('Jobs on a real cluster', { skip: rootSkip }, async (t) => {
   const podsOf = async (job: string) => (await api.list(pods, { namespace: ns, labelSelector: `batch.kubernetes.io/job-name=${job}` })).items;
 
   // everything at once; each is checked below
+  const cronStart = Date.now();
+  const cron = await c.kubectl('create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/1 * * * *', '--', 'sh', '-c', 'echo tick');
+  t.equal(cron.code, 0, `kubectl create cronjob: ${cron.stderr}`);
   const created = await c.kubectl('create', 'job', 'j1', '--image=busybox', '--', 'sh', '-c', 'exit 0');
   t.equal(created.code, 0, `kubectl create job: ${created.stderr}`);
   t.match(created.stdout, /job.batch\/j1 created/);
@@ -143,5 +147,28 @@ t.test('Jobs on a real cluster', { skip: rootSkip }, async (t) => {
   t.test('restartPolicy Always is refused with the field path', async (t) => {
     const r = await api.create(jobs, jobManifest('bad', {}, { containers: [{ name: 'c', image: 'busybox' }] }), { namespace: ns }).then(() => undefined, (e) => e as Error);
     t.match(r?.message, /spec\.template\.spec\.restartPolicy: Required value: valid values: "OnFailure", "Never"/);
+  });
+
+  t.test('CronJob: kubectl create job --from, and one scheduled run within 75 s', async (t) => {
+    const from = await c.kubectl('create', 'job', 'tick-now', '--from=cronjob/tick');
+    t.equal(from.code, 0, from.stderr);
+    const w = await c.kubectl('wait', '--for=condition=complete', 'job/tick-now', '--timeout=60s');
+    t.equal(w.code, 0, w.stdout + w.stderr);
+    const [p] = await podsOf('tick-now');
+    t.equal((await c.kubectl('logs', p!.metadata.name!)).stdout, 'tick\n', 'the manual run printed');
+    const cj = await waitFor('a scheduled run completed', async () => {
+      const x = await api.get({ apiVersion: 'batch/v1', plural: 'cronjobs', namespaced: true }, 'tick', { namespace: ns });
+      if (!x.status?.lastScheduleTime || x.status.active?.length) return undefined;
+      const run = await api.get(jobs, `tick-${Date.parse(x.status.lastScheduleTime) / 60_000}`, { namespace: ns });
+      return cond(run, 'Complete') ? x : undefined;
+    }, Math.max(1000, cronStart + 75_000 - Date.now()));
+    t.ok(Date.now() - cronStart <= 75_000, `within 75 s (${Date.now() - cronStart} ms)`);
+    const last = Date.parse(cj.status.lastScheduleTime);
+    t.equal(last % 60_000, 0, 'scheduled on a minute boundary');
+    const run = await api.get(jobs, `tick-${last / 60_000}`, { namespace: ns });
+    t.ok(cond(run, 'Complete'), `the Job tick-${last / 60_000} completed`);
+    t.equal(run.metadata.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'], cj.status.lastScheduleTime);
+    const get = await c.kubectl('get', 'cronjob', 'tick', '--no-headers');
+    t.match(get.stdout, /^tick\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+\d\s+\d+s\s+\d+s\n$/, get.stdout);
   });
 });
