@@ -24,6 +24,7 @@ import { kubernetesServiceController } from './kubernetes/kubernetes.js';
 import { jobController } from './job/job.js';
 import { ttlAfterFinishedController } from './job/ttl.js';
 import { cronJobController } from './cronjob/cronjob.js';
+import { statefulSetController } from './statefulset/statefulset.js';
 
 /** A running component (controller manager or scheduler) with its election. */
 export interface RunningComponent {
@@ -116,6 +117,7 @@ export function buildControllers(client: KubeClient, config: ManagerConfig, log:
   if (on.has('job')) list.push(jobController(ctx));
   if (on.has('ttl-after-finished')) list.push(ttlAfterFinishedController(ctx));
   if (on.has('cronjob')) list.push(cronJobController(ctx));
+  if (on.has('statefulset')) list.push(statefulSetController(ctx));
   if (on.has('serviceaccount')) {
     const key = ensureServiceAccountKey(config.serviceAccountKeyFile);
     list.push(serviceAccountController(ctx, { privateKeyPem: key.privateKeyPem, caPem: client.config.caPem ?? '' }));
