@@ -136,6 +136,19 @@ t.test('rolling update with a partition, then all', async (t) => {
   }
 });
 
+t.test('kubectl rollout undo statefulset', { skip: hasKubectl ? false : 'kubectl not installed' }, async (t) => {
+  const u = await kubectl('rollout', 'undo', 'statefulset/web', '--to-revision=1');
+  t.equal(u.code, 0, u.stderr);
+  t.match(u.stdout, /statefulset.apps\/web rolled back/);
+  await waitFor('all back at app:1', async () => {
+    const x = await api.get(sts, 'web', { namespace: 'default' });
+    const ps = await podsOf('web');
+    return ps.length === 3 && ps.every((p) => ready(p) && p.spec.containers[0].image === 'app:1') && x.status?.currentRevision === x.status?.updateRevision;
+  }, 30_000);
+  const revs = (await api.list(revRef, { namespace: 'default' })).items.filter((r) => r.metadata.ownerReferences?.[0]?.name === 'web');
+  t.same(revs.map((r) => r.revision).sort(), [2, 3], 'the old template came back as revision 3');
+});
+
 t.test('scale down removes the highest ordinal first', async (t) => {
   const seen: string[] = [];
   await api.scale(sts, 'web', 1, { namespace: 'default' });
