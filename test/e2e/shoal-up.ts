@@ -4,7 +4,7 @@
 // that runs `shoal down` and, if that fails, stops the process group it started.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -41,8 +41,24 @@ export interface UpCluster {
   close(): Promise<void>;
 }
 
+/** Leftovers of an earlier run of this test that died before its teardown: `shoal down` them (only homes older than 15 min, so a concurrent run is left alone). */
+async function clearLeftovers(tag: string): Promise<void> {
+  for (const d of readdirSync(tmpdir())) {
+    if (!d.startsWith(`shoalt-${tag}-`)) continue;
+    const home = join(tmpdir(), d);
+    try {
+      if (Date.now() - statSync(home).mtimeMs < 15 * 60_000) continue;
+    } catch {
+      continue;
+    }
+    await sh(process.execPath, [cli, 'down', '--home', home]);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** Start `shoal up` with names derived from `tag` (short, lowercase) and a pod /24 at 10.244.`octet`.0. */
 export async function shoalUp(tag: string, octet: number, extra: string[] = []): Promise<UpCluster> {
+  await clearLeftovers(tag);
   const rand = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
   const names = { bridge: `s${tag.slice(0, 3)}${rand}b`, netnsPrefix: `shoalt-${tag}-${rand}-`, cgroup: `shoalt-${tag}-${rand}`, node: `shoalt-${tag}-${rand}` };
   const home = mkdtempSync(join(tmpdir(), `shoalt-${tag}-${rand}-`));
