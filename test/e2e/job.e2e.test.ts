@@ -60,6 +60,10 @@ t.test('Jobs on a real cluster', { skip: rootSkip }, async (t) => {
     t.equal(p!.status.phase, 'Succeeded', 'the pod ran to completion in the agent');
     t.equal(p!.metadata.labels?.['controller-uid'], j.metadata.uid);
     t.match(p!.metadata.ownerReferences, [{ kind: 'Job', name: 'j1', controller: true }]);
+    const desc = await c.kubectl('describe', 'job', 'j1');
+    t.equal(desc.code, 0, desc.stderr);
+    t.match(desc.stdout, /Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/, 'kubectl describe job');
+    t.match(desc.stdout, /Normal\s+SuccessfulCreate\s+.*job-controller\s+Created pod: j1-/, 'with the controller\'s events');
     const get = await c.kubectl('get', 'job', 'j1');
     t.match(get.stdout, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nj1\s+Complete\s+1\/1\s+\d+s\s+\d+s\n$/, get.stdout);
   });
