@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startCluster } from '../client/fixture.js';
 import { Informer, isNotFound } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
+import { type Clock, realClock } from '../../api/clock.js';
 import { InformerFactory } from '../../control-plane/controllers/informers.js';
 import { makeContext } from '../../control-plane/controllers/context.js';
 import { jobController } from '../../control-plane/controllers/job/job.js';
@@ -31,12 +32,13 @@ const c = await startCluster('shoalt-cronjob-');
 t.teardown(() => c.close());
 const api = c.client();
 
-// the fake clock the controllers read
+// the fake clock the controllers read (its timers are real: the test moves "now" and enqueues)
 let fakeNow = Date.now();
+const clock: Clock = { ...realClock, now: () => fakeNow };
 const informers = new InformerFactory(c.client());
 const ctx = { ...makeContext(c.client(), informers), now: () => fakeNow };
 const jobs = jobController(ctx);
-const crons = cronJobController(ctx);
+const crons = cronJobController(ctx, { clock });
 
 // a stand-in kubelet: every new pod succeeds
 const pods = new Informer(c.client(), podsRef, { namespace: '' });

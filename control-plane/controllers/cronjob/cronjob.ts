@@ -8,6 +8,7 @@
 
 import type { KubeObject } from '../../../api/meta.js';
 import { isAlreadyExists, isNotFound, keyOf } from '../../../api/client/index.js';
+import { type Clock, realClock } from '../../../api/clock.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import type { ControllerContext } from '../context.js';
 import { controllerRef } from '../informers.js';
@@ -20,12 +21,16 @@ export const cronJobsRef = { apiVersion: 'batch/v1', plural: 'cronjobs', namespa
 
 const refOf = (j: KubeObject) => ({ kind: 'Job', namespace: j.metadata.namespace, name: j.metadata.name, uid: j.metadata.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata.resourceVersion });
 
-/** The CronJob controller (`cronjob` in --controllers). */
-export function cronJobController(ctx: ControllerContext): Controller {
+/**
+ * The CronJob controller (`cronjob` in --controllers). Its time comes from `clock` (api/clock.ts), both
+ * for "now" and for the work queue's timers; by default the context's clock, so tests pass a fake one.
+ */
+export function cronJobController(ctx: ControllerContext, o: { clock?: Clock } = {}): Controller {
+  const clock: Clock = o.clock ?? { ...realClock, now: ctx.now };
   const cjInf = ctx.informers.for(cronJobsRef);
   const jobInf = ctx.informers.for(jobsRef);
   const rec = ctx.recorder('cronjob-controller');
-  const c = new Controller({ name: 'cronjob', log: ctx.log, reconcile });
+  const c = new Controller({ name: 'cronjob', log: ctx.log, reconcile, clock });
   const ownerKey = (j: KubeObject) => {
     const r = controllerRef(j);
     return r?.kind === 'CronJob' ? `${j.metadata.namespace}/${r.name}` : undefined;
@@ -67,7 +72,7 @@ export function cronJobController(ctx: ControllerContext): Controller {
         else throw e;
       }
     }
-    const plan = planCronJob(cj, jobs, ctx.now(), missing);
+    const plan = planCronJob(cj, jobs, clock.now(), missing);
     const del = async (name: string, namespace: string) => {
       try {
         await ctx.client.delete(jobsRef, name, { namespace, propagationPolicy: 'Background' });
