@@ -5,6 +5,9 @@
 // Gateway API one (`gtw`, or qualify it: `gateways.gateway.networking.k8s.io`).
 
 import { deployment, daemonSet, replicaSet } from './kinds/apps/workloads.js';
+import { controllerRevision, statefulSet } from './kinds/apps/statefulset.js';
+import { cronJob } from './kinds/batch/cronjob.js';
+import { job } from './kinds/batch/job.js';
 import { configMap, secret, serviceAccount } from './kinds/core/config.js';
 import { endpoints } from './kinds/core/endpoints.js';
 import { event } from './kinds/core/event.js';
@@ -25,6 +28,8 @@ import type { ResourceType } from './resource.js';
 const types: ResourceType[] = [
   pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount,
   deployment, replicaSet, daemonSet,
+  statefulSet, controllerRevision,
+  job, cronJob,
   lease, endpointSlice,
   ingress, ingressClass, networkPolicy,
   virtualService, destinationRule, istioGateway,

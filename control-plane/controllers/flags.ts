@@ -24,7 +24,7 @@ export interface ManagerConfig {
 }
 
 /** Every controller this manager can run. */
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset'] as const;
 
 /** `15s`, `500ms`, `2m` → milliseconds (Go duration subset), or undefined. */
 export function parseDuration(s: string): number | undefined {
