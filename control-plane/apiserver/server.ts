@@ -194,11 +194,11 @@ export function buildServer(opts: ServerOptions): ApiServer {
     return reply.type('text/plain').send('ok');
   });
   app.get('/version', async () => serverVersion);
-  app.get('/openapi/v3', async () => openapiIndex(registry.all()));
+  app.get('/openapi/v3', async () => openapiIndex(registry.served()));
   app.get('/openapi/v3/*', async (req) => {
     const parts = req.url.split('?')[0]!.split('/').slice(3);
     const [group, version] = parts[0] === 'api' ? ['', parts[1] ?? ''] : [parts[1] ?? '', parts[2] ?? ''];
-    const doc = openapiDoc(registry.all(), group, version);
+    const doc = openapiDoc(registry.served(), group, version);
     if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
     return doc;
   });
@@ -211,7 +211,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     const info = parseRequestInfo(req.method, path, query);
     if (!info) throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (!info.isResourceRequest) {
-      const all = registry.all();
+      const all = registry.served();
       let doc: unknown;
       if (info.kind === 'versions') doc = apiVersions(opts.advertiseAddress ?? `${req.hostname}`);
       else if (info.kind === 'groups') doc = apiGroupList(all);

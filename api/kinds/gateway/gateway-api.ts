@@ -10,7 +10,9 @@ import { dns1123Subdomain, portNumber, wildcardOrSubdomain } from '../../validat
 import { type FieldError, Path, asArr, asObj, condition, dupChecker, each, ensureObj, fieldError, immutable, kindSchema, labelSelector, setDefault } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
-const gatewayAPI = ['gateway-api'];
+export const gatewayAPI = ['gateway-api'];
+/** GatewayClass, Gateway and HTTPRoute are served at v1 and v1beta1 (one schema; stored as v1). */
+const gatewayVersions = ['v1', 'v1beta1'];
 const group = 'gateway.networking.k8s.io';
 const durationRe = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 
@@ -73,6 +75,7 @@ function conditionStatus(o: any, type: string): string {
 export const gatewayClass = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'GatewayClass',
   plural: 'gatewayclasses',
   shortNames: ['gc'],
@@ -201,6 +204,7 @@ function validateGateway(o: any): FieldError[] {
 export const gateway = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'Gateway',
   plural: 'gateways',
   shortNames: ['gtw'],
@@ -350,6 +354,7 @@ function validateHTTPRoute(o: any): FieldError[] {
 export const httpRoute = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'HTTPRoute',
   plural: 'httproutes',
   namespaced: true,

@@ -11,7 +11,9 @@ import { type FieldError, Path, asArr, dupChecker, each, fieldError, kindSchema 
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
 /** Istio categories, as its CRDs declare them. */
-const istioNetworking = ['istio-io', 'networking-istio-io'];
+export const istioNetworking = ['istio-io', 'networking-istio-io'];
+/** The versions Istio serves networking.istio.io kinds at (one schema; stored as v1). */
+export const istioNetworkingVersions = ['v1', 'v1beta1', 'v1alpha3'];
 
 const durationRe = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
@@ -189,6 +191,7 @@ function validateVirtualService(o: any): FieldError[] {
 export const virtualService = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'VirtualService',
   plural: 'virtualservices',
   shortNames: ['vs'],
@@ -313,6 +316,7 @@ function validatePolicy(errs: FieldError[], p: Path, tp: any): void {
 export const destinationRule = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'DestinationRule',
   plural: 'destinationrules',
   shortNames: ['dr'],
@@ -378,6 +382,7 @@ const gatewayProtocols = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO',
 export const istioGateway = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'Gateway',
   plural: 'gateways',
   shortNames: ['gw'],

@@ -8,15 +8,18 @@ import { cidr, ipAddress, portNumber } from '../../validation/names.js';
 import { type FieldError, Path, asArr, each, fieldError, kindSchema } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
-const istioSecurity = ['istio-io', 'security-istio-io'];
-const workloadSelector = obj({ matchLabels: map() });
-const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
+export const istioSecurity = ['istio-io', 'security-istio-io'];
+/** The versions Istio serves security.istio.io kinds at (one schema; stored as v1). */
+export const istioSecurityVersions = ['v1', 'v1beta1'];
+export const workloadSelector = obj({ matchLabels: map() });
+export const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
 const mtlsMode = enm('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT');
 
 /** security.istio.io/v1 PeerAuthentication */
 export const peerAuthentication = defineKind({
   group: 'security.istio.io',
   version: 'v1',
+  servedVersions: istioSecurityVersions,
   kind: 'PeerAuthentication',
   plural: 'peerauthentications',
   shortNames: ['pa'],
@@ -104,6 +107,7 @@ function validateRule(errs: FieldError[], p: Path, r: any): void {
 export const authorizationPolicy = defineKind({
   group: 'security.istio.io',
   version: 'v1',
+  servedVersions: istioSecurityVersions,
   kind: 'AuthorizationPolicy',
   plural: 'authorizationpolicies',
   shortNames: ['ap'],

@@ -2,6 +2,7 @@
 // of kinds, so kubectl and client libraries find every resource, its verbs, short names and categories.
 
 import type { ResourceType } from '../../../api/resource.js';
+import { sortVersions } from '../../../api/versions.js';
 
 /** The Kubernetes version the server reports (kubectl warns past one minor of skew). */
 export const serverVersion = {
@@ -16,7 +17,7 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
-/** Groups with their versions, preferred first. */
+/** Groups with their versions, by Kubernetes' version priority: the first is the preferred one. */
 export function groupsOf(all: ResourceType[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const rt of all) {
@@ -24,6 +25,7 @@ export function groupsOf(all: ResourceType[]): Map<string, string[]> {
     if (!vs.includes(rt.version)) vs.push(rt.version);
     m.set(rt.group, vs);
   }
+  for (const [g, vs] of m) m.set(g, sortVersions(vs));
   return m;
 }
 
