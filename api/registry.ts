@@ -14,8 +14,11 @@ import { pod } from './kinds/core/pod.js';
 import { service } from './kinds/core/service.js';
 import { endpointSlice, lease } from './kinds/discovery/lease-slice.js';
 import { gateway, gatewayClass, httpRoute } from './kinds/gateway/gateway-api.js';
+import { grpcRoute, referenceGrant, tcpRoute, tlsRoute } from './kinds/gateway/routes.js';
 import { destinationRule, istioGateway, virtualService } from './kinds/istio/networking.js';
 import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
+import { requestAuthentication, telemetry } from './kinds/istio/request-authentication.js';
+import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entry.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
@@ -31,6 +34,8 @@ const types: ResourceType[] = [
   virtualService, destinationRule, istioGateway,
   peerAuthentication, authorizationPolicy,
   gatewayClass, gateway, httpRoute,
+  serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
+  grpcRoute, tcpRoute, tlsRoute, referenceGrant,
 ];
 
 /** metav1.APIGroup as served by /apis. */

@@ -16,11 +16,11 @@ const gatewayVersions = ['v1', 'v1beta1'];
 const group = 'gateway.networking.k8s.io';
 const durationRe = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 
-const parentReference = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
+export const parentReference = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
 const objectRef = obj({ group: str, kind: str, name: str, namespace: str }, ['name']);
-const headerModifier = obj({ set: arr(obj({ name: str, value: str }, ['name', 'value'])), add: arr(obj({ name: str, value: str }, ['name', 'value'])), remove: arr(str) });
+export const headerModifier = obj({ set: arr(obj({ name: str, value: str }, ['name', 'value'])), add: arr(obj({ name: str, value: str }, ['name', 'value'])), remove: arr(str) });
 const pathModifier = obj({ type: enm('ReplaceFullPath', 'ReplacePrefixMatch'), replaceFullPath: str, replacePrefixMatch: str }, ['type']);
-const backendObjectRef = obj({ group: str, kind: str, name: str, namespace: str, port: int }, ['name']);
+export const backendObjectRef = obj({ group: str, kind: str, name: str, namespace: str, port: int }, ['name']);
 const filterTypes = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef', 'CORS', 'ExternalAuth'];
 const filterField: Record<string, string> = {
   RequestHeaderModifier: 'requestHeaderModifier',
@@ -62,7 +62,7 @@ const httpRouteRule = obj({
   retry: obj({ codes: arr(int), attempts: int, backoff: str }),
   sessionPersistence: any,
 });
-const routeParentStatus = obj({ parentRef: parentReference, controllerName: str, conditions: arr(condition) }, ['parentRef', 'controllerName']);
+export const routeParentStatus = obj({ parentRef: parentReference, controllerName: str, conditions: arr(condition) }, ['parentRef', 'controllerName']);
 
 // ---------------------------------------------------------------------------------------------
 // GatewayClass
