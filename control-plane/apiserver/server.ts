@@ -15,6 +15,8 @@ import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
+import { registerOpenapiV2 } from './handlers/openapi-v2.js';
+import { registerCrdRoutes } from './handlers/crds.js';
 import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
 import { routeUpgrades, streamExec } from './handlers/exec-stream.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
@@ -203,6 +205,8 @@ export function buildServer(opts: ServerOptions): ApiServer {
     return doc;
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  registerOpenapiV2(app, () => registry.served());
+  registerCrdRoutes(app, () => registry.all());
 
   // ------------------------------------------------------------ the REST tree
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
