@@ -2,9 +2,9 @@
 // `pods`, `pods web`, `pods/web`, `pods,svc`, `deploy/web svc/web`, `all`, with names resolved through
 // discovery (plural, singular, short name, kind, `name.group`).
 
-import type { ApiResource } from '../api/client/discovery.js';
+import { type ApiResource, UnknownKindError } from '../api/client/discovery.js';
 import type { KubeClient } from '../api/client/client.js';
-import { CliError } from './errors.js';
+import { CliError, NoKindMatchError } from './errors.js';
 
 /** What `get`/`delete`/`describe` were asked for: resources, each with names (empty = all). */
 export interface ResourceArgs {
@@ -47,4 +47,18 @@ export async function resolveResourceArgs(client: KubeClient, args: string[]): P
 export function kindLabel(r: ApiResource): string {
   const k = r.kind.toLowerCase();
   return r.group ? `${k}.${r.group}` : k;
+}
+
+/**
+ * The resource serving a manifest document's apiVersion and kind; a kind the server does not serve is
+ * kubectl's mapping error naming the object and its file (NoKindMatchError), so the other documents of
+ * the file still go through.
+ */
+export async function resourceForDoc(client: KubeClient, d: { object: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } }; source: string }): Promise<ApiResource> {
+  try {
+    return await client.discovery.forKind(d.object.apiVersion, d.object.kind);
+  } catch (e) {
+    if (e instanceof UnknownKindError) throw new NoKindMatchError(d.object.metadata?.name ?? '', d.object.metadata?.namespace ?? '', d.source, e);
+    throw e;
+  }
 }

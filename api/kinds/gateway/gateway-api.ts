@@ -98,6 +98,12 @@ export const gatewayClass = defineKind({
   },
   columns: [nameCol, col('Controller'), col('Accepted'), ageCol, col('Description', 'string', true)],
   cells: (o, now) => [o.metadata.name, o.spec?.controllerName ?? '', conditionStatus(o, 'Accepted'), age(o.metadata.creationTimestamp, now), o.spec?.description ?? ''],
+  docs: {
+    spec: 'Spec defines the desired state of GatewayClass.',
+    'spec.controllerName': 'ControllerName is the name of the controller that is managing Gateways of this class.',
+    'spec.parametersRef': 'ParametersRef is a reference to a resource that contains the configuration parameters corresponding to the GatewayClass.',
+    'spec.description': 'Description helps describe a GatewayClass with more details.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -222,6 +228,12 @@ export const gateway = defineKind({
     conditionStatus(o, 'Programmed'),
     age(o.metadata.creationTimestamp, now),
   ],
+  docs: {
+    spec: 'Spec defines the desired state of Gateway.',
+    'spec.gatewayClassName': 'GatewayClassName used for this Gateway. This is the name of a GatewayClass resource.',
+    'spec.listeners': "Listeners associated with this Gateway. Listeners define logical endpoints that are bound on this Gateway's addresses.",
+    'spec.addresses': 'Addresses requested for this Gateway.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -368,4 +380,14 @@ export const httpRoute = defineKind({
   semantic: validateHTTPRoute,
   columns: [nameCol, col('Hostnames'), ageCol],
   cells: (o, now) => [o.metadata.name, asArr(o.spec?.hostnames).length ? JSON.stringify(o.spec.hostnames) : '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Spec defines the desired state of HTTPRoute.',
+    'spec.parentRefs': 'ParentRefs references the resources (usually Gateways) that a Route wants to be attached to.',
+    'spec.hostnames': 'Hostnames defines a set of hostnames that should match against the HTTP Host header to select a HTTPRoute used to process the request.',
+    'spec.rules': 'Rules are a list of HTTP matchers, filters and actions.',
+    'spec.rules.matches': 'Matches define conditions used for matching the rule against incoming HTTP requests.',
+    'spec.rules.filters': 'Filters define the filters that are applied to requests that match this rule.',
+    'spec.rules.backendRefs': 'BackendRefs defines the backend(s) where matching requests should be sent.',
+    'spec.rules.timeouts': 'Timeouts defines the timeouts that can be configured for an HTTP request.',
+  },
 });

@@ -202,6 +202,32 @@ export const virtualService = defineKind({
   semantic: validateVirtualService,
   columns: [nameCol, col('Gateways'), col('Hosts'), ageCol],
   cells: (o, now) => [o.metadata.name, jsonList(o.spec?.gateways), jsonList(o.spec?.hosts), age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting label/content routing, sni routing, etc. See more details at: https://istio.io/docs/reference/config/networking/virtual-service.html',
+    'spec.hosts': 'The destination hosts to which traffic is being sent.',
+    'spec.gateways': 'The names of gateways and sidecars that should apply these routes.',
+    'spec.http': 'An ordered list of route rules for HTTP traffic.',
+    'spec.http.name': 'The name assigned to the route for debugging purposes.',
+    'spec.http.match': 'Match conditions to be satisfied for the rule to be activated.',
+    'spec.http.route': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.route.destination': 'Destination uniquely identifies the instances of a service to which the request/connection should be forwarded to.',
+    'spec.http.route.weight': 'Weight specifies the relative proportion of traffic to be forwarded to the destination.',
+    'spec.http.redirect': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.directResponse': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.delegate': 'Delegate is used to specify the particular VirtualService which can be used to define delegate HTTPRoute.',
+    'spec.http.rewrite': 'Rewrite HTTP URIs and Authority headers.',
+    'spec.http.timeout': 'Timeout for HTTP requests, default is disabled.',
+    'spec.http.retries': 'Retry policy for HTTP requests.',
+    'spec.http.fault': 'Fault injection policy to apply on HTTP traffic at the client side.',
+    'spec.http.mirror': 'Mirror HTTP traffic to a another destination in addition to forwarding the requests to the intended destination.',
+    'spec.http.mirrorPercentage': 'Percentage of the traffic to be mirrored by the `mirror` field.',
+    'spec.http.mirrors': 'Specifies the destinations to mirror HTTP traffic in addition to the original destination.',
+    'spec.http.corsPolicy': 'Cross-Origin Resource Sharing policy (CORS).',
+    'spec.http.headers': 'Header manipulation rules.',
+    'spec.tls': 'An ordered list of route rule for non-terminated TLS & HTTPS traffic.',
+    'spec.tcp': 'An ordered list of route rules for opaque TCP traffic.',
+    'spec.exportTo': 'A list of namespaces to which this virtual service is exported.',
+  },
 });
 
 /** kubectl prints a JSONPath array column as compact JSON. */
@@ -354,6 +380,14 @@ export const destinationRule = defineKind({
   },
   columns: [nameCol, col('Host'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.host ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting load balancing, outlier detection, etc. See more details at: https://istio.io/docs/reference/config/networking/destination-rule.html',
+    'spec.host': 'The name of a service from the service registry.',
+    'spec.trafficPolicy': 'Traffic policies to apply (load balancing policy, connection pool sizes, outlier detection).',
+    'spec.subsets': 'One or more named sets that represent individual versions of a service.',
+    'spec.exportTo': 'A list of namespaces to which this destination rule is exported.',
+    'spec.workloadSelector': 'Criteria used to select the specific set of pods/VMs on which this `DestinationRule` configuration should be applied.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -428,4 +462,12 @@ export const istioGateway = defineKind({
   },
   columns: [nameCol, ageCol],
   cells: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting edge load balancer. See more details at: https://istio.io/docs/reference/config/networking/gateway.html',
+    'spec.selector': 'One or more labels that indicate a specific set of pods/VMs on which this gateway configuration should be applied.',
+    'spec.servers': 'A list of server specifications.',
+    'spec.servers.port': 'The Port on which the proxy should listen for incoming connections.',
+    'spec.servers.hosts': 'One or more hosts exposed by this gateway.',
+    'spec.servers.tls': "Set of TLS related options that govern the server's behavior.",
+  },
 });

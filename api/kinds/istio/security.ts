@@ -46,6 +46,12 @@ export const peerAuthentication = defineKind({
   },
   columns: [nameCol, col('Mode'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.mtls?.mode ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Peer authentication configuration for workloads. See more details at: https://istio.io/docs/reference/config/security/peer_authentication.html',
+    'spec.selector': 'The selector determines the workloads to apply the PeerAuthentication on.',
+    'spec.mtls': 'Mutual TLS settings for workload.',
+    'spec.portLevelMtls': 'Port specific mutual TLS settings.',
+  },
 });
 
 const source = obj({
@@ -142,4 +148,13 @@ export const authorizationPolicy = defineKind({
   },
   columns: [nameCol, col('Action'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.action ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration for access control on workloads. See more details at: https://istio.io/docs/reference/config/security/authorization-policy.html',
+    'spec.selector': 'Optional. The selector decides where to apply the authorization policy.',
+    'spec.targetRef': 'Optional. The targetRef specifies the gateway the policy should be applied to.',
+    'spec.targetRefs': 'Optional. The targetRefs specifies a list of resources the policy should be applied to.',
+    'spec.rules': 'Optional. A list of rules to match the request.',
+    'spec.action': 'Optional. The action to take if the request is matched with the rules.',
+    'spec.provider': 'Specifies detailed configuration of the CUSTOM action.',
+  },
 });
