@@ -151,7 +151,7 @@ function checkGrpcFilters(errs: FieldError[], p: Path, filters: any[]): void {
       if (m.percent !== undefined && m.fraction !== undefined) errs.push(fieldError.invalid(fp.child('requestMirror'), 'object', 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter'));
       if (typeof m.percent === 'number' && (m.percent < 0 || m.percent > 100)) errs.push(fieldError.invalid(fp.child('requestMirror', 'percent'), m.percent, 'must be between 0 and 100'));
       if (m.fraction && m.fraction.numerator > (m.fraction.denominator ?? 100)) errs.push(fieldError.invalid(fp.child('requestMirror', 'fraction'), 'object', 'numerator must be less than or equal to denominator'));
-      if ((m.backendRef.group ?? '') === '' && (m.backendRef.kind ?? 'Service') === 'Service' && m.backendRef.port === undefined)
+      if (m.backendRef && (m.backendRef.group ?? '') === '' && (m.backendRef.kind ?? 'Service') === 'Service' && m.backendRef.port === undefined)
         errs.push(fieldError.required(fp.child('requestMirror', 'backendRef', 'port'), 'Must have port for Service reference'));
     }
   });

@@ -91,7 +91,7 @@ function validateRequestAuthentication(o: any): FieldError[] {
       if (a === '') errs.push(fieldError.invalid(rp.child('audiences').index(j), a, 'audience must be non-empty'));
     });
     asArr(r.fromHeaders).forEach((h: any, j: number) => {
-      if (!h.name) errs.push(fieldError.required(rp.child('fromHeaders').index(j).child('name'), 'location header name must be non-empty'));
+      if (h.name === '') errs.push(fieldError.required(rp.child('fromHeaders').index(j).child('name'), 'location header name must be non-empty'));
     });
     asArr(r.fromParams).forEach((q: string, j: number) => {
       if (q === '') errs.push(fieldError.invalid(rp.child('fromParams').index(j), q, 'location query must be non-empty'));
@@ -99,6 +99,7 @@ function validateRequestAuthentication(o: any): FieldError[] {
     const headers = dupChecker(errs);
     asArr(r.outputClaimToHeaders).forEach((c: any, j: number) => {
       const cp = rp.child('outputClaimToHeaders').index(j);
+      if (typeof c.header !== 'string') return;
       if (!/^[-_A-Za-z0-9]+$/.test(c.header)) errs.push(fieldError.invalid(cp.child('header'), c.header, "must match '^[-_A-Za-z0-9]+$'"));
       else headers(cp.child('header'), c.header.toLowerCase());
       if (c.claim === '') errs.push(fieldError.required(cp.child('claim'), 'claim must be non-empty'));

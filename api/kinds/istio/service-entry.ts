@@ -113,7 +113,7 @@ function validateServiceEntry(o: any): FieldError[] {
   const p = Path.root('spec');
   const resolution = spec.resolution ?? 'NONE';
   const hosts = asArr(spec.hosts);
-  if (hosts.length === 0) errs.push(fieldError.required(p.child('hosts'), 'service entry must have at least one host'));
+  if (Array.isArray(spec.hosts) && hosts.length === 0) errs.push(fieldError.required(p.child('hosts'), 'service entry must have at least one host'));
   if (hosts.length > 256) errs.push(fieldError.tooMany(p.child('hosts'), hosts.length, 256));
   hosts.forEach((h: string, i: number) => checkHost(errs, p.child('hosts').index(i), h, false));
   const addresses = asArr(spec.addresses);
@@ -129,11 +129,11 @@ function validateServiceEntry(o: any): FieldError[] {
   asArr(spec.ports).forEach((port: any, i: number) => {
     const pp = p.child('ports').index(i);
     checkPort(errs, pp.child('number'), port.number);
-    if (numbers.has(port.number)) errs.push(fieldError.duplicate(pp.child('number'), port.number));
+    if (typeof port.number === 'number' && numbers.has(port.number)) errs.push(fieldError.duplicate(pp.child('number'), port.number));
     numbers.add(port.number);
     if (port.targetPort !== undefined) checkPort(errs, pp.child('targetPort'), port.targetPort);
     if (port.name === '') errs.push(fieldError.required(pp.child('name')));
-    else {
+    else if (typeof port.name === 'string') {
       each(errs, pp.child('name'), port.name, port.name.length > 256 ? ['must be no more than 256 characters'] : []);
       names(pp.child('name'), port.name);
       portNames.add(port.name);
@@ -285,6 +285,7 @@ function validateSidecar(o: any): FieldError[] {
   const ingressPorts = new Set<number>();
   asArr(spec.ingress).forEach((l: any, i: number) => {
     const lp = p.child('ingress').index(i);
+    if (!l.port) return; // Required, reported by the schema
     checkPort(errs, lp.child('port', 'number'), l.port.number);
     if (l.port.number === undefined) errs.push(fieldError.required(lp.child('port', 'number')));
     else if (ingressPorts.has(l.port.number)) errs.push(fieldError.duplicate(lp.child('port', 'number'), l.port.number));
