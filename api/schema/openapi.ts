@@ -34,9 +34,10 @@ function node(s: Schema, opts: ToJsonSchemaOptions, path: string): JsonSchema {
     case 'object':
       return objectNode(s, opts, path);
     case 'array':
-      return { type: 'array', items: toJsonSchema(s.items, opts, path) };
+      // items and map values share their field's path in `docs`; the description goes on the field only
+      return { type: 'array', items: node(s.items, opts, path) };
     case 'map':
-      return { type: 'object', additionalProperties: toJsonSchema(s.values, opts, path) };
+      return { type: 'object', additionalProperties: node(s.values, opts, path) };
     case 'string':
       return { type: 'string' };
     case 'int':
