@@ -4,6 +4,8 @@
 // with every version and the preferred one, OpenAPI v2/v3 and the CRD list.
 
 import t from 'tap';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { compareVersions, sortVersions } from '../../api/versions.js';
 import { registry } from '../../api/registry.js';
 import type { ObjectEvent } from '../../control-plane/apiserver/storage/objects.js';
@@ -127,6 +129,37 @@ t.test('API server', async (t) => {
     for (const [v, evs] of Object.entries(seen)) {
       t.same(evs.map((e) => [e.type, e.object.metadata.name, e.object.apiVersion]), [['ADDED', 'watched', `networking.istio.io/${v}`], ['DELETED', 'watched', `networking.istio.io/${v}`]], `watch at ${v}`);
     }
+  });
+
+  t.test('HTTP watch streams at the version of the path (initial events and changes)', async (t) => {
+    await h.server.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (h.server.app.server.address() as AddressInfo).port;
+    const lines: any[] = [];
+    const req = request({ host: '127.0.0.1', port, path: `${NS}/v1alpha3/namespaces/default/virtualservices?watch=true&timeoutSeconds=5`, headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+    const done = new Promise<void>((resolve, reject) => {
+      req.on('response', (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            lines.push(JSON.parse(buf.slice(0, i)));
+            buf = buf.slice(i + 1);
+          }
+          if (lines.some((l) => l.type === 'MODIFIED')) req.destroy();
+        });
+        res.on('close', resolve);
+      });
+      req.on('error', (e: any) => (e.code === 'ECONNRESET' ? resolve() : reject(e)));
+    });
+    req.end();
+    const until = Date.now() + 3000;
+    while (!lines.some((l) => l.object?.metadata?.name === 'reviews') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    t.equal((await h.req('PATCH', `${NS}/v1/namespaces/default/virtualservices/reviews`, { spec: { gateways: ['mesh', 'edge'] } }, { 'content-type': 'application/merge-patch+json' })).status, 200);
+    await done;
+    t.same(lines.map((l) => [l.type, l.object.metadata.name, l.object.apiVersion]), [['ADDED', 'reviews', 'networking.istio.io/v1alpha3'], ['MODIFIED', 'reviews', 'networking.istio.io/v1alpha3']]);
+    t.same(lines[1].object.spec.gateways, ['mesh', 'edge']);
   });
 
   t.test('discovery lists every version with the preferred one', async (t) => {
