@@ -70,7 +70,7 @@ function objectNode(s: ObjectSchema, opts: ToJsonSchemaOptions, path: string): J
 export function kindJsonSchema(rt: ResourceType & { schema?: ObjectSchema }, opts: { crdMetadata?: boolean; gvk?: boolean } = {}): JsonSchema | undefined {
   if (!rt.schema) return undefined;
   const s = toJsonSchema(rt.schema, { ...(rt.docs ? { docs: rt.docs } : {}), ...(opts.crdMetadata ? { crdMetadata: true } : {}) });
-  const description = rt.docs?.[''] ?? `${rt.kind} (${rt.group || 'core'}/${rt.version}).`;
+  const description = rt.docs?.[''] ?? rt.docs?.spec ?? `${rt.kind} (${rt.group || 'core'}/${rt.version}).`;
   return {
     description,
     ...s,

@@ -45,8 +45,20 @@ export function schemaNameOf(rt: ResourceType): string {
   return `${rt.group ? rt.group.split('.').reverse().join('.') : 'io.k8s.api.core'}.${rt.version}.${rt.kind}`;
 }
 
-/** The OpenAPI v3 document of one group-version, or undefined when unknown. */
+const docs = new Map<string, Record<string, unknown>>();
+
+/** The OpenAPI v3 document of one group-version, or undefined when unknown (built once per group-version). */
 export function openapiDoc(all: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
+  const k = `${group}/${version}`;
+  let d = docs.get(k);
+  if (!d) {
+    d = buildDoc(all, group, version);
+    if (d) docs.set(k, d);
+  }
+  return d;
+}
+
+function buildDoc(all: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
   const rts = all.filter((r) => r.group === group && r.version === version);
   if (!rts.length) return undefined;
   const paths: Record<string, unknown> = {};
