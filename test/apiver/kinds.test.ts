@@ -160,3 +160,38 @@ t.test('defaults as the CRDs declare them', async (t) => {
   const tcp = defaulted(fixture('gateway.networking.k8s.io/TCPRoute'));
   t.same(tcp.spec.rules[0].backendRefs[0], { name: 'postgres', port: 5432, group: '', kind: 'Service', weight: 1 });
 });
+
+/** Every dotted path to a value inside `o.spec` (array items included). */
+function paths(v: unknown, prefix: string[] = []): string[][] {
+  if (v === null || typeof v !== 'object') return [prefix];
+  const out: string[][] = [prefix];
+  for (const [k, c] of Object.entries(v)) out.push(...paths(c, [...prefix, k]));
+  return out;
+}
+
+t.test('no input makes validation throw: every spec field removed or replaced by each JSON type', async (t) => {
+  const kinds = registry.all().filter((rt) => /istio\.io|gateway\.networking\.k8s\.io/.test(rt.group));
+  let cases = 0;
+  for (const rt of kinds) {
+    const key = `${rt.group}/${rt.kind}`;
+    const base = fixture(key);
+    for (const p of paths(base.spec, ['spec']).slice(1)) {
+      for (const value of [undefined, null, {}, [], '', 0, -1, 'x', true]) {
+        const o: any = fixture(key);
+        let parent = o;
+        for (const k of p.slice(0, -1)) parent = parent[k];
+        if (value === undefined) {
+          if (Array.isArray(parent)) parent.splice(Number(p[p.length - 1]), 1);
+          else delete parent[p[p.length - 1]!];
+        } else parent[p[p.length - 1]!] = value;
+        cases++;
+        try {
+          errorsOf(o);
+        } catch (e) {
+          t.fail(`${key} ${p.join('.')} = ${JSON.stringify(value)}: ${(e as Error).stack}`);
+        }
+      }
+    }
+  }
+  t.ok(cases > 1000, `${cases} cases`);
+});

@@ -183,12 +183,14 @@ function validateGateway(o: any): FieldError[] {
   const combos = dupChecker(errs);
   ls.forEach((l: any, i: number) => {
     const lp = p.child('listeners').index(i);
-    each(errs, lp.child('name'), l.name, dns1123Subdomain(l.name));
-    names(lp.child('name'), l.name);
+    if (typeof l.name === 'string') {
+      each(errs, lp.child('name'), l.name, dns1123Subdomain(l.name));
+      names(lp.child('name'), l.name);
+    }
     each(errs, lp.child('port'), l.port, portNumber(l.port));
     if (!coreProtocols.includes(l.protocol) && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[a-zA-Z0-9]+$/.test(l.protocol))
       errs.push(fieldError.notSupported(lp.child('protocol'), l.protocol, [...coreProtocols, '<domain>/<protocol>']));
-    if (l.hostname !== undefined) {
+    if (l.hostname !== undefined && l.hostname !== null) {
       if (isIP(l.hostname)) errs.push(fieldError.invalid(lp.child('hostname'), l.hostname, 'must be a DNS name, not an IP address'));
       else each(errs, lp.child('hostname'), l.hostname, wildcardOrSubdomain(l.hostname));
       if (l.protocol === 'TCP' || l.protocol === 'UDP') errs.push(fieldError.forbidden(lp.child('hostname'), 'hostname must not be specified for protocols [\'TCP\', \'UDP\']'));

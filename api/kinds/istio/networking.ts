@@ -444,6 +444,7 @@ export const istioGateway = defineKind({
     const names = dupChecker(errs);
     servers.forEach((s: any, i: number) => {
       const sp = p.child('servers').index(i);
+      if (!s.port) return; // Required, reported by the schema
       each(errs, sp.child('port', 'number'), s.port.number, portNumber(s.port.number));
       const proto = String(s.port.protocol).toUpperCase();
       if (!gatewayProtocols.includes(proto)) errs.push(fieldError.notSupported(sp.child('port', 'protocol'), s.port.protocol, gatewayProtocols));

@@ -215,6 +215,7 @@ function validateTelemetry(o: any): FieldError[] {
         errs.push(fieldError.invalid(op.child('match'), 'object', 'only one of metric or customMetric may be set'));
       for (const [tag, to] of Object.entries<any>(ov.tagOverrides ?? {})) {
         const tp = op.child('tagOverrides').key(tag);
+        if (!to) continue;
         if (to.operation === 'UPSERT' && !to.value) errs.push(fieldError.required(tp.child('value'), 'value must be set when operation is UPSERT'));
         if (to.operation === 'REMOVE' && to.value !== undefined) errs.push(fieldError.forbidden(tp.child('value'), 'value must not be set when operation is REMOVE'));
       }

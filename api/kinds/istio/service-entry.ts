@@ -54,7 +54,7 @@ function checkWorkloadSelector(errs: FieldError[], p: Path, ws: any): void {
 /** An endpoint address: IP, host name or unix:///path (WorkloadEntry and ServiceEntry endpoints). */
 function checkAddress(errs: FieldError[], p: Path, e: any, needIp: boolean): void {
   const a = e.address;
-  if (a === undefined || a === '') {
+  if (a === undefined || a === null || a === '') {
     if (!e.network) errs.push(fieldError.required(p.child('address'), 'Address is required'));
     return;
   }
