@@ -4,7 +4,8 @@
 // mixed file with an unserved kind gives Kubernetes' "no matches for kind" error for that object only.
 
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registry } from '../../api/registry.js';
@@ -31,6 +32,7 @@ function docsOf(file: string): { kind: string; name: string; apiVersion: string 
 }
 
 const UNSERVED = new Set(['EnvoyFilter']);
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 t.test('kubectl with Istio and Gateway API manifests', { skip: haveKubectl ? false : 'kubectl is not installed' }, async (t) => {
   let c: TlsCluster;
@@ -162,6 +164,29 @@ spec:
     t.notMatch(r.stderr, /could not find the requested resource/);
     const other = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], 'apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: w}\nspec: {}\n');
     t.match(other.stderr, /no matches for kind "WasmPlugin" in version "extensions\.istio\.io\/v1alpha1"/, 'a group nobody serves');
+  });
+
+  t.test('shoal apply -f of the mixed file and shoal get of a category', async (t) => {
+    const shoal = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('node', [CLI, '--kubeconfig', c.kubeconfig, ...args], { timeout: 30_000, env: { ...process.env, HOME: c.home } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }));
+    });
+    const path = join(FIXTURES, 'mixed.yaml');
+    await c.kubectl(['delete', '-f', path, '--ignore-not-found']);
+    const r = await shoal(['apply', '-f', path]);
+    t.equal(r.code, 1);
+    t.same(r.stdout.trim().split('\n'), [
+      'service/mixed-web created', 'deployment.apps/mixed-web created', 'virtualservice.networking.istio.io/mixed-web created',
+      'destinationrule.networking.istio.io/mixed-web created', 'requestauthentication.security.istio.io/mixed-web created', 'httproute.gateway.networking.k8s.io/mixed-web created',
+    ]);
+    t.equal(r.stderr, `error: resource mapping not found for name: "mixed-web-lua" namespace: "" from "${path}": no matches for kind "EnvoyFilter" in version "networking.istio.io/v1alpha3"\nensure CRDs are installed first\n`);
+    const g = await shoal(['get', 'istio-io']);
+    t.equal(g.code, 0, g.stderr);
+    t.match(g.stdout, /^virtualservice\.networking\.istio\.io\/mixed-web\s/m);
+    t.match(g.stdout, /^serviceentry\.networking\.istio\.io\/external-svc-https\s/m);
+    t.match(g.stdout, /^requestauthentication\.security\.istio\.io\/mixed-web\s/m);
+    const v = await shoal(['get', 'virtualservices.v1alpha3.networking.istio.io', 'mixed-web', '-o', 'json']);
+    t.equal(JSON.parse(v.stdout).apiVersion, 'networking.istio.io/v1alpha3');
   });
 
   t.test('delete -f at the versions the files use', async (t) => {
