@@ -27,13 +27,15 @@ function checkPort(errs: FieldError[], p: Path, v: unknown): void {
   if (typeof v === 'number') each(errs, p, v, v > 65535 || v < 1 ? ['port must be between 1-65535'] : []);
 }
 
-/** A host name or `*.suffix`; `*` alone is refused where the CRD says "hostname cannot be wildcard". */
+/**
+ * A host name or `*.suffix` (case-insensitive, as istiod's ValidateWildcardDomain; an IPv4 address passes
+ * as a name, as it does there); `*` alone is refused where the CRD says "hostname cannot be wildcard".
+ */
 function checkHost(errs: FieldError[], p: Path, h: string, allowStar: boolean): void {
   if (h === '*') {
     if (!allowStar) errs.push(fieldError.invalid(p, h, 'hostname cannot be wildcard'));
     return;
   }
-  if (isIP(h)) return void errs.push(fieldError.invalid(p, h, 'must be a DNS name, not an IP address'));
   each(errs, p, h, wildcardOrSubdomain(h.toLowerCase()));
 }
 
