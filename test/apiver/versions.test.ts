@@ -196,7 +196,7 @@ t.test('API server', async (t) => {
     t.equal(http.type, 'array');
     t.equal(http.description, 'An ordered list of route rules for HTTP traffic.');
     t.same(Object.keys(http.items.properties).slice(0, 4), ['corsPolicy', 'delegate', 'directResponse', 'fault']);
-    t.same(http.items.properties.retries.properties.attempts, { type: 'integer', format: 'int64' });
+    t.same(http.items.properties.retries.properties.attempts, { description: 'Number of retries to be allowed for a given request.', type: 'integer', format: 'int64' });
     t.same(s.properties.spec.properties.exportTo.items, { type: 'string' });
     const patch = doc.paths['/apis/networking.istio.io/v1alpha3/namespaces/{namespace}/virtualservices/{name}'].patch;
     t.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation'), 'server-side field validation is advertised');

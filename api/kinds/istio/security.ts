@@ -156,5 +156,8 @@ export const authorizationPolicy = defineKind({
     'spec.rules': 'Optional. A list of rules to match the request.',
     'spec.action': 'Optional. The action to take if the request is matched with the rules.',
     'spec.provider': 'Specifies detailed configuration of the CUSTOM action.',
+    'spec.rules.from': 'Optional. from specifies the source of a request.',
+    'spec.rules.to': 'Optional. to specifies the operation of a request.',
+    'spec.rules.when': 'Optional. when specifies a list of additional conditions of a request.',
   },
 });
