@@ -20,6 +20,7 @@ import { registerCrdRoutes } from './handlers/crds.js';
 import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
 import { routeUpgrades, streamExec } from './handlers/exec-stream.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionOf } from './handlers/aggregated-discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
 import { applyPatch } from './handlers/patch-adapter.js';
@@ -216,6 +217,8 @@ export function buildServer(opts: ServerOptions): ApiServer {
     if (!info) throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (!info.isResourceRequest) {
       const all = registry.served();
+      const agg = (info.kind === 'versions' || info.kind === 'groups') && req.method === 'GET' ? aggregatedVersionOf(req.headers.accept) : undefined;
+      if (agg) return reply.header('Content-Type', aggregatedContentType(agg)).header('Vary', 'Accept').send(Buffer.from(JSON.stringify(aggregatedDiscovery(all, info.kind === 'versions' ? 'core' : 'groups', agg))));
       let doc: unknown;
       if (info.kind === 'versions') doc = apiVersions(opts.advertiseAddress ?? `${req.hostname}`);
       else if (info.kind === 'groups') doc = apiGroupList(all);

@@ -185,6 +185,36 @@ t.test('API server', async (t) => {
     t.same(ext.resources.map((r: any) => [r.name, r.verbs]), [['customresourcedefinitions', ['get', 'list']]]);
   });
 
+  t.test('aggregated discovery (apidiscovery.k8s.io/v2), as kubectl 1.32 asks for it', async (t) => {
+    const KUBECTL_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const apis = await h.req('GET', '/apis', undefined, { accept: KUBECTL_ACCEPT });
+    t.equal(apis.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    t.equal(apis.body.kind, 'APIGroupDiscoveryList');
+    t.equal(apis.body.apiVersion, 'apidiscovery.k8s.io/v2');
+    const istio = apis.body.items.find((g: any) => g.metadata.name === 'networking.istio.io');
+    t.same(istio.versions.map((v: any) => [v.version, v.freshness]), [['v1', 'Current'], ['v1beta1', 'Current'], ['v1alpha3', 'Current']], 'preferred version first');
+    const se = istio.versions[2].resources.find((r: any) => r.resource === 'serviceentries');
+    t.same(se, {
+      resource: 'serviceentries', responseKind: { group: 'networking.istio.io', version: 'v1alpha3', kind: 'ServiceEntry' }, scope: 'Namespaced', singularResource: 'serviceentry',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['se'], categories: ['istio-io', 'networking-istio-io'],
+      subresources: [{ subresource: 'status', responseKind: { group: 'networking.istio.io', version: 'v1alpha3', kind: 'ServiceEntry' }, verbs: ['get', 'patch', 'update'] }],
+    });
+    const legacyGroups = (await h.req('GET', '/apis')).body.groups.map((g: any) => g.name);
+    t.same(apis.body.items.map((g: any) => g.metadata.name), legacyGroups, 'the same groups, in the same order, as /apis');
+    const deploy = apis.body.items.find((g: any) => g.metadata.name === 'apps').versions[0].resources.find((r: any) => r.resource === 'deployments');
+    t.same(deploy.subresources.find((s: any) => s.subresource === 'scale').responseKind, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    const core = await h.req('GET', '/api', undefined, { accept: KUBECTL_ACCEPT });
+    t.equal(core.body.items.length, 1);
+    t.same(core.body.items[0].metadata, { creationTimestamp: null }, 'the core group has no name');
+    const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
+    t.same(pods.subresources.map((s: any) => s.subresource), ['status', 'binding', 'log', 'exec']);
+    t.equal(pods.scope, 'Namespaced');
+    const beta = await h.req('GET', '/apis', undefined, { accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' });
+    t.equal(beta.body.apiVersion, 'apidiscovery.k8s.io/v2beta1');
+    const plain = await h.req('GET', '/apis', undefined, { accept: 'application/json, */*' });
+    t.equal(plain.body.kind, 'APIGroupList', 'legacy when not asked for');
+  });
+
   t.test('OpenAPI v3: every served group-version, full schemas for the CRD kinds', async (t) => {
     const index = (await h.req('GET', '/openapi/v3')).body.paths;
     for (const gv of ['apis/networking.istio.io/v1', 'apis/networking.istio.io/v1beta1', 'apis/networking.istio.io/v1alpha3', 'apis/telemetry.istio.io/v1alpha1', 'apis/gateway.networking.k8s.io/v1alpha2'])
