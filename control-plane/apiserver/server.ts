@@ -15,9 +15,12 @@ import { buildMatcher } from './handlers/selectors.js';
 import { serveWatch } from './handlers/watch.js';
 import { representationOf, toMetadataList, toTable, partial } from './handlers/table.js';
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
+import { registerOpenapiV2 } from './handlers/openapi-v2.js';
+import { registerCrdRoutes } from './handlers/crds.js';
 import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
 import { routeUpgrades, streamExec } from './handlers/exec-stream.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionOf } from './handlers/aggregated-discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
 import { applyPatch } from './handlers/patch-adapter.js';
@@ -194,15 +197,17 @@ export function buildServer(opts: ServerOptions): ApiServer {
     return reply.type('text/plain').send('ok');
   });
   app.get('/version', async () => serverVersion);
-  app.get('/openapi/v3', async () => openapiIndex(registry.all()));
+  app.get('/openapi/v3', async () => openapiIndex(registry.served()));
   app.get('/openapi/v3/*', async (req) => {
     const parts = req.url.split('?')[0]!.split('/').slice(3);
     const [group, version] = parts[0] === 'api' ? ['', parts[1] ?? ''] : [parts[1] ?? '', parts[2] ?? ''];
-    const doc = openapiDoc(registry.all(), group, version);
+    const doc = openapiDoc(registry.served(), group, version);
     if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
     return doc;
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  registerOpenapiV2(app, () => registry.served());
+  registerCrdRoutes(app, () => registry.all());
 
   // ------------------------------------------------------------ the REST tree
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -211,7 +216,9 @@ export function buildServer(opts: ServerOptions): ApiServer {
     const info = parseRequestInfo(req.method, path, query);
     if (!info) throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (!info.isResourceRequest) {
-      const all = registry.all();
+      const all = registry.served();
+      const agg = (info.kind === 'versions' || info.kind === 'groups') && req.method === 'GET' ? aggregatedVersionOf(req.headers.accept) : undefined;
+      if (agg) return reply.header('Content-Type', aggregatedContentType(agg)).header('Vary', 'Accept').send(Buffer.from(JSON.stringify(aggregatedDiscovery(all, info.kind === 'versions' ? 'core' : 'groups', agg))));
       let doc: unknown;
       if (info.kind === 'versions') doc = apiVersions(opts.advertiseAddress ?? `${req.hostname}`);
       else if (info.kind === 'groups') doc = apiGroupList(all);
