@@ -12,7 +12,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSy
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Blocks the thread for `ms` (the callers are synchronous and the sections last milliseconds). */
-function sleepSync(ms: number): void {
+export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
