@@ -12,4 +12,6 @@ export type { EventHandlers, InformerOptions } from './informer.js';
 export { decodeLines, decodeWatch, statusOf } from './watch.js';
 export type { WatchEvent, WatchEventType } from './watch.js';
 export { undiciTransport } from './transport.js';
+export { execStream, execUrl, exitCodeOf, EXEC_PROTOCOLS } from './exec.js';
+export type { ExecRequest, ExecOutcome } from './exec.js';
 export type { Transport, HttpRequest, HttpResponse } from './transport.js';

@@ -18,6 +18,7 @@ import { tableName as policyTableName } from '../../node/policy/nftables/rules.j
 import { hostname } from 'node:os';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
+import { describeSysctls, holdSysctls } from '../../node/agent/sandbox/sysctls.js';
 
 const distRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -172,6 +173,8 @@ export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
     proxyTable: tableName(proxySuffix(c)), policyTable: policyTableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
     routes: [SERVICE_CIDR, CLUSTER_CIDR], routeHolder: c.nodeName,
+    // node name and bridge: two clusters on one host may share a node name, never a bridge
+    sysctlHolder: `${c.nodeName}.${c.bridge}`,
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
   };
 }
@@ -349,6 +352,12 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
         if (e) throw new Error(`could not install the pod egress guard: ${e}`);
       }
       out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}${c.cni === 'reference' ? ' (reference bridge + host-local)' : ''}\n`);
+      // only now that the guard keeps pod traffic on the machine may the host forward it
+      try {
+        out.write(`  ✔ host: ${describeSysctls(holdSysctls(hostScope(c).sysctlHolder!))} (restored when the last cluster on this host stops)\n`);
+      } catch (e) {
+        throw new Error(`could not set the host settings the node needs: ${(e as Error).message}`);
+      }
     }
     const specs = components(c, agent, kubeconfig, ports);
     for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start({ ...spec, args: [...V8_FLAGS, ...spec.args] });
@@ -372,7 +381,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     code = 1;
   } finally {
     await sup.stopAll();
-    if (c.agent) for (const e of cleanupHost(hostScope(c))) err.write(`shoal up: cleanup: ${e}\n`);
+    if (c.agent) for (const e of cleanupHost(hostScope(c), (l) => out.write(`  ✔ ${l}\n`))) err.write(`shoal up: cleanup: ${e}\n`);
     rmSync(join(c.home, 'run', 'scope.json'), { force: true });
     await agent.close();
     rmSync(pf, { force: true });
@@ -438,7 +447,7 @@ export async function runDown(argv: string[], out: NodeJS.WritableStream = proce
 function cleanupLeftovers(home: string, err: NodeJS.WritableStream): void {
   const f = join(home, 'run', 'scope.json');
   if (!existsSync(f)) return;
-  for (const e of cleanupHost(JSON.parse(readFileSync(f, 'utf8')) as HostScope)) err.write(`shoal down: cleanup: ${e}\n`);
+  for (const e of cleanupHost(JSON.parse(readFileSync(f, 'utf8')) as HostScope, (l) => err.write(`shoal down: ${l}\n`))) err.write(`shoal down: cleanup: ${e}\n`);
   rmSync(f, { force: true });
 }
 
