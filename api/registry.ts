@@ -16,6 +16,7 @@ import { endpointSlice, lease } from './kinds/discovery/lease-slice.js';
 import { gateway, gatewayClass, httpRoute } from './kinds/gateway/gateway-api.js';
 import { destinationRule, istioGateway, virtualService } from './kinds/istio/networking.js';
 import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
+import { tokenReview } from './kinds/authentication/tokenreview.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
@@ -30,6 +31,7 @@ const types: ResourceType[] = [
   virtualService, destinationRule, istioGateway,
   peerAuthentication, authorizationPolicy,
   gatewayClass, gateway, httpRoute,
+  tokenReview,
 ];
 
 /** metav1.APIGroup as served by /apis. */

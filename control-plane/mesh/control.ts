@@ -1,0 +1,211 @@
+// Mesh control assembled: informers on the API (Services, EndpointSlices, Pods, Namespaces,
+// PeerAuthentications, AuthorizationPolicies) → debounced pushes through the discovery server; the CA
+// service; the istiod Service and root-cert ConfigMaps; the debug HTTP port. A plain API client: nothing
+// here touches the store, so it runs against any Kubernetes API.
+//
+//   informer events ──► generation++ ──► Debouncer (100 ms quiet / 1 s max) ──► DiscoveryServer.pushAll()
+//                                                                                 per proxy, per type:
+//                                         generate() (Service/Endpoints shared,   push iff the content hash
+//                                         Workload per proxy) ◄──────────────────  differs from the last sent
+
+import type { Server as HttpServer } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { Informer, KubeClient, isNotFound } from '../../api/client/index.js';
+import type { KubeObject } from '../../api/meta.js';
+import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, loadMeshProto } from '../../proto/load.js';
+import type { Resource } from '../../proto/types.js';
+import { CertificateAuthority, type PluggedCa } from './ca/authority.js';
+import { caHandlers } from './ca/service.js';
+import { TokenReviewer } from './auth/tokenreview.js';
+import { compileEndpoints, compileServices, compileWorkload, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
+import { DiscoveryServer } from './xds/server.js';
+import { Debouncer } from './xds/debounce.js';
+import { apiServerPodAddress, ensureIstiodService, ensureRootCertConfigMap } from './istiod.js';
+import { MeshMetrics } from './debug/metrics.js';
+import { startDebugServer } from './debug/http.js';
+import type { MeshConfig } from './flags.js';
+
+const REFS = {
+  services: { apiVersion: 'v1', plural: 'services', namespaced: true },
+  endpointslices: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
+  pods: { apiVersion: 'v1', plural: 'pods', namespaced: true },
+  namespaces: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  peerauthentications: { apiVersion: 'security.istio.io/v1', plural: 'peerauthentications', namespaced: true },
+  authorizationpolicies: { apiVersion: 'security.istio.io/v1', plural: 'authorizationpolicies', namespaced: true },
+};
+
+/** A running mesh control. */
+export interface MeshControl {
+  grpcPort: number;
+  debugUrl: string;
+  ca: CertificateAuthority;
+  discovery: DiscoveryServer;
+  reviewer: TokenReviewer;
+  view: ClusterView;
+  ready(): boolean;
+  /** what would be pushed to a proxy (pod.namespace), for /debug/config_dump */
+  configDump(proxyId: string): Record<string, Resource[]> | undefined;
+  stop(): Promise<void>;
+}
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+async function loadCa(client: KubeClient, c: MeshConfig, log: Log): Promise<CertificateAuthority> {
+  try {
+    const s: any = await client.get({ apiVersion: 'v1', plural: 'secrets', namespaced: true }, 'cacerts', { namespace: c.rootNamespace });
+    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])) as unknown as PluggedCa;
+    const ca = CertificateAuthority.fromPlugged(data, c.maxCertTtlSec);
+    log('info', 'mesh CA: using the plugged-in CA', { source: ca.source });
+    return ca;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  const ca = CertificateAuthority.selfSigned(c.caDir, c.maxCertTtlSec);
+  log('info', 'mesh CA: self-signed root', { dir: c.caDir });
+  return ca;
+}
+
+/** Starts mesh control; resolves once it serves (its caches may still be syncing: see ready()). */
+export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeClient): Promise<MeshControl> {
+  const client = clientIn ?? KubeClient.fromKubeconfig(c.kubeconfig ? { path: c.kubeconfig } : {});
+  const onError = (e: unknown) => log('warn', 'informer error', { error: (e as Error).message });
+  const inf = Object.fromEntries(Object.entries(REFS).map(([k, ref]) => [k, new Informer(client, ref, { namespace: '', onError })])) as Record<keyof typeof REFS, Informer>;
+  const byKey = (i: Informer) => (ns: string, name: string) => i.get(`${ns}/${name}`);
+  const view: ClusterView = {
+    services: () => inf.services.list(),
+    service: byKey(inf.services),
+    endpointSlices: () => inf.endpointslices.list(),
+    pod: byKey(inf.pods),
+    peerAuthentications: () => inf.peerauthentications.list(),
+    authorizationPolicies: () => inf.authorizationpolicies.list(),
+  };
+  const metrics = new MeshMetrics();
+  const ca = await loadCa(client, c, log);
+  const reviewer = new TokenReviewer(client, c.tokenAudiences.length ? { audiences: c.tokenAudiences } : {});
+  const authenticate = (md: grpc.Metadata) => reviewer.authenticate(md);
+
+  // Shared resources are recompiled at most once per generation.
+  let generation = 0;
+  const shared = new Map<string, { gen: number; resources: Resource[]; version: string }>();
+  const sharedOf = (type: string) => {
+    let s = shared.get(type);
+    if (!s || s.gen !== generation) {
+      const resources = type === TYPE_SERVICE ? compileServices(view) : compileEndpoints(view);
+      s = { gen: generation, resources, version: hashResources(resources) };
+      shared.set(type, s);
+    }
+    return s;
+  };
+  const generate = (type: string, proxy: ProxyRef) => {
+    if (type === TYPE_WORKLOAD) {
+      const resources = [compileWorkload(view, proxy, c.rootNamespace)];
+      return { resources, version: hashResources(resources) };
+    }
+    return sharedOf(type);
+  };
+  const discovery = new DiscoveryServer({
+    authenticate, generate, log,
+    podServiceAccount: (ns, pod) => {
+      const p: any = inf.pods.get(`${ns}/${pod}`);
+      return p ? (p.spec?.serviceAccountName || p.spec?.serviceAccount || 'default') : undefined;
+    },
+    metrics: { pushes: (t) => metrics.pushes.inc({ type: t }), rejects: (t) => metrics.rejects.inc({ type: t }), connections: (n) => metrics.connections.set(n) },
+  });
+  const debouncer = new Debouncer((events, waited) => {
+    metrics.debounce.observe(waited / 1000);
+    const t0 = performance.now();
+    const n = discovery.pushAll();
+    metrics.pushTime.observe((performance.now() - t0) / 1000);
+    if (n) log('info', 'push', { events, waitedMs: waited, responses: n });
+  }, c.debounceQuietMs, c.debounceMaxMs);
+  const changed = () => {
+    generation++;
+    debouncer.trigger();
+  };
+  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies'] as const)
+    inf[k].addEventHandler({ onAdd: changed, onUpdate: (a, b) => { if (a.metadata.resourceVersion !== b.metadata.resourceVersion) changed(); }, onDelete: changed });
+
+  // Root cert in every namespace: on namespace events and every minute.
+  const pendingNs = new Set<string>();
+  let nsTimer: NodeJS.Timeout | undefined;
+  const syncNamespaces = () => {
+    nsTimer = undefined;
+    const batch = [...pendingNs];
+    pendingNs.clear();
+    void (async () => {
+      for (const ns of batch) {
+        const o: any = inf.namespaces.get(ns);
+        if (!o || o.status?.phase === 'Terminating' || o.metadata.deletionTimestamp) continue;
+        await ensureRootCertConfigMap(client, ns, ca.rootPem).catch((e) => log('warn', 'root cert ConfigMap', { namespace: ns, error: (e as Error).message }));
+      }
+    })();
+  };
+  const queueNs = (o: KubeObject) => {
+    pendingNs.add(o.metadata.name!);
+    nsTimer ??= setTimeout(syncNamespaces, 50);
+  };
+  inf.namespaces.addEventHandler({ onAdd: queueNs, onUpdate: (_a, b) => queueNs(b) });
+  const resync = setInterval(() => { for (const o of inf.namespaces.list()) queueNs(o); }, 60_000).unref();
+
+  // gRPC (TLS with a serving certificate from the mesh CA)
+  const address = c.advertiseAddress ?? (await apiServerPodAddress(client).catch(() => undefined)) ?? '127.0.0.1';
+  const ips = [...new Set(['127.0.0.1', address])];
+  const dns = [`istiod.${c.rootNamespace}.svc`, `istiod.${c.rootNamespace}.svc.cluster.local`, 'localhost'];
+  const serving = ca.servingCert(dns, ips);
+  const proto = loadMeshProto();
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+  server.addService(proto.AggregatedDiscoveryService.service, discovery.handlers());
+  server.addService(proto.IstioCertificateService.service, caHandlers({
+    ca: () => ca, authenticate, log,
+    metrics: { csr: (o) => metrics.csr(o) },
+  }));
+  const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.keyPem), cert_chain: Buffer.from(serving.chainPem) }], false);
+  const grpcPort = await new Promise<number>((res, rej) => server.bindAsync(`${c.bindAddress}:${c.grpcPort}`, creds, (e, p) => (e ? rej(e) : res(p))));
+
+  for (const i of Object.values(inf)) i.start();
+  let synced = false;
+  const syncing = Promise.all(Object.values(inf).map((i) => i.waitForSync())).then(() => {
+    synced = true;
+    log('info', 'mesh control caches synced', { grpcPort });
+  });
+  let istiodOk = !c.manageIstiodService;
+  const keepIstiod = async () => {
+    if (!c.manageIstiodService) return;
+    try {
+      const addr = c.advertiseAddress ?? (await apiServerPodAddress(client)) ?? address;
+      await ensureIstiodService(client, c.rootNamespace, addr, c.grpcPort || grpcPort, c.debugPort || 15014);
+      istiodOk = true;
+    } catch (e) {
+      log('warn', 'istiod Service', { error: (e as Error).message });
+    }
+  };
+  void keepIstiod();
+  const istiodTimer = setInterval(() => void keepIstiod(), 30_000).unref();
+
+  const mc: MeshControl = {
+    grpcPort, ca, discovery, reviewer, view, debugUrl: '',
+    ready: () => synced && istiodOk,
+    configDump(proxyId) {
+      const dot = proxyId.lastIndexOf('.');
+      if (dot <= 0) return undefined;
+      const proxy = { podName: proxyId.slice(0, dot), namespace: proxyId.slice(dot + 1) };
+      if (!inf.pods.get(`${proxy.namespace}/${proxy.podName}`)) return undefined;
+      return Object.fromEntries([TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD].map((t) => [t, generate(t, proxy).resources]));
+    },
+    async stop() {
+      debouncer.stop();
+      clearInterval(resync);
+      clearInterval(istiodTimer);
+      if (nsTimer) clearTimeout(nsTimer);
+      discovery.closeAll();
+      server.forceShutdown();
+      await debug.close();
+      await Promise.all(Object.values(inf).map((i) => i.stop()));
+      if (!clientIn) await client.close();
+    },
+  };
+  const debug = await startDebugServer(c.bindDebugAddress, c.debugPort, mc, metrics);
+  mc.debugUrl = debug.url;
+  void syncing;
+  return mc;
+}
