@@ -8,7 +8,6 @@
 //                                         generate() (Service/Endpoints shared,   push iff the content hash
 //                                         Workload per proxy) ◄──────────────────  differs from the last sent
 
-import type { Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Informer, KubeClient, isNotFound } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
