@@ -14,7 +14,7 @@ const realTimers: Timers = { now: () => Date.now(), setTimeout: (fn, ms) => setT
 
 /** Calls `run` for bursts of `trigger()`s. */
 export class Debouncer {
-  private first = 0;
+  private first: number | undefined;
   private last = 0;
   private timer: unknown;
   private running = false;
@@ -34,7 +34,7 @@ export class Debouncer {
       this.pending = true;
       return;
     }
-    if (!this.first) this.first = now;
+    this.first ??= now;
     this.last = now;
     if (this.timer === undefined) this.arm(this.quietMs);
   }
@@ -47,16 +47,16 @@ export class Debouncer {
     this.timer = undefined;
     const now = this.t.now();
     const quietFor = now - this.last;
-    const since = now - this.first;
+    const since = now - (this.first ?? now);
     if (quietFor >= this.quietMs || since >= this.maxMs) void this.fire(now);
     else this.arm(Math.min(this.quietMs - quietFor, this.maxMs - since));
   }
 
   private async fire(now: number): Promise<void> {
     const events = this.events;
-    const waited = now - this.first;
+    const waited = now - (this.first ?? now);
     this.events = 0;
-    this.first = 0;
+    this.first = undefined;
     this.running = true;
     this.merged += events;
     try {
