@@ -1,0 +1,116 @@
+// The tunnel client: HBONE (a pool of one HTTP/2 mTLS session per peer pod, each app connection a
+// CONNECT stream) or one mTLS connection per app connection (SHOAL_TUNNEL=tls, ALPN istio-peer-exchange,
+// terminated by the peer's inbound listener). Both check that the server's SPIFFE ID is the endpoint's
+// expected identity. After a certificate renewal, new streams go to new sessions; old sessions close
+// gracefully once their streams end (renewal drops no connection).
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { peerSpiffe } from '../identity/spiffe.js';
+import type { ProxyContext } from '../context.js';
+import { HBONE_SESSION_WINDOW, HBONE_SETTINGS } from './server.js';
+
+/** The HBONE port of every sidecar. */
+export const HBONE_PORT = 15008;
+/** ALPN of the per-connection mTLS mode (Istio's). */
+export const MESH_ALPN = ['istio-peer-exchange', 'istio'];
+
+/** Which tunnel to use between sidecars. */
+export type TunnelMode = 'hbone' | 'tls';
+
+function identityCheck(expected: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    const id = peerSpiffe(cert);
+    if (id instanceof Error) return id;
+    return id === expected ? undefined : new Error(`peer identity ${id}, expected ${expected}`);
+  };
+}
+
+interface PoolEntry { session: ClientHttp2Session; streams: number }
+
+/** Opens tunnelled connections to mesh endpoints. */
+export class TunnelClient {
+  private readonly pool = new Map<string, PoolEntry>();
+  /** Sessions and handshakes made (for /stats and the benchmark). */
+  readonly counters = { sessions: 0, streams: 0, handshakeFailures: 0 };
+
+  constructor(private readonly ctx: ProxyContext, readonly mode: TunnelMode, private readonly hbonePort = HBONE_PORT) {
+    ctx.identity.on('rotated', () => this.drain());
+  }
+
+  /** A duplex to `address:port` of a mesh endpoint whose identity must be `identity`. Errors arrive on the stream. */
+  open(address: string, port: number, identity: string): Duplex {
+    if (this.mode === 'tls') return this.openTls(address, port, identity);
+    const entry = this.session(address, identity);
+    entry.streams++;
+    this.counters.streams++;
+    const authority = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
+    stream.once('response', (h) => {
+      const status = Number(h[':status']);
+      if (status !== 200) stream.destroy(new Error(`HBONE CONNECT ${authority}: status ${status}`));
+    });
+    stream.once('close', () => { entry.streams--; });
+    return stream;
+  }
+
+  private session(address: string, identity: string): PoolEntry {
+    const key = `${address}|${identity}`;
+    const have = this.pool.get(key);
+    if (have && !have.session.closed && !have.session.destroyed) return have;
+    const creds = this.ctx.identity.current;
+    if (!creds) throw new Error('no workload certificate yet');
+    this.counters.sessions++;
+    const host = address.includes(':') ? `[${address}]` : address;
+    const session = h2connect(`https://${host}:${this.hbonePort}`, {
+      settings: HBONE_SETTINGS,
+      createConnection: () => tlsConnect({
+        host: address, port: this.hbonePort, secureContext: creds.client, ALPNProtocols: ['h2'],
+        checkServerIdentity: identityCheck(identity), noDelay: true,
+      } as ConnectionOptions),
+    });
+    const entry: PoolEntry = { session, streams: 0 };
+    this.pool.set(key, entry);
+    const forget = (): void => { if (this.pool.get(key) === entry) this.pool.delete(key); };
+    session.on('connect', () => session.setLocalWindowSize(HBONE_SESSION_WINDOW));
+    session.on('error', (err) => {
+      this.counters.handshakeFailures++;
+      this.ctx.log('warn', 'hbone: session to peer failed', { peer: address, identity, error: err.message });
+      forget();
+    });
+    session.on('goaway', forget);
+    session.on('close', forget);
+    return entry;
+  }
+
+  private openTls(address: string, port: number, identity: string): TLSSocket {
+    const creds = this.ctx.identity.current;
+    if (!creds) throw new Error('no workload certificate yet');
+    this.counters.sessions++;
+    this.counters.streams++;
+    return tlsConnect({
+      host: address, port, secureContext: creds.client, ALPNProtocols: MESH_ALPN,
+      checkServerIdentity: identityCheck(identity), noDelay: true,
+    } as ConnectionOptions);
+  }
+
+  /** New streams go to new sessions; the old ones close when their last stream ends. */
+  drain(): void {
+    for (const [key, e] of this.pool) {
+      this.pool.delete(key);
+      e.session.close();
+    }
+  }
+
+  /** Pool state for /clusters. */
+  sessions(): { peer: string; streams: number; state: string }[] {
+    return [...this.pool.entries()].map(([k, e]) => ({
+      peer: k, streams: e.streams, state: e.session.destroyed ? 'destroyed' : e.session.connecting ? 'connecting' : 'open',
+    }));
+  }
+
+  close(): void {
+    for (const e of this.pool.values()) e.session.destroy();
+    this.pool.clear();
+  }
+}
