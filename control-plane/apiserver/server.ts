@@ -25,6 +25,7 @@ import { registry, validateMeta } from './api-adapter.js';
 import { ApiMetrics } from './metrics.js';
 import { serviceAllocatorPlugin } from '../allocators/plugin.js';
 import { serviceAccountPlugin } from './admission/service-account.js';
+import { sidecarInjectionPlugin } from './admission/inject.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
 import { reviewToken, type TokenAuthenticator } from './handlers/tokenreview.js';
@@ -114,6 +115,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     const saRt = registry.get('', 'v1', 'serviceaccounts')!;
     admission.use(serviceAccountPlugin(async (ns, name) => (await objects.get(saRt, ns, name))?.automountServiceAccountToken));
   }
+  admission.use(sidecarInjectionPlugin(async (ns) => (await objects.get(registry.get('', 'v1', 'namespaces')!, '', ns))?.metadata.labels));
   for (const p of opts.admission ?? []) admission.use(p);
   const saTokens = new Map<string, { user: UserInfo; claims: Record<string, any> } | null>();
   const serviceAccountToken = (token: string): { user: UserInfo; claims: Record<string, any> } | undefined => {
