@@ -15,8 +15,8 @@ export const MESH_ALPN_VALUES = new Set(['istio-peer-exchange', 'istio', 'istio-
 export function sniffClientHello(buf: Buffer): Sniff {
   if (buf.length === 0) return { kind: 'need-more' };
   if (buf[0] !== 0x16) return { kind: 'plain' };
+  if (buf.length >= 2 && buf[1] !== 0x03) return { kind: 'plain' };
   if (buf.length < 5) return { kind: 'need-more' };
-  if (buf[1] !== 0x03) return { kind: 'plain' };
   const recLen = buf.readUInt16BE(3);
   if (buf.length < 5 + recLen) return recLen > 16384 + 2048 ? { kind: 'plain' } : { kind: 'need-more' };
   const hs = buf.subarray(5, 5 + recLen);
