@@ -72,7 +72,7 @@ export class TunnelClient {
     const entry: PoolEntry = { session, streams: 0 };
     this.pool.set(key, entry);
     const forget = (): void => { if (this.pool.get(key) === entry) this.pool.delete(key); };
-    session.on('connect', () => session.setLocalWindowSize(HBONE_SESSION_WINDOW));
+    session.on('connect', () => { if (!session.destroyed) session.setLocalWindowSize(HBONE_SESSION_WINDOW); });
     session.on('error', (err) => {
       this.counters.handshakeFailures++;
       this.ctx.log('warn', 'hbone: session to peer failed', { peer: address, identity, error: err.message });

@@ -64,7 +64,7 @@ export function createHboneServer(ctx: ProxyContext): Http2SecureServer {
   });
   server.on('session', (session) => {
     session.on('error', () => { /* this session only */ });
-    session.on('connect', () => session.setLocalWindowSize(HBONE_SESSION_WINDOW));
+    session.on('connect', () => { if (!session.destroyed) session.setLocalWindowSize(HBONE_SESSION_WINDOW); });
     const p = peerOf(session);
     if (p.error) {
       ctx.metrics.denied.inc({ listener: 'hbone', reason: 'identity' });

@@ -7,7 +7,7 @@
 // Allowed connections go to the app at the original destination. Garbage (a broken ClientHello, a
 // failed handshake) closes that connection only.
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { principalOf } from '../authz/evaluate.js';
 import { peerSpiffe } from '../identity/spiffe.js';
@@ -27,7 +27,9 @@ export interface InboundOptions {
 
 /** Creates the inbound server (not yet listening). */
 export function createInboundServer(ctx: ProxyContext, opts: InboundOptions): Server {
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (sock) => onConnection(ctx, opts, sock));
+  const pending = new WeakMap<Socket, Pending>();
+  const terminator = createTerminator(ctx, pending);
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (sock) => onConnection(ctx, opts, sock, terminator, pending));
   server.on('error', (err) => {
     if (isFdExhausted(err)) {
       ctx.budget.counters.emfile++;
@@ -45,7 +47,7 @@ function deny(ctx: ProxyContext, sock: Socket, reason: string, fields: Record<st
   sock.destroy();
 }
 
-function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket): void {
+function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket, terminator: TlsServer, pending: WeakMap<Socket, Pending>): void {
   sock.on('error', () => { /* this connection only */ });
   if (!ctx.budget.take(2)) {
     ctx.metrics.refused.inc({ listener: 'inbound' });
@@ -79,7 +81,11 @@ function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket): vo
     sock.off('end', onEnd);
     sock.pause();
     if (buf.length) sock.unshift(buf);
-    if (isMeshTls(s)) return terminate(ctx, sock, dst!.address, dst!.port, src, release);
+    if (isMeshTls(s)) {
+      pending.set(sock, { dstAddr: dst!.address, dstPort: dst!.port, src, release });
+      terminator.emit('connection', sock);
+      return;
+    }
     if (mode === 'STRICT') return deny(ctx, sock, 'plaintext-strict', { source: src, port: dst!.port });
     forward(ctx, sock, sock, dst!.address, dst!.port, '', src, release);
   }
@@ -87,33 +93,42 @@ function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket): vo
   sock.on('end', onEnd);
 }
 
-function terminate(ctx: ProxyContext, sock: Socket, dstAddr: string, dstPort: number, src: string, release: () => void): void {
-  const creds = ctx.identity.current;
-  if (!creds) return deny(ctx, sock, 'no-certificate', { source: src });
-  // Data already read is handed to TLS by TLSSocket (it drains the socket's buffer first).
-  const tls = new TLSSocket(sock, {
-    isServer: true, secureContext: creds.server, requestCert: true, rejectUnauthorized: true, ALPNProtocols: MESH_ALPN,
+/** Where a raw socket handed to the TLS server came from (the TLS socket's `_parent`). */
+interface Pending { dstAddr: string; dstPort: number; src: string; release: () => void }
+
+/**
+ * The mesh mTLS terminator: a tls.Server that never listens; sniffed sockets are handed to it with
+ * emit('connection') (the bytes already read are unshifted back, and TLSSocket drains them first).
+ * rejectUnauthorized is off so the reason of a refusal can be logged; `authorized` is checked here.
+ */
+function createTerminator(ctx: ProxyContext, pending: WeakMap<Socket, Pending>): TlsServer {
+  const opts = { requestCert: true, rejectUnauthorized: false, ALPNProtocols: MESH_ALPN, handshakeTimeout: 10_000, minVersion: 'TLSv1.2' as const };
+  const server = createTlsServer({ ...ctx.identity.tlsOptions(), ...opts });
+  ctx.identity.on('rotated', () => server.setSecureContext({ ...ctx.identity.tlsOptions(), minVersion: 'TLSv1.2' }));
+  const parentOf = (s: TLSSocket): Socket | undefined => (s as TLSSocket & { _parent?: Socket })._parent;
+  server.on('tlsClientError', (err, tls) => {
+    const raw = parentOf(tls);
+    tls.destroy();
+    if (raw) deny(ctx, raw, 'tls', { source: pending.get(raw)?.src, error: err.message });
   });
-  tls.once('close', release);
-  const timer = setTimeout(() => tls.destroy(), 10_000);
-  let secure = false;
-  tls.on('error', (err) => {
-    clearTimeout(timer);
-    if (!secure) {
+  server.on('secureConnection', (tls: TLSSocket) => {
+    tls.on('error', () => { /* the relay handles it */ });
+    const raw = parentOf(tls);
+    const p = raw && pending.get(raw);
+    if (!raw || !p) { tls.destroy(); return; }
+    tls.once('close', p.release);
+    if (!tls.authorized) {
       tls.destroy();
-      deny(ctx, sock, 'tls', { source: src, error: err.message });
+      return deny(ctx, raw, 'tls', { source: p.src, error: String(tls.authorizationError ?? 'peer certificate not verified') });
     }
-  });
-  tls.once('secure', () => {
-    secure = true;
-    clearTimeout(timer);
     const id = peerSpiffe(tls.getPeerCertificate());
     if (id instanceof Error) {
       tls.destroy();
-      return deny(ctx, sock, 'identity', { source: src, error: id.message });
+      return deny(ctx, raw, 'identity', { source: p.src, error: id.message });
     }
-    forward(ctx, sock, tls, dstAddr, dstPort, id, src, release);
+    forward(ctx, raw, tls, p.dstAddr, p.dstPort, id, p.src, p.release);
   });
+  return server;
 }
 
 /** Authorizes and relays `client` to the app at dst. `sock` is the accepted socket (for descriptors). */
