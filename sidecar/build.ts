@@ -67,7 +67,7 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
     log: (m) => log('warn', m),
   });
   idm.on('rotated', (c) => log('info', 'certificate issued', { identity, serial: c.serial, notAfter: c.notAfter.toISOString() }));
-  const budget = new FdBudget(openFilesLimit());
+  const budget = new FdBudget(openFilesLimit(), s.fdReserve);
   const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
   const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, startedAt: new Date() });

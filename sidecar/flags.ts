@@ -26,12 +26,14 @@ export interface SidecarSettings {
   ports: { outbound: number; inbound: number; hbone: number; admin: number; health: number; prom: number; merged: number };
   appMetrics: { port: number; path: string } | null;
   sniffTimeoutMs: number;
+  /** Descriptors kept out of the connection budget (negative only in tests, to meet real EMFILE). */
+  fdReserve: number;
 }
 
 const PORT_FLAGS = {
   'outbound-port': 15001, 'inbound-port': 15006, 'hbone-port': 15008, 'admin-port': 15000, 'health-port': 15021, 'prom-port': 15090, 'merged-port': 15020,
 } as const;
-const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout'] as const;
+const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve'] as const;
 
 /** `30s`, `500ms`, `2m`, `24h` (or combinations like `1h30m`) → seconds; undefined when malformed. */
 export function parseDurationSec(s: string): number | undefined {
@@ -90,6 +92,8 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   const sniffText = v('sniff-timeout') ?? '1s';
   const sniff = parseDurationSec(sniffText);
   if (sniff === undefined) problems.push(`--sniff-timeout: must be a duration, got ${JSON.stringify(sniffText)}`);
+  const reserveText = v('fd-reserve') ?? '64';
+  if (!/^-?\d+$/.test(reserveText)) problems.push(`--fd-reserve: must be an integer, got ${JSON.stringify(reserveText)}`);
   let appMetrics: SidecarSettings['appMetrics'] = null;
   if (env.ISTIO_PROMETHEUS_ANNOTATIONS) {
     try {
@@ -108,7 +112,7 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       ...(configFile ? { configFile } : {}), pilotAddr, caAddr,
       rootCertFile: v('root-cert-file') ?? '/var/run/secrets/istio/root-cert.pem',
       tokenFile: v('token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
-      tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, sniffTimeoutMs: Math.round(sniff! * 1000),
+      tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, sniffTimeoutMs: Math.round(sniff! * 1000), fdReserve: Number(reserveText),
     },
   };
 }

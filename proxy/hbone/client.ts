@@ -15,6 +15,9 @@ export const HBONE_PORT = 15008;
 /** ALPN of the per-connection mTLS mode (Istio's). */
 export const MESH_ALPN = ['istio-peer-exchange', 'istio'];
 
+/** How long a drained session stays open for streams already queued on it. */
+const DRAIN_GRACE_MS = 1000;
+
 /** Which tunnel to use between sidecars. */
 export type TunnelMode = 'hbone' | 'tls';
 
@@ -94,11 +97,17 @@ export class TunnelClient {
     } as ConnectionOptions);
   }
 
-  /** New streams go to new sessions; the old ones close when their last stream ends. */
+  /**
+   * New streams go to new sessions; the old ones close when their last stream ends. The close waits a
+   * moment after the session is connected: closing at once makes nghttp2 refuse (REFUSED_STREAM) the
+   * streams still queued on it (found by the renewal test: 2 of 5000 connections).
+   */
   drain(): void {
     for (const [key, e] of this.pool) {
       this.pool.delete(key);
-      e.session.close();
+      const close = (): void => { setTimeout(() => e.session.close(), DRAIN_GRACE_MS).unref(); };
+      if (e.session.connecting) e.session.once('connect', close);
+      else close();
     }
   }
 

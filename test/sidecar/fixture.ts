@@ -168,6 +168,7 @@ export interface SidecarOpts {
   tunnel?: 'hbone' | 'tls';
   ttl?: string;
   ulimitN?: number;
+  fdReserve?: number;
   name?: string;
 }
 
@@ -186,7 +187,8 @@ export async function startTestSidecar(t: Test, net: MeshNet, pod: Pod, o: Sidec
   };
   setConfig(o.config);
   const p = runInPod(t, pod, [process.execPath, 'dist/sidecar/main.js', '--config-file', configFile,
-    '--root-cert-file', net.rootFile, '--token-file', net.tokenFile(o.sa), '--ca-addr', `${pod.hostIp}:${net.ca.port}`], {
+    '--root-cert-file', net.rootFile, '--token-file', net.tokenFile(o.sa), '--ca-addr', `${pod.hostIp}:${net.ca.port}`,
+    ...(o.fdReserve !== undefined ? ['--fd-reserve', String(o.fdReserve)] : [])], {
     uid1337: true, ulimitN: o.ulimitN,
     env: { POD_NAME: `${o.sa}-0`, POD_NAMESPACE: 'foo', SERVICE_ACCOUNT: o.sa, INSTANCE_IP: pod.ip, SHOAL_TUNNEL: o.tunnel ?? 'hbone', SHOAL_CERT_TTL: o.ttl ?? '1h' },
   });
