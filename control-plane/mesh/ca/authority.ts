@@ -20,6 +20,7 @@ export interface PluggedCa {
 export class CsrRefused extends Error {
   constructor(message: string, readonly code: 'denied' | 'invalid') {
     super(message);
+    this.name = 'CsrRefused';
   }
 }
 

@@ -1,0 +1,92 @@
+// The mesh CA: the signing policy (exactly the caller's SPIFFE ID, validity capped), a plugged-in CA from
+// Istio's `cacerts` Secret (intermediate + root, chain leaf → intermediate → root, checked by openssl),
+// and mesh control choosing `cacerts` over its own root when the Secret exists.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority } from '../../control-plane/mesh/ca/authority.js';
+import { buildCertificate, buildCsr, certSans, makeRoot, newKey, signerOf } from '../../control-plane/mesh/ca/x509.js';
+import { R, startApi, startMesh } from './fixture.js';
+import { waitFor } from '../wait.js';
+
+const ID = 'spiffe://cluster.local/ns/shop/sa/web';
+
+/** Flips one byte of the CSR's signature. */
+function tamper(csrPem: string): string {
+  const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  der[der.length - 5] = der[der.length - 5]! ^ 0xff;
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+}
+
+function plugged() {
+  const root = makeRoot('rsa');
+  const ik = newKey('ec');
+  const inter = buildCertificate({ spki: ik.spki, ca: true, subject: { o: 'cluster.local', cn: 'Intermediate CA' }, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 2 * 3600_000) }, signerOf(root.keyPem, root.certPem));
+  return { root, inter, interKey: ik.keyPem };
+}
+
+t.test('signing policy', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoalt-meshca-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = CertificateAuthority.selfSigned(join(dir, 'mesh'), 3600);
+  t.equal(CertificateAuthority.selfSigned(join(dir, 'mesh')).rootPem, ca.rootPem, 'the root is made once and reused');
+  const key = newKey('ec').privateKey;
+  const rows: { name: string; csr: string; ttl: number; want: RegExp | 'ok' }[] = [
+    { name: 'the identity', csr: buildCsr(key, { uris: [ID] }), ttl: 600, want: 'ok' },
+    { name: 'another SA', csr: buildCsr(key, { uris: ['spiffe://cluster.local/ns/shop/sa/db'] }), ttl: 600, want: /may only have/ },
+    { name: 'two URIs', csr: buildCsr(key, { uris: [ID, 'spiffe://cluster.local/ns/shop/sa/db'] }), ttl: 600, want: /may only have/ },
+    { name: 'a DNS name too', csr: buildCsr(key, { uris: [ID], dns: ['web.shop.svc'] }), ttl: 600, want: /may only have/ },
+    { name: 'no SAN', csr: buildCsr(key, {}), ttl: 600, want: /may only have/ },
+    { name: 'negative validity', csr: buildCsr(key, { uris: [ID] }), ttl: -1, want: /validity_duration/ },
+    { name: 'tampered CSR (signature)', csr: tamper(buildCsr(key, { uris: [ID] })), ttl: 600, want: /csr: signature does not verify/ },
+    { name: 'not a CSR', csr: 'hello', ttl: 600, want: /csr: not a PEM CERTIFICATE REQUEST/ },
+  ];
+  for (const r of rows) {
+    if (r.want === 'ok') t.equal(new X509Certificate(ca.sign(r.csr, ID, r.ttl)[0]!).subjectAltName, `URI:${ID}`, r.name);
+    else t.throws(() => ca.sign(r.csr, ID, r.ttl), r.want, r.name);
+  }
+  t.throws(() => ca.sign(rows[1]!.csr, ID, 60), { name: 'CsrRefused', code: 'denied' });
+  const capped = new X509Certificate(ca.sign(rows[0]!.csr, ID, 86400)[0]!);
+  t.ok(Date.parse(capped.validTo) - Date.now() <= 3600_000, 'capped at the maximum');
+  const dflt = new X509Certificate(ca.sign(rows[0]!.csr, ID, 0)[0]!);
+  t.ok(Date.parse(dflt.validTo) - Date.now() > 3500_000, '0 means the default (= max here)');
+});
+
+t.test('plugged-in CA: chain leaf → intermediate → root, validity within the intermediate', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoalt-meshca-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const p = plugged();
+  t.throws(() => CertificateAuthority.fromPlugged({ 'ca-cert.pem': p.inter, 'root-cert.pem': p.root.certPem } as any), /missing ca-key\.pem/);
+  t.throws(() => CertificateAuthority.fromPlugged({ 'ca-cert.pem': p.inter, 'ca-key.pem': p.root.keyPem, 'root-cert.pem': p.root.certPem }), /does not match/);
+  const ca = CertificateAuthority.fromPlugged({ 'ca-cert.pem': p.inter, 'ca-key.pem': p.interKey, 'root-cert.pem': p.root.certPem, 'cert-chain.pem': p.inter + p.root.certPem });
+  const chain = ca.sign(buildCsr(newKey('rsa').privateKey, { uris: [ID] }), ID, 86400);
+  t.equal(chain.length, 3);
+  t.same(certSans(chain[0]!).uris, [ID]);
+  const leaf = new X509Certificate(chain[0]!);
+  t.ok(Date.parse(leaf.validTo) <= Date.parse(new X509Certificate(p.inter).validTo), 'not past the intermediate');
+  writeFileSync(join(dir, 'root.pem'), chain[2]!);
+  writeFileSync(join(dir, 'inter.pem'), chain[1]!);
+  writeFileSync(join(dir, 'leaf.pem'), chain[0]!);
+  const out = execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), '-purpose', 'sslserver', join(dir, 'leaf.pem')], { encoding: 'utf8' });
+  t.match(out, /leaf\.pem: OK/);
+  const serving = ca.servingCert(['istiod.istio-system.svc'], ['127.0.0.1']);
+  t.same(certSans(serving.certPem), { uris: [], dns: ['istiod.istio-system.svc'], ips: ['127.0.0.1'] });
+});
+
+t.test('mesh control uses Secret istio-system/cacerts when it exists', async (t) => {
+  const api = await startApi('shoalt-meshcacerts-');
+  t.teardown(() => api.close());
+  const p = plugged();
+  await api.tokenFor('istio-system', 'default');
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  await api.client.create(R.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, data: { 'ca-cert.pem': b64(p.inter), 'ca-key.pem': b64(p.interKey), 'root-cert.pem': b64(p.root.certPem), 'cert-chain.pem': b64(p.inter + p.root.certPem) } } as any, { namespace: 'istio-system' });
+  const mc = await startMesh(api);
+  t.teardown(() => mc.stop());
+  t.equal(mc.ca.rootPem, p.root.certPem);
+  t.equal(mc.ca.source, 'Secret istio-system/cacerts');
+  const cm: any = await waitFor('root cert published', () => api.client.get(R.configmaps, 'istio-ca-root-cert', { namespace: 'default' }).catch(() => undefined));
+  t.equal(cm.data['root-cert.pem'], p.root.certPem, 'the plugged root is what pods trust');
+});
