@@ -36,14 +36,19 @@ export interface CaServer {
   close(): Promise<void>;
 }
 
-/** Serves CreateCertificate on 0.0.0.0:0 with a serving cert for `ips`; `tokens` maps bearer token → SPIFFE ID. */
-export async function startCaServer(ca: Ca, ips: string[], tokens: Record<string, string>): Promise<CaServer> {
+/** gRPC server credentials with a serving certificate (istiod's names, 127.0.0.1 and `ips`) from `ca`. */
+export function servingCredentials(ca: Ca, ips: string[] = []): grpc.ServerCredentials {
   const serving = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const now = Date.now();
   const servingPem = signCertificate({
     publicKey: serving.publicKey, organization: 'istiod', dnsNames: ['istiod.istio-system.svc', 'localhost'], ips: ['127.0.0.1', ...ips],
     notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000),
   }, ca.key, ca.org);
+  return grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), cert_chain: Buffer.from(servingPem) }], false);
+}
+
+/** Serves CreateCertificate on 0.0.0.0:0 with a serving cert for `ips`; `tokens` maps bearer token → SPIFFE ID. */
+export async function startCaServer(ca: Ca, ips: string[], tokens: Record<string, string>): Promise<CaServer> {
   const { IstioCertificateService } = loadMeshProto();
   const server = new grpc.Server();
   const state: CaServer = { ca, port: 0, issued: 0, refused: [], close: async () => { server.forceShutdown(); } };
@@ -64,8 +69,7 @@ export async function startCaServer(ca: Ca, ips: string[], tokens: Record<string
       cb(null, { certChain: [leaf, ca.certPem] });
     },
   });
-  state.port = await new Promise<number>((resolve, reject) => server.bindAsync('0.0.0.0:0',
-    grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), cert_chain: Buffer.from(servingPem) }], false),
+  state.port = await new Promise<number>((resolve, reject) => server.bindAsync('0.0.0.0:0', servingCredentials(ca, ips),
     (err, port) => (err ? reject(err) : resolve(port))));
   return state;
 }
