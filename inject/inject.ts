@@ -5,6 +5,7 @@
 
 import { type CaptureError, validateCaptureAnnotations } from './capture.js';
 import { decide, type Decision } from './policy.js';
+import { rewriteProbes, rewriteWanted } from './probes.js';
 import {
   CA_VOLUME, INIT_NAME, PROXY_NAME, SA_MOUNT, caVolume, canonicalLabels, initContainer, podAnnotations, proxyContainer,
 } from './template.js';
@@ -56,9 +57,11 @@ function injectSpec(meta: any, spec: any, namespace: string, workload: string): 
   const annotations: Record<string, string> = m.annotations ?? {};
   const containers: any[] = s.containers ?? [];
   const tokenMount = containers.flatMap((c) => c.volumeMounts ?? []).find((v: any) => v.mountPath === SA_MOUNT);
+  const probers = rewriteWanted(annotations) ? rewriteProbes(containers) : {};
   const proxy = proxyContainer({
     namespace, workloadName: workload, serviceAccount: s.serviceAccountName ?? s.serviceAccount ?? 'default', annotations, containers, tokenMount,
   });
+  if (Object.keys(probers).length) proxy.env.push({ name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(probers) });
   s.initContainers = [initContainer(annotations), proxy, ...(s.initContainers ?? []).filter((c: any) => c.name !== INIT_NAME && c.name !== PROXY_NAME)];
   s.volumes = [...(s.volumes ?? []).filter((v: any) => v.name !== CA_VOLUME), caVolume()];
   m.annotations = { ...annotations, ...podAnnotations(containers[0]?.name) };
