@@ -110,6 +110,29 @@ t.test('native sidecars', { skip }, async (t) => {
     }
   });
 
+  t.test('a restarted agent adopts running sidecars and does not revive a completed pod\'s', async (t) => {
+    await createPod(env, 'adopted', {
+      initContainers: [{ name: 'proxy', image: 'busybox', command: ['sh', '-c', 'while true; do sleep 0.2; done'], restartPolicy: 'Always' }],
+      containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'while true; do sleep 0.2; done'] }],
+    });
+    await createPod(env, 'completed', {
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'proxy', image: 'busybox', command: ['sh', '-c', 'while true; do sleep 0.2; done'], restartPolicy: 'Always' }],
+      containers: [{ name: 'app', image: 'busybox', command: ['true'] }],
+    });
+    const before = await waitPod(env, 'adopted', isReady, 20000);
+    await waitPod(env, 'completed', (x) => x?.status?.phase === 'Succeeded' && initStatus(x, 'proxy')?.state?.terminated, 20000);
+    await env.restart();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await waitPod(env, 'adopted', isReady, 20000);
+    t.equal(initStatus(after, 'proxy').containerID, initStatus(before, 'proxy').containerID, 'same sidecar process');
+    t.equal(initStatus(after, 'proxy').restartCount, 0);
+    t.equal(after.status.containerStatuses[0].containerID, before.status.containerStatuses[0].containerID, 'same app process');
+    const done = await waitPod(env, 'completed', (x) => !!x?.status, 5000);
+    t.equal(done.status.phase, 'Succeeded', 'the completed pod stays completed');
+    t.ok(initStatus(done, 'proxy').state.terminated, 'its sidecar is not started again');
+  });
+
   t.test('runAsUser / runAsGroup, pod and container level; runAsNonRoot', async (t) => {
     await createPod(env, 'users', {
       restartPolicy: 'Never',

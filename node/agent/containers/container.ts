@@ -191,7 +191,7 @@ export class Container {
       exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
       startedAt: r.startedAt || undefined, finishedAt: iso(this.d.clock.now()),
     };
-    if (!shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
+    if (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
       this.status.restartCount = r.restartCount;
       this.status.state = { terminated };
       this.finished = { exitCode: 137, known: false };

@@ -156,7 +156,8 @@ export class PodWorker {
       if (c.sidecar) {
         const r = p.containers[`init/${c.spec.name}`];
         if (c.proc) continue;
-        if (r && r.exitCode === undefined) c.adoptDead(r);
+        if (r && r.exitCode !== undefined) c.adopt(r); // stopped for good (the pod completed)
+        else if (r) c.adoptDead(r); // died while no agent watched: restarted
         else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
         continue;
       }
@@ -168,6 +169,7 @@ export class PodWorker {
       if (r) c.adoptDead(r); // died while no agent watched
       else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
     }
+    this.checkCompletion(); // the app finished while no agent watched: stop the sidecars now
     this.d.changed(this);
     return true;
   }
