@@ -40,6 +40,8 @@ export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze
   'shoal/sidecar': { entrypoint: ['{node}', '--max-semi-space-size=2', '{dist}/sidecar/main.js'], cmd: [] },
   // the capture-rules init step (sidecar/init/main.ts), injected as istio-init; args are istio-iptables' flags
   'shoal/proxy-init': { entrypoint: ['{node}', '{dist}/sidecar/init/main.js'], cmd: [] },
+  // the injector as a mutating admission webhook (inject/webhook/main.ts), for running it as a pod
+  'shoal/inject-webhook': { entrypoint: ['{node}', '{dist}/inject/webhook/main.js'], cmd: [] },
   busybox: sh,
   alpine: sh,
   debian: sh,

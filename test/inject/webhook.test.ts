@@ -146,3 +146,16 @@ t.test('the webhook over HTTPS answers the recorded AdmissionReview with the in-
   t.equal(err.code ?? err.status?.code, 422, 'bad annotation: 422 from the API server');
   t.match(JSON.stringify(err.status ?? err), /metadata\.annotations\[traffic\.sidecar\.istio\.io\/includeOutboundIPRanges\]/, 'naming the annotation');
 });
+
+t.test('the MutatingWebhookConfiguration sample matches the server', async (t) => {
+  const YAML = (await import('yaml')).default;
+  const cfg = YAML.parse(readFileSync(join(here, '..', '..', '..', 'inject', 'webhook', 'webhook-config.yaml'), 'utf8'));
+  t.equal(cfg.apiVersion, 'admissionregistration.k8s.io/v1');
+  t.equal(cfg.webhooks.length, 2);
+  for (const w of cfg.webhooks) {
+    t.equal(w.clientConfig.service.path, '/inject', `${w.name}: the path the server serves`);
+    t.same(w.admissionReviewVersions, ['v1'], 'a version the server answers');
+    t.equal(w.sideEffects, 'None');
+    t.same(w.rules, [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }]);
+  }
+});
