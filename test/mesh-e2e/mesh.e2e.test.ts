@@ -143,6 +143,9 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
     t.match(nft.stdout, /redirect to :15001/, `${p.metadata.name}: capture rules in the pod's netns`);
   }
   t.notOk(outsider.spec.initContainers, 'a pod in an unlabelled namespace is not injected');
+  const kubectl = existsSync('/usr/bin/kubectl') ? ['/usr/bin/kubectl', '--kubeconfig', kc] : [process.execPath, cli, '--kubeconfig', kc];
+  const kget = await sh(kubectl[0]!, [...kubectl.slice(1), 'get', 'pod', 'client', '-n', NS, '--no-headers']);
+  t.match(kget.stdout, /^client\s+2\/2\s+Running\s+0/, `${kubectl[0]} get pod counts the native sidecar in READY (2/2)`);
   const proxyPid = client.status.initContainerStatuses.find((c: any) => c.name === 'istio-proxy').containerID.replace('shoal://', '');
   t.match(readFileSync(`/proc/${proxyPid}/status`, 'utf8'), /\nUid:\s+1337\s+1337/, 'the sidecar process runs as UID 1337');
 
@@ -174,12 +177,40 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   const health = await sh('ip', ['netns', 'exec', netnsOf(outsider), process.execPath, '-e', HTTP_GET, `http://${server.status.podIP}:15021/healthz/ready`]);
   t.match(health.stdout, /^200/, 'the outsider does reach the server pod (health port, not captured): the refusal is the mesh\'s');
 
+  // offline injection (`shoal inject -f`, like istioctl kube-inject) of a pod in an unlabelled namespace
+  const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: offline\n  namespace: outside\nspec:\n  terminationGracePeriodSeconds: 2\n  hostAliases: ${JSON.stringify(hostAliases)}\n  containers:\n  - name: c\n    image: shoal/pause\n`;
+  const injected = await new Promise<string>((resolve) => {
+    const p = spawn(process.execPath, [cli, 'inject', '-f', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let o = '';
+    p.stdout.on('data', (d) => (o += d));
+    p.on('close', () => resolve(o));
+    p.stdin.end(manifest);
+  });
+  t.match(injected, /name: istio-proxy/, 'shoal inject -f printed the injected pod');
+  const applied = await new Promise<number>((resolve) => {
+    const p = spawn(process.execPath, [cli, '--kubeconfig', kc, 'apply', '-f', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    p.on('close', (c) => resolve(c ?? 1));
+    p.stdin.end(injected);
+  });
+  t.equal(applied, 0, 'shoal apply of the injected manifest');
+  const offline = await waitFor('the offline-injected pod is Ready', async () => {
+    const p = await api.get(R.pods, 'offline', { namespace: 'outside' });
+    return ready(p) ? p : undefined;
+  }, 60_000).catch(() => undefined);
+  t.ok(offline, 'offline-injected pod Ready with its sidecar');
+  if (offline) {
+    const r = await sh('ip', ['netns', 'exec', netnsOf(offline), process.execPath, '-e', HTTP_GET, url]);
+    t.match(r.stdout, /^200 /, 'the offline-injected pod reaches the STRICT server through the mesh');
+  }
+
   // a Job-style pod (restartPolicy Never) with an injected sidecar completes when its app container ends;
   // and a real Job when the batch API is served on this branch
   await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'once', namespace: NS }, spec: { hostAliases, restartPolicy: 'Never', containers: [{ name: 'work', image: 'shoal/hello', command: [process.execPath, '-e', `fetch('${url}').then(r=>r.text()).then(t=>{console.log('got',t.trim())})`] }] } } as any, { namespace: NS });
-  const once = await waitFor('the Never pod completes', async () => {
+  // (the phase may read Succeeded a moment before the sidecar's termination is reported: wait for both)
+  const once = await waitFor('the Never pod completes and its sidecar is stopped', async () => {
     const p: any = await api.get(R.pods, 'once', { namespace: NS });
-    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    const proxyDone = p.status?.initContainerStatuses?.find((c: any) => c.name === 'istio-proxy')?.state?.terminated;
+    return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && proxyDone ? p : undefined;
   }, 90_000).catch((e) => ({ error: (e as Error).message }));
   t.equal((once as any).status?.phase, 'Succeeded', `the injected Never pod completed: its app reached the server through the mesh, then the sidecar was stopped (${JSON.stringify((once as any).status?.initContainerStatuses?.map((c: any) => [c.name, c.state]) ?? once)})`);
   t.ok((once as any).status?.initContainerStatuses?.find((c: any) => c.name === 'istio-proxy')?.state?.terminated, 'the sidecar is terminated');
