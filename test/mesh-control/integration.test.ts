@@ -133,6 +133,12 @@ t.test('mesh control over gRPC', async (t) => {
     await t.rejects(createCert(target(), root, 'not-a-token', buildCsr(key.privateKey, { uris: ['spiffe://cluster.local/ns/shop/sa/web'] })), { code: grpc.status.UNAUTHENTICATED });
     await t.rejects(createCert(target(), root, webToken, 'garbage'), { code: grpc.status.INVALID_ARGUMENT });
     t.ok(mc.reviewer.reviews >= 2, 'tokens were checked through TokenReview');
+    const metrics = await (await fetch(`${mc.debugUrl}/metrics`)).text();
+    t.match(metrics, /^citadel_server_success_cert_issuance_count 2$/m);
+    t.match(metrics, /^citadel_server_csr_sign_err_count 2$/m, 'other SA + garbage');
+    t.match(metrics, /^citadel_server_authentication_failure_count 1$/m);
+    t.match(metrics, /^pilot_xds 2$/m);
+    t.match(metrics, /^pilot_total_xds_rejects\{type="type\.shoal\.io\/shoal\.mesh\.v1\.Workload"\} 1$/m);
   });
 
   await t.test('a stream whose node is not the token\'s identity is refused', async (t) => {
