@@ -67,10 +67,12 @@ export class TunnelClient {
     const host = address.includes(':') ? `[${address}]` : address;
     const session = h2connect(`https://${host}:${this.hbonePort}`, {
       settings: HBONE_SETTINGS,
+      // TCP_NODELAY set explicitly: tls.connect does not pass `noDelay` on, and Nagle + delayed ACKs
+      // stall small HTTP/2 frames by 40-200 ms (measured: new-connection p90 168 ms at 20/s before this).
       createConnection: () => tlsConnect({
         host: address, port: this.hbonePort, secureContext: creds.client, ALPNProtocols: ['h2'],
-        checkServerIdentity: identityCheck(identity), noDelay: true,
-      } as ConnectionOptions),
+        checkServerIdentity: identityCheck(identity),
+      } as ConnectionOptions).setNoDelay(true),
     });
     const entry: PoolEntry = { session, streams: 0 };
     this.pool.set(key, entry);
@@ -93,8 +95,8 @@ export class TunnelClient {
     this.counters.streams++;
     return tlsConnect({
       host: address, port, secureContext: creds.client, ALPNProtocols: MESH_ALPN,
-      checkServerIdentity: identityCheck(identity), noDelay: true,
-    } as ConnectionOptions);
+      checkServerIdentity: identityCheck(identity),
+    } as ConnectionOptions).setNoDelay(true);
   }
 
   /**

@@ -56,6 +56,7 @@ export function createHboneServer(ctx: ProxyContext): Http2SecureServer {
       return;
     }
     sock.once('close', () => ctx.budget.give(1));
+    sock.setNoDelay(true);
   });
   server.on('tlsClientError', (err, sock) => {
     ctx.metrics.denied.inc({ listener: 'hbone', reason: 'tls' });

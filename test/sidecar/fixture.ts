@@ -3,7 +3,8 @@
 // CA and its plaintext/garbage clients live), the capture table from the inject helper's generator
 // (sidecar/init), and sidecar processes run as UID 1337 with `ip netns exec … setpriv`. Every namespace,
 // link, process and file is removed in teardown, and the prefix's leftovers at start.
-import type { Test } from 'tap';
+/** Anything that runs cleanups at the end (a tap Test, or the benchmark's own list). */
+export interface Teardown { teardown(fn: () => unknown): void }
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,15 +58,16 @@ export function cleanPrefix(prefix: string): void {
   }
 }
 
-/** The capture table of the contract (-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020). */
-export function captureText(): string {
-  const { flags, errors } = parseInitFlags(['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020']);
+/** The capture table of the contract (-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020), plus excluded ports. */
+export function captureText(excludePorts: number[] = []): string {
+  const ex = excludePorts.length ? [',' + excludePorts.join(','), ['-o', excludePorts.join(',')]] as const : ['', []] as const;
+  const { flags, errors } = parseInitFlags(['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', `15090,15021,15020${ex[0]}`, ...ex[1]]);
   if (!flags) throw new Error(errors.join('; '));
   return captureRuleset(flags.settings);
 }
 
 /** Builds the two pods (subnet index k: 10.213.k.0/24 pod network, 10.214.k.0/29 root links) and the CA. */
-export async function meshNet(t: Test, prefix: string, k: number, opts: { capture?: boolean } = {}): Promise<MeshNet> {
+export async function meshNet(t: Teardown, prefix: string, k: number, opts: { capture?: boolean; excludePorts?: number[] } = {}): Promise<MeshNet> {
   cleanPrefix(prefix);
   t.teardown(() => cleanPrefix(prefix));
   const a: Pod = { ns: `${prefix}-a`, ip: `10.213.${k}.2`, rootIp: `10.214.${k}.2`, hostIp: `10.214.${k}.1` };
@@ -85,7 +87,7 @@ export async function meshNet(t: Test, prefix: string, k: number, opts: { captur
     sh('ip', ['link', 'set', host, 'up']);
     sh('ip', ['-n', p.ns, 'addr', 'add', `${p.rootIp}/30`, 'dev', `${prefix}-r`]);
     sh('ip', ['-n', p.ns, 'link', 'set', `${prefix}-r`, 'up']);
-    if (opts.capture !== false) sh('ip', ['netns', 'exec', p.ns, 'nft', '-f', '-'], captureText());
+    if (opts.capture !== false) sh('ip', ['netns', 'exec', p.ns, 'nft', '-f', '-'], captureText(opts.excludePorts));
   }
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   chmodSync(dir, 0o755);
@@ -117,7 +119,7 @@ export interface PodProcess {
 }
 
 /** Runs `args` in `pod`'s namespace (as UID 1337 when `uid1337`). */
-export function runInPod(t: Test, pod: Pod, args: string[], opts: { uid1337?: boolean; env?: NodeJS.ProcessEnv; ulimitN?: number; stdin?: boolean } = {}): PodProcess {
+export function runInPod(t: Teardown, pod: Pod, args: string[], opts: { uid1337?: boolean; env?: NodeJS.ProcessEnv; ulimitN?: number; stdin?: boolean } = {}): PodProcess {
   let cmd = ['ip', 'netns', 'exec', pod.ns];
   if (opts.ulimitN) cmd = [...cmd, 'prlimit', `--nofile=${opts.ulimitN}:${opts.ulimitN}`, '--'];
   if (opts.uid1337) cmd = [...cmd, 'setpriv', '--reuid=1337', '--regid=1337', '--clear-groups', '--'];
@@ -179,14 +181,15 @@ export interface TestSidecar extends PodProcess {
 }
 
 /** Starts a sidecar in `pod` (UID 1337, static config file, the test CA) and waits until it is ready. */
-export async function startTestSidecar(t: Test, net: MeshNet, pod: Pod, o: SidecarOpts): Promise<TestSidecar> {
+export async function startTestSidecar(t: Teardown, net: MeshNet, pod: Pod, o: SidecarOpts): Promise<TestSidecar> {
   const configFile = join(net.dir, `${o.name ?? pod.ns}.json`);
   const setConfig = (c: StaticConfigFile): void => {
     writeFileSync(`${configFile}.tmp`, JSON.stringify(c), { mode: 0o644 });
     execFileSync('mv', [`${configFile}.tmp`, configFile]);
   };
   setConfig(o.config);
-  const p = runInPod(t, pod, [process.execPath, 'dist/sidecar/main.js', '--config-file', configFile,
+  // as the shoal/sidecar image runs it (MESH-CONTRACT.md)
+  const p = runInPod(t, pod, [process.execPath, '--max-semi-space-size=2', 'dist/sidecar/main.js', '--config-file', configFile,
     '--root-cert-file', net.rootFile, '--token-file', net.tokenFile(o.sa), '--ca-addr', `${pod.hostIp}:${net.ca.port}`,
     ...(o.fdReserve !== undefined ? ['--fd-reserve', String(o.fdReserve)] : [])], {
     uid1337: true, ulimitN: o.ulimitN,
@@ -218,7 +221,7 @@ export function meshConfig(net: MeshNet, k: number, self: 'a' | 'b', o: { server
 }
 
 /** An echo app on `port` in `pod` (replies to each chunk with the same bytes); `bulk` port sends N bytes on "BULK n\n". */
-export function startEchoApp(t: Test, pod: Pod, port: number): PodProcess {
+export function startEchoApp(t: Teardown, pod: Pod, port: number): PodProcess {
   const code = `const net=require('net');net.createServer({allowHalfOpen:true},s=>{s.on('error',()=>{});s.pipe(s)}).listen(${port},'0.0.0.0',()=>console.log('up'))`;
   return runInPod(t, pod, [process.execPath, '-e', code]);
 }
