@@ -3,6 +3,7 @@
 // and mesh control choosing `cacerts` over its own root when the Secret exists.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { connect, createServer, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,4 +90,34 @@ t.test('mesh control uses Secret istio-system/cacerts when it exists', async (t)
   t.equal(mc.ca.source, 'Secret istio-system/cacerts');
   const cm: any = await waitFor('root cert published', () => api.client.get(R.configmaps, 'istio-ca-root-cert', { namespace: 'default' }).catch(() => undefined));
   t.equal(cm.data['root-cert.pem'], p.root.certPem, 'the plugged root is what pods trust');
+});
+
+t.test('issued leaves work for mutual TLS in node:tls (EC and RSA keys, SPIFFE identity checked)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoalt-meshca-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = CertificateAuthority.selfSigned(join(dir, 'mesh'));
+  const issue = (type: 'ec' | 'rsa', id: string) => {
+    const k = newKey(type);
+    const chain = ca.sign(buildCsr(k.privateKey, { uris: [id] }), id, 600);
+    return { key: k.keyPem, cert: chain.slice(0, -1).join('') };
+  };
+  const server = issue('ec', 'spiffe://cluster.local/ns/shop/sa/db');
+  const client = issue('rsa', ID);
+  let peer = '';
+  const srv = createServer({ ...server, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, (s: TLSSocket) => {
+    peer = s.getPeerX509Certificate()?.subjectAltName ?? '';
+    s.end('ok');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => srv.close());
+  const port = (srv.address() as { port: number }).port;
+  const got = await new Promise<string>((res, rej) => {
+    const c = connect({ host: '127.0.0.1', port, ...client, ca: ca.rootPem, checkServerIdentity: (_h, cert) => (cert.subjectaltname === 'URI:spiffe://cluster.local/ns/shop/sa/db' ? undefined : new Error(`unexpected ${cert.subjectaltname}`)) }, () => undefined);
+    let data = '';
+    c.on('data', (d) => (data += d));
+    c.on('end', () => res(data));
+    c.on('error', rej);
+  });
+  t.equal(got, 'ok');
+  t.equal(peer, `URI:${ID}`, 'the server sees the client identity');
 });
