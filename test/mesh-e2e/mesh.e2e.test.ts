@@ -10,7 +10,7 @@
 // itself, reached without forwarding); the test says so in its output.
 import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -57,7 +57,25 @@ const netnsOf = (p: KubeObject) => `${names.netnsPrefix}${p.metadata.uid!.replac
 const HTTP_GET = "fetch(process.argv[1],{signal:AbortSignal.timeout(8000)}).then(async r=>console.log(r.status,(await r.text()).trim())).catch(e=>console.log('ERR',e.cause?.code??e.name))";
 const RAW_TCP = "const s=require('net').connect(+process.argv[2],process.argv[1]);let b='';s.setTimeout(5000,()=>{console.log('TIMEOUT');process.exit(0)});s.on('connect',()=>s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'));s.on('data',d=>b+=d);s.on('close',()=>console.log(b?'DATA '+b.split('\\r\\n')[0]:'CLOSED-NO-DATA'));s.on('error',e=>console.log('ERR '+e.code))";
 
+/** Leftovers of an earlier run of this test that died: its clusters (shoal down), netns and bridges. */
+async function clearLeftovers(): Promise<void> {
+  for (const d of readdirSync(tmpdir())) {
+    if (!d.startsWith('shoalt-mesh-')) continue;
+    await sh(process.execPath, [cli, 'down', '--home', join(tmpdir(), d)], 120_000);
+    rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
+  for (const l of (await sh('ip', ['netns', 'list'])).stdout.split('\n')) {
+    const n = l.split(' ')[0]!;
+    if (n.startsWith('shoalt-mesh-')) await sh('ip', ['netns', 'del', n]);
+  }
+  for (const l of (await sh('ip', ['-o', 'link'])).stdout.split('\n')) {
+    const m = /^\d+: (sm[0-9a-f]{4}br)[:@]/.exec(l);
+    if (m) await sh('ip', ['link', 'del', m[1]!]);
+  }
+}
+
 t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
+  await clearLeftovers();
   const home = mkdtempSync(join(tmpdir(), `shoalt-mesh-${rand}-`));
   const port = await freePort();
   const up = spawn(process.execPath, [
@@ -131,6 +149,12 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
     return;
   }
   const { server, client, outsider } = pods;
+  // what the native sidecar costs at startup (status timestamps, 1 s resolution)
+  const at = (s?: string) => (s ? Date.parse(s) / 1000 : NaN);
+  const ic = (n: string) => client.status.initContainerStatuses.find((c: any) => c.name === n);
+  const created = at(client.metadata.creationTimestamp);
+  t.comment(`client pod: istio-init ${at(ic('istio-init').state.terminated.finishedAt) - created} s after create, proxy started ${at(ic('istio-proxy').state.running.startedAt) - created} s, ` +
+    `app started ${at(client.status.containerStatuses[0].state.running.startedAt) - created} s, Ready ${at(client.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime) - created} s`);
 
   // injected automatically by the admission step
   for (const p of [server, client]) {
