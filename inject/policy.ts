@@ -6,6 +6,8 @@
 //   pod label sidecar.istio.io/inject, else the annotation of that name (label wins, as in Istio):
 //     y|yes|true|on → inject;  any other non-empty value → do not;  absent → the namespace decides
 //   namespace istio-injection=enabled or shoal.io/inject=enabled      → inject
+//   namespace (without istio-injection) or pod labelled istio.io/rev=default → inject (revision labels;
+//     Shoal has one revision, `default`; another revision name selects nothing)
 
 /** The pod label / annotation that opts a pod in or out. */
 export const INJECT_KEY = 'sidecar.istio.io/inject';
@@ -13,6 +15,9 @@ export const INJECT_KEY = 'sidecar.istio.io/inject';
 export const STATUS_KEY = 'sidecar.istio.io/status';
 /** Namespace labels that turn injection on (value `enabled`) or off (value `disabled`). */
 export const NAMESPACE_LABELS = ['istio-injection', 'shoal.io/inject'] as const;
+/** The revision label and the one revision Shoal serves. */
+export const REV_LABEL = 'istio.io/rev';
+export const REVISION = 'default';
 /** Namespaces Istio never injects into. */
 export const IGNORED_NAMESPACES = new Set(['kube-system', 'kube-public']);
 
@@ -54,6 +59,11 @@ export function decide(meta: PodMeta, hostNetwork: boolean, nsLabels: Record<str
   }
   const enabled = nsValues.find(([, v]) => v === 'enabled');
   if (enabled) return { inject: true, reason: `namespace ${ns} has ${enabled[0]}=enabled` };
+  if (nsLabels?.['istio-injection'] === undefined && nsLabels?.[REV_LABEL] !== undefined) {
+    const rev = nsLabels[REV_LABEL];
+    return rev === REVISION ? { inject: true, reason: `namespace ${ns} has ${REV_LABEL}=${rev}` } : { inject: false, reason: `namespace ${ns} selects revision ${rev}, not served here (only ${REVISION})` };
+  }
+  if (meta.labels?.[REV_LABEL] === REVISION) return { inject: true, reason: `pod label ${REV_LABEL}=${REVISION}` };
   if (defaultInject) return { inject: true, reason: 'injected by default (no label says otherwise)' };
   return { inject: false, reason: `namespace ${ns} is not labelled ${NAMESPACE_LABELS[0]}=enabled` };
 }

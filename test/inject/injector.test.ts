@@ -34,6 +34,10 @@ t.test('decision table', async (t) => {
     { name: 'hostNetwork never', ns: EN, labels: { 'sidecar.istio.io/inject': 'true' }, hostNetwork: true, want: false },
     { name: 'kube-system never', ns: EN, namespace: 'kube-system', want: false },
     { name: 'already injected', ns: EN, annotations: { 'sidecar.istio.io/status': '{}' }, want: false },
+    { name: 'istio.io/rev=default namespace', ns: { 'istio.io/rev': 'default' }, want: true },
+    { name: 'istio.io/rev=canary namespace (revision not served)', ns: { 'istio.io/rev': 'canary' }, want: false },
+    { name: 'istio.io/rev=default namespace, pod opts out', ns: { 'istio.io/rev': 'default' }, labels: { 'sidecar.istio.io/inject': 'false' }, want: false },
+    { name: 'unlabelled namespace, pod label istio.io/rev=default', labels: { 'istio.io/rev': 'default' }, want: true },
     { name: 'kube-inject default: unlabelled', def: true, want: true },
     { name: 'kube-inject default: pod says false', def: true, annotations: { 'sidecar.istio.io/inject': 'false' }, want: false },
   ];
