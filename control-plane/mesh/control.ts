@@ -49,19 +49,29 @@ export interface MeshControl {
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
-async function loadCa(client: KubeClient, c: MeshConfig, log: Log): Promise<CertificateAuthority> {
-  try {
-    const s: any = await client.get({ apiVersion: 'v1', plural: 'secrets', namespaced: true }, 'cacerts', { namespace: c.rootNamespace });
-    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])) as unknown as PluggedCa;
+const SECRETS = { apiVersion: 'v1', plural: 'secrets', namespaced: true };
+
+/** The CA from Secret `cacerts` (when given) or the self-signed root in the state dir. */
+function caFrom(secret: KubeObject | undefined, c: MeshConfig, log: Log): CertificateAuthority {
+  if (secret) {
+    const data = Object.fromEntries(Object.entries((secret as any).data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])) as unknown as PluggedCa;
     const ca = CertificateAuthority.fromPlugged(data, c.maxCertTtlSec);
     log('info', 'mesh CA: using the plugged-in CA', { source: ca.source });
     return ca;
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
   }
   const ca = CertificateAuthority.selfSigned(c.caDir, c.maxCertTtlSec);
   log('info', 'mesh CA: self-signed root', { dir: c.caDir });
   return ca;
+}
+
+async function loadCa(client: KubeClient, c: MeshConfig, log: Log): Promise<{ ca: CertificateAuthority; secretVersion: string }> {
+  try {
+    const s = await client.get(SECRETS, 'cacerts', { namespace: c.rootNamespace });
+    return { ca: caFrom(s, c, log), secretVersion: s.metadata.resourceVersion ?? '' };
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  return { ca: caFrom(undefined, c, log), secretVersion: '' };
 }
 
 /** Starts mesh control; resolves once it serves (its caches may still be syncing: see ready()). */
@@ -79,7 +89,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     authorizationPolicies: () => inf.authorizationpolicies.list(),
   };
   const metrics = new MeshMetrics();
-  const ca = await loadCa(client, c, log);
+  let { ca, secretVersion } = await loadCa(client, c, log);
   const reviewer = new TokenReviewer(client, c.tokenAudiences.length ? { audiences: c.tokenAudiences } : {});
   const authenticate = (md: grpc.Metadata) => reviewer.authenticate(md);
 
@@ -146,20 +156,46 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
   inf.namespaces.addEventHandler({ onAdd: queueNs, onUpdate: (_a, b) => queueNs(b) });
   const resync = setInterval(() => { for (const o of inf.namespaces.list()) queueNs(o); }, 60_000).unref();
 
-  // gRPC (TLS with a serving certificate from the mesh CA)
+  // gRPC (TLS with a serving certificate from the mesh CA); rebuilt on the same port when the CA changes
   const address = c.advertiseAddress ?? (await apiServerPodAddress(client).catch(() => undefined)) ?? '127.0.0.1';
   const ips = [...new Set(['127.0.0.1', address])];
   const dns = [`istiod.${c.rootNamespace}.svc`, `istiod.${c.rootNamespace}.svc.cluster.local`, 'localhost'];
-  const serving = ca.servingCert(dns, ips);
   const proto = loadMeshProto();
-  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
-  server.addService(proto.AggregatedDiscoveryService.service, discovery.handlers());
-  server.addService(proto.IstioCertificateService.service, caHandlers({
-    ca: () => ca, authenticate, log,
-    metrics: { csr: (o) => metrics.csr(o) },
-  }));
-  const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.keyPem), cert_chain: Buffer.from(serving.chainPem) }], false);
-  const grpcPort = await new Promise<number>((res, rej) => server.bindAsync(`${c.bindAddress}:${c.grpcPort}`, creds, (e, p) => (e ? rej(e) : res(p))));
+  const serve = (port: number) => {
+    const serving = ca.servingCert(dns, ips);
+    const srv = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+    srv.addService(proto.AggregatedDiscoveryService.service, discovery.handlers());
+    srv.addService(proto.IstioCertificateService.service, caHandlers({ ca: () => ca, authenticate, log, metrics: { csr: (o) => metrics.csr(o) } }));
+    const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.keyPem), cert_chain: Buffer.from(serving.chainPem) }], false);
+    return new Promise<{ srv: grpc.Server; port: number }>((res, rej) => srv.bindAsync(`${c.bindAddress}:${port}`, creds, (e, p) => (e ? rej(e) : res({ srv, port: p }))));
+  };
+  const first = await serve(c.grpcPort);
+  let server = first.srv;
+  const grpcPort = first.port;
+
+  // Secret cacerts: a new plug-in CA (or its removal) takes effect without a restart, as istiod's does:
+  // new certificates, the new root in every namespace, and a new serving certificate (streams reconnect).
+  const secrets = new Informer(client, SECRETS, { namespace: c.rootNamespace, fieldSelector: 'metadata.name=cacerts', onError });
+  let reloading = Promise.resolve();
+  const reloadCa = (s: KubeObject | undefined) => {
+    const version = s?.metadata.resourceVersion ?? '';
+    if (version === secretVersion) return;
+    reloading = reloading.then(async () => {
+      try {
+        ca = caFrom(s, c, log);
+      } catch (e) {
+        log('error', 'mesh CA: Secret cacerts is unusable, keeping the current CA', { error: (e as Error).message });
+        return;
+      }
+      secretVersion = version;
+      server.forceShutdown();
+      ({ srv: server } = await serve(grpcPort));
+      for (const o of inf.namespaces.list()) queueNs(o);
+      log('info', 'mesh CA reloaded', { source: ca.source });
+    });
+  };
+  secrets.addEventHandler({ onAdd: (s) => reloadCa(s), onUpdate: (_a, s) => reloadCa(s), onDelete: () => reloadCa(undefined) });
+  secrets.start();
 
   for (const i of Object.values(inf)) i.start();
   let synced = false;
@@ -182,7 +218,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
   const istiodTimer = setInterval(() => void keepIstiod(), 30_000).unref();
 
   const mc: MeshControl = {
-    grpcPort, ca, discovery, reviewer, view, debugUrl: '',
+    grpcPort, get ca() { return ca; }, discovery, reviewer, view, debugUrl: '',
     ready: () => synced && istiodOk,
     configDump(proxyId) {
       const dot = proxyId.lastIndexOf('.');
@@ -197,6 +233,8 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
       clearInterval(istiodTimer);
       if (nsTimer) clearTimeout(nsTimer);
       discovery.closeAll();
+      await secrets.stop();
+      await reloading;
       server.forceShutdown();
       await debug.close();
       await Promise.all(Object.values(inf).map((i) => i.stop()));

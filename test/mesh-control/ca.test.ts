@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority } from '../../control-plane/mesh/ca/authority.js';
 import { buildCertificate, buildCsr, certSans, makeRoot, newKey, signerOf } from '../../control-plane/mesh/ca/x509.js';
-import { R, startApi, startMesh } from './fixture.js';
+import { R, meshCredentials, startApi, startMesh } from './fixture.js';
+import { loadMeshProto } from '../../proto/load.js';
 import { waitFor } from '../wait.js';
 
 const ID = 'spiffe://cluster.local/ns/shop/sa/web';
@@ -91,6 +92,36 @@ t.test('mesh control uses Secret istio-system/cacerts when it exists', async (t)
   const cm: any = await waitFor('root cert published', () => api.client.get(R.configmaps, 'istio-ca-root-cert', { namespace: 'default' }).catch(() => undefined));
   t.equal(cm.data['root-cert.pem'], p.root.certPem, 'the plugged root is what pods trust');
 });
+
+t.test('a cacerts Secret created or deleted later takes effect without a restart', async (t) => {
+  const api = await startApi('shoalt-meshcareload-');
+  t.teardown(() => api.close());
+  const mc = await startMesh(api);
+  t.teardown(() => mc.stop());
+  await waitFor('ready', async () => mc.ready(), 20_000);
+  const own = mc.ca.rootPem;
+  const token = await api.tokenFor('shop', 'web');
+  const p = plugged();
+  const b64 = (x: string) => Buffer.from(x).toString('base64');
+  await api.client.create(R.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, data: { 'ca-cert.pem': b64(p.inter), 'ca-key.pem': b64(p.interKey), 'root-cert.pem': b64(p.root.certPem) } } as any, { namespace: 'istio-system' });
+  await waitFor('root cert ConfigMap updated', async () => ((await api.client.get(R.configmaps, 'istio-ca-root-cert', { namespace: 'shop' })) as any).data['root-cert.pem'] === p.root.certPem, 10_000);
+  const chain = await waitFor('a certificate from the new CA over the new serving certificate', () => createCert(`127.0.0.1:${mc.grpcPort}`, p.root.certPem, token, buildCsr(newKey('ec').privateKey, { uris: [ID] })).catch(() => undefined), 10_000);
+  t.equal(chain.length, 3, 'leaf, intermediate, root');
+  t.equal(chain[2], p.root.certPem);
+  await api.client.delete(R.secrets, 'cacerts', { namespace: 'istio-system' });
+  await waitFor('back to the own root', async () => mc.ca.rootPem === own, 10_000);
+  const back = await waitFor('a certificate from the own root', () => createCert(`127.0.0.1:${mc.grpcPort}`, own, token, buildCsr(newKey('ec').privateKey, { uris: [ID] })).catch(() => undefined), 10_000);
+  t.equal(back.length, 2);
+});
+
+function createCert(target: string, rootPem: string, token: string, csr: string): Promise<string[]> {
+  const { IstioCertificateService } = loadMeshProto();
+  const c = new IstioCertificateService(target, meshCredentials(rootPem, token), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+  return new Promise((res, rej) => (c as any).CreateCertificate({ csr, validityDuration: 600 }, (e: Error | null, r: any) => {
+    c.close();
+    return e ? rej(e) : res(r.certChain);
+  }));
+}
 
 t.test('issued leaves work for mutual TLS in node:tls (EC and RSA keys, SPIFFE identity checked)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shoalt-meshca-'));
