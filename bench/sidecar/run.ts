@@ -50,7 +50,10 @@ async function row(name: string, net: MeshNet, host: string, port: number, procs
   const cpu = pids.map((p, i) => +(((cpuTicks(p) - before[i]) / 100) / wall).toFixed(3));
   const rss = pids.map(rssMb);
   const max = await gen(net.a, ['max', host, String(port), String(Math.max(2, SECONDS - 1)), '16']);
+  const b0 = pids.map(cpuTicks);
   const bulk = await gen(net.a, ['bulk', host, String(port), String(BULK_MB)]);
+  // CPU seconds per GiB moved, summed over the proxies: less sensitive to a busy machine than MB/s
+  bulk.cpuSecPerGiB = pids.length ? +((pids.reduce((a, p, i) => a + cpuTicks(p) - b0[i], 0) / 100) * (1024 / BULK_MB)).toFixed(2) : 0;
   const r = { name, rate, max, bulk, cpu, rss };
   process.stderr.write(`${name}: ${JSON.stringify(r)}\n`);
   return r;
@@ -96,11 +99,11 @@ async function main(): Promise<void> {
   const d = rows[0];
   const f = (x: number): string => x.toFixed(3);
   console.log(`\nbench/sidecar  (${SECONDS}s per rate row, 16 connections, 1 KB responses; loadavg before ${load0}, after ${loadavg()}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} CPUs)\n`);
-  console.log('| path | p50 ms | p90 ms | p99 ms | added p50/p90/p99 ms | max rps (×direct) | bulk MB/s (×direct) | CPU vCPU at 1000 rps (each proxy) | RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| path | p50 ms | p90 ms | p99 ms | added p50/p90/p99 ms | max rps (×direct) | bulk MB/s (×direct) | proxies\' CPU s per GiB bulk | CPU vCPU at 1000 rps (each proxy) | RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const added = r === d ? '—' : `${f(r.rate.p50 - d.rate.p50)} / ${f(r.rate.p90 - d.rate.p90)} / ${f(r.rate.p99 - d.rate.p99)}`;
-    console.log(`| ${r.name} | ${f(r.rate.p50)} | ${f(r.rate.p90)} | ${f(r.rate.p99)} | ${added} | ${r.max.rps} (${(r.max.rps / d.max.rps).toFixed(2)}) | ${r.bulk.mbps} (${(r.bulk.mbps / d.bulk.mbps).toFixed(2)}) | ${r.cpu.join(' + ') || '—'} | ${r.rss.join(' + ') || '—'} |`);
+    console.log(`| ${r.name} | ${f(r.rate.p50)} | ${f(r.rate.p90)} | ${f(r.rate.p99)} | ${added} | ${r.max.rps} (${(r.max.rps / d.max.rps).toFixed(2)}) | ${r.bulk.mbps} (${(r.bulk.mbps / d.bulk.mbps).toFixed(2)}) | ${r.bulk.cpuSecPerGiB || '—'} | ${r.cpu.join(' + ') || '—'} | ${r.rss.join(' + ') || '—'} |`);
   }
   console.log('\nnew connection per request at 100/s (connect + 1 request + close), latency ms:');
   for (const [n, c] of [['direct', directConnect], ['HBONE (pooled session)', hboneConnect], ['TLS per connection', tlsConnect]] as const) {
