@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { agentGet, createPod, isReady, rootSkip, startAgentEnv, waitPod, type AgentEnv } from '../agent/fixture.js';
+import { agentGet, createPod, execIn, isReady, rootSkip, startAgentEnv, waitPod, type AgentEnv } from '../agent/fixture.js';
 
 const skip = rootSkip();
 const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
@@ -149,6 +149,9 @@ t.test('native sidecars', { skip }, async (t) => {
     t.equal(await log('proxy'), '1337 1337', 'sidecar: container-level user and group');
     t.equal(await log('pod-level'), '1000 3000 3000 4000', 'pod-level user, group and supplementalGroups');
     t.equal(await log('uid-only'), '2000 0 0 4000', 'container overrides the pod');
+    await createPod(env, 'exec-user', { securityContext: { runAsUser: 1234, runAsGroup: 5678 }, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }] });
+    await waitPod(env, 'exec-user', isReady, 15000);
+    t.equal((await execIn(env, 'exec-user', 'c', ['sh', '-c', 'echo $(id -u) $(id -g)'])).stdout.trim(), '1234 5678', 'exec runs as the container\'s user');
     await createPod(env, 'nonroot', { securityContext: { runAsNonRoot: true }, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }] });
     const p = await waitPod(env, 'nonroot', (x) => x?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 15000);
     t.match(p.status.containerStatuses[0].state.waiting.message, 'container has runAsNonRoot and image will run as root');

@@ -107,6 +107,11 @@ export class Container {
     if (v) for (const w of this.startedWaiters.splice(0)) w();
   }
 
+  /** The argv prefix that runs a command as this container's user (exec, probes, hooks). */
+  get execPrefix(): string[] {
+    return this.userPrefix;
+  }
+
   /** Whether stop() was called (the pod is terminating or the sidecar is done). */
   get stopped(): boolean {
     return this.stopping;
