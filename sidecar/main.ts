@@ -10,7 +10,13 @@ if (!settings) {
 }
 try {
   const sc = await startSidecar(settings);
-  const stop = (): void => { sc.close().finally(() => process.exit(0)); };
+  // SIGTERM: stop accepting, let open connections finish for up to the drain duration (Istio's
+  // TERMINATION_DRAIN_DURATION_SECONDS, default 5 s), then exit.
+  const drainSec = Number(process.env.TERMINATION_DRAIN_DURATION_SECONDS ?? 5);
+  const stop = (): void => {
+    setTimeout(() => process.exit(0), (Number.isFinite(drainSec) ? drainSec : 5) * 1000).unref();
+    sc.close().finally(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (e) {

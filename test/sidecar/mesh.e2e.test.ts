@@ -96,6 +96,21 @@ t.test('layer-4 mesh between two sidecars', { skip: rootSkip, timeout: 180_000 }
     t.equal(dump.source.kind, 'file');
   });
 
+  await t.test('an unknown destination passes through to the original destination', async (t) => {
+    // a TCP echo in the root namespace on A's link: not a Service, not a pod of the mesh
+    const { createServer } = await import('node:net');
+    const peers: string[] = [];
+    const outside = createServer((s) => { peers.push(String(s.remoteAddress)); s.pipe(s); s.on('error', () => {}); });
+    await new Promise<void>((r) => outside.listen(0, net.a.hostIp, r));
+    t.teardown(() => outside.close());
+    const port = (outside.address() as { port: number }).port;
+    const r = await probe(t, net.a, ['echo', net.a.hostIp, String(port), 'outside\n']);
+    t.ok(r.ok, `passthrough echo (${r.error})`);
+    t.same(peers, [net.a.rootIp], 'one connection, from A (the sidecar, not captured again)');
+    t.match((await httpGet(net.a.rootIp, 15090, '/stats/prometheus')).body, new RegExp(`destination_service="${net.a.hostIp.replace(/\./g, '\\.')}:${port}"[^}]*connection_security_policy="none"`), 'counted as passthrough');
+    t.match((await httpGet(net.a.rootIp, 15020, '/stats/prometheus')).body, /istio_tcp_connections_opened_total/, ':15020 serves the merged metrics');
+  });
+
   await t.test('many short connections and a long-lived one', async (t) => {
     const r = await probe(t, net.a, ['load', VIP, '80', '3', '4']);
     t.equal(r.fails, 0, `no failures (${JSON.stringify(r.errors)})`);
