@@ -7,7 +7,7 @@
 // time, max rate (closed loop, 16 connections), one bulk transfer, proxy CPU (from /proc/<pid>/stat) and RSS
 // during the 1000 rps run; then new-connection latency (a connection per request) for the two tunnel modes.
 // Not a test: prints a table and a JSON line. Bounded: a few seconds per row. Run as root:
-//   node dist/bench/sidecar/run.js [--seconds 5] [--bulk-mb 256]
+//   node dist/bench/sidecar/run.js [--seconds 5] [--bulk-mb 256] [--rounds 7]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meshNet, meshConfig, runInPod, startTestSidecar, until, type Teardown, type Pod, type PodProcess, type MeshNet } from '../../test/sidecar/fixture.js';
@@ -16,6 +16,7 @@ const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const SECONDS = opt('seconds', 5);
 const BULK_MB = opt('bulk-mb', 256);
+const ROUNDS = opt('rounds', 7);
 const K = 9;
 const VIP = `10.215.${K}.10`;
 
@@ -90,6 +91,16 @@ async function main(): Promise<void> {
   rows.push(await row('haproxy pair (TCP, plain)', net, '127.0.0.1', 9201, [ha, hb]));
   rows.push(await row('sidecars, HBONE mTLS', net, VIP, 80, [client, server]));
   const hboneConnect = await gen(net.a, ['connect', VIP, '80', '100', String(Math.min(4, SECONDS))]);
+  // Paired rounds: direct and HBONE alternate in 2 s slices, so both see the same machine; the added
+  // latency is the median over rounds of (HBONE − direct) per percentile.
+  const paired: { p50: number; p90: number; p99: number }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const dr = await gen(net.a, ['rate', net.b.ip, '9100', '1000', '2', '16']);
+    const hr = await gen(net.a, ['rate', VIP, '80', '1000', '2', '16']);
+    paired.push({ p50: hr.p50 - dr.p50, p90: hr.p90 - dr.p90, p99: hr.p99 - dr.p99 });
+    process.stderr.write(`round ${i}: direct ${dr.p50}/${dr.p90}/${dr.p99} hbone ${hr.p50}/${hr.p90}/${hr.p99}\n`);
+  }
+  const med = (k: 'p50' | 'p90' | 'p99'): number => { const xs = paired.map((x) => x[k]).sort((a, b) => a - b); return xs[Math.floor(xs.length / 2)]; };
   await client.stop();
   client = await startTestSidecar(td, net, net.a, { sa: 'client', config: meshConfig(net, K, 'a'), tunnel: 'tls', name: 'client-tls' });
   rows.push(await row('sidecars, TLS per connection', net, VIP, 80, [client, server]));
@@ -105,11 +116,12 @@ async function main(): Promise<void> {
     const added = r === d ? '—' : `${f(r.rate.p50 - d.rate.p50)} / ${f(r.rate.p90 - d.rate.p90)} / ${f(r.rate.p99 - d.rate.p99)}`;
     console.log(`| ${r.name} | ${f(r.rate.p50)} | ${f(r.rate.p90)} | ${f(r.rate.p99)} | ${added} | ${r.max.rps} (${(r.max.rps / d.max.rps).toFixed(2)}) | ${r.bulk.mbps} (${(r.bulk.mbps / d.bulk.mbps).toFixed(2)}) | ${r.bulk.cpuSecPerGiB || '—'} | ${r.cpu.join(' + ') || '—'} | ${r.rss.join(' + ') || '—'} |`);
   }
+  console.log(`\nadded latency of the HBONE pair at 1000 rps, median of ${ROUNDS} paired 2 s rounds (direct, then sidecars): p50 ${f(med('p50'))}  p90 ${f(med('p90'))}  p99 ${f(med('p99'))} ms`);
   console.log('\nnew connection per request at 100/s (connect + 1 request + close), latency ms:');
   for (const [n, c] of [['direct', directConnect], ['HBONE (pooled session)', hboneConnect], ['TLS per connection', tlsConnect]] as const) {
     console.log(`  ${n}: p50 ${f(c.p50)}  p90 ${f(c.p90)}  p99 ${f(c.p99)}  errors ${c.errors}`);
   }
-  console.log(JSON.stringify({ loadavg: [load0, loadavg()], rows, connect: { directConnect, hboneConnect, tlsConnect } }));
+  console.log(JSON.stringify({ loadavg: [load0, loadavg()], rows, paired, connect: { directConnect, hboneConnect, tlsConnect } }));
 }
 
 try {
