@@ -17,6 +17,8 @@ export const MESH_ALPN = ['istio-peer-exchange', 'istio'];
 
 /** How long a drained session stays open for streams already queued on it. */
 const DRAIN_GRACE_MS = 1000;
+/** A pooled session with no stream for this long is closed (peers come and go). */
+const IDLE_CLOSE_MS = 60_000;
 
 /** Which tunnel to use between sidecars. */
 export type TunnelMode = 'hbone' | 'tls';
@@ -29,7 +31,7 @@ function identityCheck(expected: string): (host: string, cert: PeerCertificate) 
   };
 }
 
-interface PoolEntry { session: ClientHttp2Session; streams: number }
+interface PoolEntry { session: ClientHttp2Session; streams: number; idle: NodeJS.Timeout | null }
 
 /** Opens tunnelled connections to mesh endpoints. */
 export class TunnelClient {
@@ -46,6 +48,7 @@ export class TunnelClient {
     if (this.mode === 'tls') return this.openTls(address, port, identity);
     const entry = this.session(address, identity);
     entry.streams++;
+    if (entry.idle) { clearTimeout(entry.idle); entry.idle = null; }
     this.counters.streams++;
     const authority = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
@@ -53,7 +56,11 @@ export class TunnelClient {
       const status = Number(h[':status']);
       if (status !== 200) stream.destroy(new Error(`HBONE CONNECT ${authority}: status ${status}`));
     });
-    stream.once('close', () => { entry.streams--; });
+    stream.once('close', () => {
+      if (--entry.streams > 0 || entry.session.closed) return;
+      entry.idle = setTimeout(() => { if (entry.streams === 0) entry.session.close(); }, IDLE_CLOSE_MS);
+      entry.idle.unref();
+    });
     return stream;
   }
 
@@ -74,7 +81,7 @@ export class TunnelClient {
         checkServerIdentity: identityCheck(identity),
       } as ConnectionOptions).setNoDelay(true),
     });
-    const entry: PoolEntry = { session, streams: 0 };
+    const entry: PoolEntry = { session, streams: 0, idle: null };
     this.pool.set(key, entry);
     const forget = (): void => { if (this.pool.get(key) === entry) this.pool.delete(key); };
     session.on('connect', () => { if (!session.destroyed) session.setLocalWindowSize(HBONE_SESSION_WINDOW); });
@@ -121,7 +128,10 @@ export class TunnelClient {
   }
 
   close(): void {
-    for (const e of this.pool.values()) e.session.destroy();
+    for (const e of this.pool.values()) {
+      if (e.idle) clearTimeout(e.idle);
+      e.session.destroy();
+    }
     this.pool.clear();
   }
 }
