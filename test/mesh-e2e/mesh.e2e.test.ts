@@ -144,8 +144,10 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   } catch (e) {
     const list = await api.list(R.pods, { namespace: NS });
     t.fail(`${(e as Error).message}\n${JSON.stringify(list.items.map((p: any) => ({ name: p.metadata.name, status: p.status })), null, 1)}`);
-    const logs = await shoal('logs', '-n', NS, 'client', '-c', 'istio-proxy');
-    t.comment(`client istio-proxy log:\n${logs.stdout}${logs.stderr}`);
+    for (const prev of [[], ['--previous']]) {
+      const logs = await shoal('logs', '-n', NS, 'client', '-c', 'istio-proxy', ...prev);
+      t.comment(`client istio-proxy log ${prev.join('')}:\n${logs.stdout}${logs.stderr}`);
+    }
     return;
   }
   const { server, client, outsider } = pods;
