@@ -13,7 +13,7 @@ import { ProxyMetrics } from '../../proxy/admin/metrics.js';
 import { FdBudget } from '../../proxy/net/limits.js';
 import { TunnelClient, MESH_ALPN } from '../../proxy/hbone/client.js';
 import { createHboneServer } from '../../proxy/hbone/server.js';
-import { readCsr, signCertificate } from '../../proxy/identity/x509.js';
+import { buildCertificate, parseCsr } from '../../proxy/identity/x509.js';
 import type { ProxyContext } from '../../proxy/context.js';
 import { makeCa } from '../../test/sidecar/ca.js';
 
@@ -21,8 +21,8 @@ const N = Number(process.argv[2] ?? 500);
 const ca = makeCa();
 const signer = {
   async sign(csr: string): Promise<string[]> {
-    const r = readCsr(csr);
-    return [signCertificate({ publicKey: r.publicKey, uri: r.uris[0], notBefore: new Date(Date.now() - 1000), notAfter: new Date(Date.now() + 3_600_000) }, ca.key, ca.org), ca.certPem];
+    const r = parseCsr(csr);
+    return [buildCertificate({ spki: r.spki, sans: { uris: r.sans.uris }, notBefore: new Date(Date.now() - 1000), notAfter: new Date(Date.now() + 3_600_000) }, ca.signer), ca.certPem];
   },
 };
 async function context(sa: string, keyType: KeyType): Promise<ProxyContext> {

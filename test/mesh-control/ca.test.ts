@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority } from '../../control-plane/mesh/ca/authority.js';
-import { buildCertificate, buildCsr, certSans, makeRoot, newKey, signerOf } from '../../control-plane/mesh/ca/x509.js';
+import { buildCertificate, buildCsr, certSans, makeRoot, newKey, signerOf } from '../../proxy/identity/x509.js';
 import { R, meshCredentials, startApi, startMesh } from './fixture.js';
 import { loadMeshProto } from '../../proto/load.js';
 import { waitFor } from '../wait.js';

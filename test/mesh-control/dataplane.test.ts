@@ -14,7 +14,7 @@ import { TYPE_WORKLOAD, TYPE_URLS } from '../../proto/load.js';
 import { ConfigStore } from '../../proxy/config/store.js';
 import { DiscoveryClient } from '../../proxy/discovery/client.js';
 import { CaClient } from '../../proxy/identity/ca-client.js';
-import { buildCsr, newKey } from '../../control-plane/mesh/ca/x509.js';
+import { buildCsr, newKey } from '../../proxy/identity/x509.js';
 import { R, startApi } from './fixture.js';
 import { waitFor } from '../wait.js';
 

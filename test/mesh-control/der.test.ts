@@ -1,6 +1,6 @@
 // The DER encoder/reader of the mesh CA against known encodings (X.690), and round trips.
 import t from 'tap';
-import { children, int, oid, oidString, readTlv, seq, time, tlv, unpem, pem } from '../../control-plane/mesh/ca/der.js';
+import { children, int, oid, oidString, readTlv, seq, time, tlv, unpem, pem } from '../../proxy/identity/der.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

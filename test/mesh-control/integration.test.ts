@@ -7,7 +7,7 @@ import t from 'tap';
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, loadMeshProto } from '../../proto/load.js';
-import { buildCsr, newKey } from '../../control-plane/mesh/ca/x509.js';
+import { buildCsr, newKey } from '../../proxy/identity/x509.js';
 import { R, meshCredentials, startApi, startMesh, type MeshApi } from './fixture.js';
 import { AdsClient } from './adsclient.js';
 import { waitFor } from '../wait.js';

@@ -2,28 +2,28 @@
 // @grpc/grpc-js with the mesh proto, authenticating `Bearer <token>` against a token → identity table
 // (standing in for TokenReview). Also issues arbitrary certificates for the refusal tests (another CA,
 // expired, wrong SPIFFE ID).
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadMeshProto } from '../../proto/load.js';
-import { readCsr, signCertificate } from '../../proxy/identity/x509.js';
+import { buildCertificate, newKey, parseCsr, signerOf, type Signer } from '../../proxy/identity/x509.js';
 
 /** A CA key + self-signed root. */
-export interface Ca { key: KeyObject; certPem: string; org: string }
+export interface Ca { key: KeyObject; certPem: string; org: string; signer: Signer }
 
 /** Makes a root CA. */
 export function makeCa(org = 'shoal-test-mesh'): Ca {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const k = newKey('ec');
   const now = Date.now();
-  const certPem = signCertificate({ publicKey, organization: org, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), isCa: true }, privateKey, org);
-  return { key: privateKey, certPem, org };
+  const certPem = buildCertificate({ spki: k.spki, subject: { o: org }, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), ca: true }, { key: k.privateKey, selfSigned: true });
+  return { key: k.privateKey, certPem, org, signer: signerOf(k.keyPem, certPem) };
 }
 
 /** A leaf for `uri` signed by `ca` (key made here); validity relative to now in seconds. */
 export function makeLeaf(ca: Ca, uri: string, fromSec = -60, toSec = 3600): { keyPem: string; certPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const k = newKey('ec');
   const now = Date.now();
-  const certPem = signCertificate({ publicKey, uri, notBefore: new Date(now + fromSec * 1000), notAfter: new Date(now + toSec * 1000) }, ca.key, ca.org);
-  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem };
+  const certPem = buildCertificate({ spki: k.spki, sans: { uris: [uri] }, notBefore: new Date(now + fromSec * 1000), notAfter: new Date(now + toSec * 1000) }, ca.signer);
+  return { keyPem: k.keyPem, certPem };
 }
 
 /** The running CA service. */
@@ -38,13 +38,13 @@ export interface CaServer {
 
 /** gRPC server credentials with a serving certificate (istiod's names, 127.0.0.1 and `ips`) from `ca`. */
 export function servingCredentials(ca: Ca, ips: string[] = []): grpc.ServerCredentials {
-  const serving = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const serving = newKey('ec');
   const now = Date.now();
-  const servingPem = signCertificate({
-    publicKey: serving.publicKey, organization: 'istiod', dnsNames: ['istiod.istio-system.svc', 'localhost'], ips: ['127.0.0.1', ...ips],
+  const servingPem = buildCertificate({
+    spki: serving.spki, subject: { o: 'istiod' }, sans: { dns: ['istiod.istio-system.svc', 'localhost'], ips: ['127.0.0.1', ...ips] },
     notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000),
-  }, ca.key, ca.org);
-  return grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), cert_chain: Buffer.from(servingPem) }], false);
+  }, ca.signer);
+  return grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(serving.keyPem), cert_chain: Buffer.from(servingPem) }], false);
 }
 
 /** Serves CreateCertificate on 0.0.0.0:0 with a serving cert for `ips`; `tokens` maps bearer token → SPIFFE ID. */
@@ -59,12 +59,13 @@ export async function startCaServer(ca: Ca, ips: string[], tokens: Record<string
       const refuse = (code: grpc.status, msg: string): void => { state.refused.push(msg); cb({ code, details: msg }); };
       if (!id) return refuse(grpc.status.UNAUTHENTICATED, 'unknown token');
       let csr;
-      try { csr = readCsr(call.request.csr); } catch (e) { return refuse(grpc.status.INVALID_ARGUMENT, `csr: ${(e as Error).message}`); }
-      if (csr.uris.length !== 1 || csr.uris[0] !== id) return refuse(grpc.status.PERMISSION_DENIED, `csr URI ${csr.uris.join(',')} is not ${id}`);
+      try { csr = parseCsr(call.request.csr); } catch (e) { return refuse(grpc.status.INVALID_ARGUMENT, (e as Error).message); }
+      const uris = csr.sans.uris;
+      if (uris.length !== 1 || uris[0] !== id) return refuse(grpc.status.PERMISSION_DENIED, `csr URI ${uris.join(',')} is not ${id}`);
       const ttl = call.request.validityDuration || 86_400;
       const t0 = Date.now();
       // notBefore is now (X.509 has 1 s resolution): half-life renewal then lands at ttl/2.
-      const leaf = signCertificate({ publicKey: csr.publicKey, uri: id, notBefore: new Date(t0), notAfter: new Date(t0 + ttl * 1000) }, ca.key, ca.org);
+      const leaf = buildCertificate({ spki: csr.spki, sans: { uris: [id] }, notBefore: new Date(t0), notAfter: new Date(t0 + ttl * 1000) }, ca.signer);
       state.issued++;
       cb(null, { certChain: [leaf, ca.certPem] });
     },

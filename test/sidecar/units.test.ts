@@ -9,7 +9,7 @@ import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, type MeshEndpoints, type M
 import { resolveOutbound } from '../../proxy/outbound/route.js';
 import { RoundRobin } from '../../proxy/outbound/balance.js';
 import { sniffClientHello, isMeshTls } from '../../proxy/inbound/sniff.js';
-import { buildCsr, readCsr, signCertificate } from '../../proxy/identity/x509.js';
+import { buildCertificate, buildCsr, parseCsr, signerOf } from '../../proxy/identity/x509.js';
 import { peerSpiffe } from '../../proxy/identity/spiffe.js';
 import { backoffDelay, unpack } from '../../proxy/discovery/client.js';
 import { parseSidecarFlags, parseDurationSec } from '../../sidecar/flags.js';
@@ -110,13 +110,13 @@ t.test('CSR with the SPIFFE URI SAN, EC and RSA; certificates', async (t) => {
     const { privateKey } = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
     const csr = buildCsr(privateKey, 'spiffe://cluster.local/ns/foo/sa/web');
     t.match(csr, /^-----BEGIN CERTIFICATE REQUEST-----/);
-    const r = readCsr(csr);
-    t.same(r.uris, ['spiffe://cluster.local/ns/foo/sa/web'], `${type}: URI SAN`);
+    const r = parseCsr(csr);
+    t.same(r.sans.uris, ['spiffe://cluster.local/ns/foo/sa/web'], `${type}: URI SAN`);
     t.ok(r.publicKey.equals(createPublicKey(privateKey)), `${type}: public key`);
     const ca = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = Date.now();
-    const root = signCertificate({ publicKey: ca.publicKey, organization: 'test', notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000), isCa: true }, ca.privateKey, 'test');
-    const leaf = signCertificate({ publicKey: r.publicKey, uri: r.uris[0], notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000) }, ca.privateKey, 'test');
+    const root = buildCertificate({ spki: ca.publicKey.export({ type: 'spki', format: 'der' }), subject: { o: 'test' }, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000), ca: true }, { key: ca.privateKey, selfSigned: true });
+    const leaf = buildCertificate({ spki: r.spki, sans: { uris: r.sans.uris }, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000) }, signerOf(ca.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), root));
     const x = new X509Certificate(leaf);
     t.ok(x.verify(new X509Certificate(root).publicKey), `${type}: leaf verifies with the root`);
     t.ok(x.checkPrivateKey(privateKey));

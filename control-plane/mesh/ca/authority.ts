@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCertificate, makeRoot, newKey, parseCsr, signerOf, type Signer } from './x509.js';
+import { buildCertificate, makeRoot, newKey, parseCsr, signerOf, type Signer } from '../../../proxy/identity/x509.js';
 
 /** Istio's plug-in CA Secret data (decoded). */
 export interface PluggedCa {
