@@ -45,6 +45,8 @@ export interface UpConfig {
   systemManifests: boolean;
   /** one process per component instead of the two groups (debugging, per-component restarts) */
   splitProcesses: boolean;
+  /** run mesh control (istiod-like) in the control-plane process; --no-mesh leaves it out */
+  mesh: boolean;
 }
 
 const CLUSTER_CIDR = '10.244.0.0/16';
@@ -60,6 +62,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
         home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
         'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
         'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' }, 'no-dns': { type: 'boolean' }, 'split-processes': { type: 'boolean' }, 'proxy-mode': { type: 'string' },
+        'no-mesh': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -91,6 +94,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       cni: cni as UpConfig['cni'],
       systemManifests: values['no-dns'] !== true,
       splitProcesses: values['split-processes'] === true,
+      mesh: values['no-mesh'] !== true,
       proxyMode: proxyMode as UpConfig['proxyMode'],
       home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
@@ -121,8 +125,8 @@ function freePort(): Promise<number> {
 
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
-  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256, policy: 9099 };
-  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort() };
+  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256, policy: 9099, meshGrpc: 15012, meshDebug: 15014 };
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort() };
 }
 
 interface Ports {
@@ -131,6 +135,9 @@ interface Ports {
   agent: number;
   proxy: number;
   policy: number;
+  /** mesh control: gRPC (discovery + CA) and monitoring (/ready, /debug/syncz) */
+  meshGrpc: number;
+  meshDebug: number;
 }
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
@@ -251,6 +258,17 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.scheduler}/healthz`),
     },
+    // mesh control: pods reach it through the istiod Service at the node's bridge gateway
+    ...(!c.mesh ? [] : [{
+      name: 'mesh-control',
+      command: process.execPath,
+      args: [
+        join(distRoot, 'control-plane', 'mesh', 'main.js'), '--kubeconfig', kubeconfig, '--home', c.home, '--grpc-port', String(ports.meshGrpc),
+        '--debug-port', String(ports.meshDebug), ...(c.agent ? ['--advertise-address', gatewayOf(c.podCidr)] : ['--bind-address', '127.0.0.1']),
+      ],
+      env,
+      ready: () => httpOk(`http://127.0.0.1:${ports.meshDebug}/ready`),
+    }]),
     ...nodeAgent,
   ];
 }
@@ -264,7 +282,7 @@ const V8_FLAGS = ['--max-semi-space-size=2'];
 
 /** The processes `shoal up` runs by default: the control plane in one, the node's components in another. */
 const GROUPS: [string, string[]][] = [
-  ['control-plane', ['apiserver', 'controller-manager', 'scheduler']],
+  ['control-plane', ['apiserver', 'controller-manager', 'scheduler', 'mesh-control']],
   ['node', ['node-agent', 'service-proxy', 'network-policy']],
 ];
 
@@ -341,7 +359,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     const kubeconfig = join(c.home, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}` }), { mode: 0o600 });
     const ports = await healthPorts(c);
-    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }) }));
+    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }), ...(c.mesh ? {} : { meshGrpc: 0, meshDebug: 0 }) }));
     writeFileSync(join(c.home, 'run', 'scope.json'), JSON.stringify(hostScope(c)));
     if (c.agent) {
       const cni = cniDirs(c);
@@ -470,6 +488,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   if (ports.agent) checks.push(['node-agent', `http://127.0.0.1:${ports.agent}/healthz`]);
   if (ports.agent && ports.proxy) checks.push(['service-proxy', `http://127.0.0.1:${ports.proxy}/healthz`]);
   if (ports.agent && ports.policy) checks.push(['network-policy', `http://127.0.0.1:${ports.policy}/healthz`]);
+  if (ports.meshDebug) checks.push(['mesh-control', `http://127.0.0.1:${ports.meshDebug}/ready`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

@@ -28,8 +28,10 @@ import { registry, validateMeta } from './api-adapter.js';
 import { ApiMetrics } from './metrics.js';
 import { serviceAllocatorPlugin } from '../allocators/plugin.js';
 import { serviceAccountPlugin } from './admission/service-account.js';
+import { sidecarInjectionPlugin } from './admission/inject.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
+import { reviewToken, type TokenAuthenticator } from './handlers/tokenreview.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -116,21 +118,30 @@ export function buildServer(opts: ServerOptions): ApiServer {
     const saRt = registry.get('', 'v1', 'serviceaccounts')!;
     admission.use(serviceAccountPlugin(async (ns, name) => (await objects.get(saRt, ns, name))?.automountServiceAccountToken));
   }
+  admission.use(sidecarInjectionPlugin(async (ns) => (await objects.get(registry.get('', 'v1', 'namespaces')!, '', ns))?.metadata.labels));
   for (const p of opts.admission ?? []) admission.use(p);
-  const saTokens = new Map<string, UserInfo | null>();
-  const serviceAccountUser = (token: string): UserInfo | undefined => {
+  const saTokens = new Map<string, { user: UserInfo; claims: Record<string, any> } | null>();
+  const serviceAccountToken = (token: string): { user: UserInfo; claims: Record<string, any> } | undefined => {
     if (!opts.serviceAccountPublicKey || token.split('.').length !== 3) return undefined;
     let u = saTokens.get(token);
     if (u === undefined) {
       const claims = verifyServiceAccountToken(opts.serviceAccountPublicKey, token);
       const sa = claims?.['kubernetes.io'];
-      u = typeof claims?.sub === 'string' && claims.sub.startsWith('system:serviceaccount:') && sa?.namespace
-        ? { username: claims.sub, uid: String(sa.serviceaccount?.uid ?? ''), groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] }
+      u = claims && typeof claims.sub === 'string' && claims.sub.startsWith('system:serviceaccount:') && sa?.namespace
+        ? { user: { username: claims.sub, uid: String(sa.serviceaccount?.uid ?? ''), groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] }, claims }
         : null;
       if (saTokens.size > 10_000) saTokens.clear();
       saTokens.set(token, u);
     }
     return u ?? undefined;
+  };
+  const serviceAccountUser = (token: string): UserInfo | undefined => serviceAccountToken(token)?.user;
+  // the one token authenticator, for requests and for TokenReview (handlers/tokenreview.ts)
+  const authenticateToken: TokenAuthenticator = (token) => {
+    const u = opts.tokens?.get(token);
+    if (u) return { user: { username: u.name, uid: u.uid, groups: [...u.groups, 'system:authenticated'] } };
+    const sa = serviceAccountToken(token);
+    return sa ? { user: { ...sa.user, groups: [...sa.user.groups, 'system:authenticated'] }, claims: sa.claims } : undefined;
   };
   const metrics = new ApiMetrics(opts.processMetrics ?? true);
   const namespaces = registry.get('', 'v1', 'namespaces')!;
@@ -307,6 +318,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
         const body = decodeObject(req.headers['content-type'], req.body as Buffer) as KubeObject;
         if (info.name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
         if (rt.namespaced && !ns) throw new ApiError('NotFound', 'the server could not find the requested resource');
+        if (rt.kind === 'TokenReview') return reply.code(201).type('application/json').send(await reviewToken(body, authenticateToken, async (n, name) => (await objects.get(registry.get('', 'v1', 'serviceaccounts')!, n, name)) ?? undefined));
         const created = await writer.create(rt, ns, body, ctxOf(req, query));
         return sendObject(req, reply, rt, created, 201);
       }
