@@ -179,7 +179,7 @@ export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 
   return {
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
     proxyTable: tableName(proxySuffix(c)), policyTable: policyTableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
-    routes: [SERVICE_CIDR, CLUSTER_CIDR], routeHolder: c.nodeName,
+    routes: [SERVICE_CIDR, CLUSTER_CIDR], routeHolder: `${c.nodeName}.${c.netnsPrefix}`, // as the agent holds them
     // node name and bridge: two clusters on one host may share a node name, never a bridge
     sysctlHolder: `${c.nodeName}.${c.bridge}`,
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],

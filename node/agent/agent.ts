@@ -85,6 +85,8 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     dns: { clusterDns: cfg.clusterDns, clusterDomain: cfg.clusterDomain, hostResolvConf: hostResolv },
   });
   const routes = cfg.hostRoutes ? unreachableCidrs(cfg.serviceCidr, cfg.clusterCidr, cfg.podCidr) : [];
+  // held per node and netns prefix: side-by-side clusters (and tests) often share a node name (the hostname)
+  const routeHolder = `${cfg.nodeName}.${cfg.netnsPrefix}`;
   let routesDone: Promise<void> | undefined;
   // `shoal up` sets the host's forwarding once its guard is in place (sandbox/sysctls.ts); an agent run on
   // its own says plainly why pods would not reach Services
@@ -112,7 +114,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
       node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstServiceIP(cfg.serviceCidr) },
       backoff: seams.backoff ?? kubeletBackoff,
       clock: seams.clock ?? realClock,
-      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e)).finally(checkHost)),
+      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, routeHolder).catch((e) => log('host routes', e)).finally(checkHost)),
       log,
     },
   });
@@ -126,7 +128,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port, podCIDR: cfg.podCidr }, log);
     await heartbeat.register();
     // pods left by a previous agent: their routes must be there before they are adopted
-    if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e)));
+    if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes, routeHolder).catch((e) => log('host routes', e)));
     await pods.start();
     return {
       url: `http://${cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress}:${port}`, port, pods, catalog, cgroups, client,
@@ -134,7 +136,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
         heartbeat?.stop();
         await pods.close(!!o.stopPods);
         await server?.close();
-        if (o.removeHostRoutes) await removeUnreachable(os, routes, cfg.nodeName);
+        if (o.removeHostRoutes) await removeUnreachable(os, routes, routeHolder);
         await daemon?.close();
         await client.close().catch(() => undefined); // undici throws when already destroyed
       },
