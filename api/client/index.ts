@@ -13,3 +13,5 @@ export { decodeLines, decodeWatch, statusOf } from './watch.js';
 export type { WatchEvent, WatchEventType } from './watch.js';
 export { undiciTransport } from './transport.js';
 export type { Transport, HttpRequest, HttpResponse } from './transport.js';
+export { EventRecorder, clientSink, nodeRef } from './events.js';
+export type { EventSink, EventSource, EventType } from './events.js';

@@ -4,7 +4,7 @@
 
 import { KubeClient } from '../../api/client/index.js';
 import { InformerFactory } from '../controllers/informers.js';
-import { EventRecorder, clientSink } from '../controllers/events/recorder.js';
+import { EventRecorder, clientSink } from '../../api/client/events.js';
 import { runElected, type RunningComponent } from '../controllers/manager.js';
 import { parseCommonFlags } from '../controllers/flags.js';
 import type { LogFn } from '../controllers/controller.js';

@@ -219,3 +219,14 @@ export function intToIpv4(v: number): string {
 export function ipv4Mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
+
+/** Whether IPv4 `ip` lies in IPv4 `cidr` (a bare address counts as /32); false for anything else. Number maths: fast enough for truth tables. */
+export function ipv4InCidr(ip: string, cidr: string): boolean {
+  const slash = cidr.indexOf('/');
+  const a = ipv4ToInt(ip);
+  const n = ipv4ToInt(slash < 0 ? cidr : cidr.slice(0, slash));
+  const prefix = slash < 0 ? 32 : Number(cidr.slice(slash + 1));
+  if (a === undefined || n === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
+  const m = ipv4Mask(prefix);
+  return ((a & m) >>> 0) === ((n & m) >>> 0);
+}

@@ -11,7 +11,7 @@ import { podEndpoints, endpointsSubsets, sliceContents, resolveTargetPort } from
 import { ownerVerdict } from '../../control-plane/controllers/gc/gc.js';
 import { daemonPlan, shouldRunOn } from '../../control-plane/controllers/daemonset/daemonset.js';
 import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
-import { EventRecorder } from '../../control-plane/controllers/events/recorder.js';
+import { EventRecorder } from '../../api/client/events.js';
 import { deletionOrder } from '../../control-plane/controllers/podutil.js';
 import type { KubeObject } from '../../api/meta.js';
 

@@ -1,6 +1,6 @@
 // lib/net: table-driven parse/format rows (v4 and v6), containment, first host, pools, v4 numbers.
 import t from 'tap';
-import { cidrCovers, cidrHas, firstHost, formatIP, hostsOf, intToIpv4, ipv4Mask, ipv4ToInt, isIPv4Cidr, nthAddress, overlaps, parseCIDR, parseIP, sizeOf } from '../../lib/net/ip.js';
+import { cidrCovers, ipv4InCidr, cidrHas, firstHost, formatIP, hostsOf, intToIpv4, ipv4Mask, ipv4ToInt, isIPv4Cidr, nthAddress, overlaps, parseCIDR, parseIP, sizeOf } from '../../lib/net/ip.js';
 
 t.test('parse and format', async (t) => {
   const rows: { in: string; want: string | undefined }[] = [
@@ -36,6 +36,12 @@ t.test('ranges', async (t) => {
   t.same(hostsOf('192.0.2.0/30'), ['192.0.2.1', '192.0.2.2'], 'network and broadcast excluded');
   t.same(hostsOf('192.0.2.0/31'), ['192.0.2.0', '192.0.2.1'], '/31: both');
   t.equal(hostsOf('10.0.0.0/8', 5).length, 5, 'bounded');
+  t.ok(ipv4InCidr('10.1.2.3', '10.0.0.0/8'));
+  t.ok(ipv4InCidr('10.1.2.3', '10.1.2.3'), 'bare address: /32');
+  t.notOk(ipv4InCidr('10.1.2.3', '10.1.2.4/32'));
+  t.ok(ipv4InCidr('1.2.3.4', '0.0.0.0/0'));
+  t.notOk(ipv4InCidr('fd00::1', 'fd00::/8'), 'IPv6: never');
+  t.notOk(ipv4InCidr('10.1.2.3', '10.0.0.0/33'));
 });
 
 t.test('IPv4 numbers', async (t) => {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { createPod, execIn, isReady, rootSkip, startAgentEnv, waitPod, type AgentEnv } from '../agent/fixture.js';
 import { startEnforcer, type Enforcer } from '../../node/policy/enforcer.js';
-import { realHost } from '../../node/service-proxy/host/host.js';
+import { realHost } from '../../lib/host/sysctl.js';
 import { tableName } from '../../node/policy/nftables/rules.js';
 
 const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
