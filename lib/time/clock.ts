@@ -36,3 +36,15 @@ export function sleep(ms: number, clock?: Clock): Promise<void> {
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** Polls `f` until it returns a value (not undefined) or `ms` pass, every `stepMs`; undefined on timeout. */
+export async function pollFor<T>(f: () => T | undefined, ms: number, stepMs = 2, clock?: Clock): Promise<T | undefined> {
+  const now = () => (clock ?? realClock).now();
+  const end = now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (now() > end) return undefined;
+    await sleep(stepMs, clock);
+  }
+}
