@@ -2,6 +2,7 @@
 // `kube-system/kube-scheduler`, health on --health-port (default 10259). Shares the controller
 // manager's election and health code.
 
+import { PORTS } from '../../lib/defaults/defaults.js';
 import { KubeClient } from '../../api/client/index.js';
 import { InformerFactory } from '../controllers/informers.js';
 import { EventRecorder, clientSink } from '../../api/client/events.js';
@@ -25,7 +26,7 @@ export interface SchedulerConfig {
 
 /** Parse flags; the config or every problem. */
 export function parseSchedulerFlags(argv: string[]): { config?: SchedulerConfig; problems: string[] } {
-  const c = parseCommonFlags(argv, ['scheduler-name'], { healthPort: 10259 });
+  const c = parseCommonFlags(argv, ['scheduler-name'], { healthPort: PORTS.schedulerHealth });
   if (c.problems.length) return { problems: c.problems };
   return {
     problems: [],
