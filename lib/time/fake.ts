@@ -61,13 +61,8 @@ export class FakeClock implements Clock {
   /** Moves time forward by `ms`, firing what falls due on the way (and letting its promises settle). */
   async advance(ms: number): Promise<void> {
     const end = this.t + ms;
-    for (;;) {
-      const next = [...this.timers.values()].filter((x) => x.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!next) break;
-      this.t = Math.max(this.t, next.due);
-      if (next.every) next.due += next.every;
-      else this.timers.delete(next.id);
-      next.fn();
+    for (let x = this.takeDue(end); x; x = this.takeDue(end)) {
+      x.fn();
       await settle();
     }
     this.t = end;
@@ -77,15 +72,18 @@ export class FakeClock implements Clock {
   /** `advance` without awaiting microtasks in between (for purely synchronous timer callbacks). */
   advanceSync(ms: number): void {
     const end = this.t + ms;
-    for (;;) {
-      const next = [...this.timers.values()].filter((x) => x.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!next) break;
-      this.t = Math.max(this.t, next.due);
-      if (next.every) next.due += next.every;
-      else this.timers.delete(next.id);
-      next.fn();
-    }
+    for (let x = this.takeDue(end); x; x = this.takeDue(end)) x.fn();
     this.t = end;
+  }
+
+  /** The earliest timer due by `end` (time moves to it; an interval is rescheduled, a timeout removed). */
+  private takeDue(end: number): Timer | undefined {
+    const next = [...this.timers.values()].filter((x) => x.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
+    if (!next) return undefined;
+    this.t = Math.max(this.t, next.due);
+    if (next.every) next.due += next.every;
+    else this.timers.delete(next.id);
+    return next;
   }
 }
 
