@@ -5,6 +5,7 @@
 // is healthy while it returns undefined, a prom-client registry). Tests use `handle()` in-process.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** What a route answers. */
@@ -89,4 +90,16 @@ export function splitHostPort(addr: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
   if (!m) throw new Error(`${addr}: must be host:port`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (side-by-side clusters and tests pick ports with it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -1,7 +1,7 @@
 // lib/serve: routes answered in-process (handle) and over a real loopback socket (serve).
 import t from 'tap';
 import { Counter, Registry } from 'prom-client';
-import { checkRoute, handle, metricsRoute, serve, splitHostPort, type Route } from '../../lib/serve/serve.js';
+import { checkRoute, freePort, handle, metricsRoute, serve, splitHostPort, type Route } from '../../lib/serve/serve.js';
 
 t.test('handle', async (t) => {
   let problem: string | undefined = undefined;
@@ -38,4 +38,12 @@ t.test('splitHostPort', async (t) => {
   t.same(splitHostPort(':53'), { host: '0.0.0.0', port: 53 });
   t.same(splitHostPort('[::1]:9153'), { host: '::1', port: 9153 });
   t.throws(() => splitHostPort('nope'), /must be host:port/);
+});
+
+t.test('freePort', async (t) => {
+  const p = await freePort();
+  t.ok(p > 0 && p < 65536);
+  const s = await serve('127.0.0.1', p, []);
+  t.teardown(() => s.close());
+  t.equal(s.port, p, 'the port can be bound');
 });
