@@ -5,6 +5,9 @@
 // Gateway API one (`gtw`, or qualify it: `gateways.gateway.networking.k8s.io`).
 
 import { deployment, daemonSet, replicaSet } from './kinds/apps/workloads.js';
+import { controllerRevision, statefulSet } from './kinds/apps/statefulset.js';
+import { cronJob } from './kinds/batch/cronjob.js';
+import { job } from './kinds/batch/job.js';
 import { configMap, secret, serviceAccount } from './kinds/core/config.js';
 import { endpoints } from './kinds/core/endpoints.js';
 import { event } from './kinds/core/event.js';
@@ -14,22 +17,30 @@ import { pod } from './kinds/core/pod.js';
 import { service } from './kinds/core/service.js';
 import { endpointSlice, lease } from './kinds/discovery/lease-slice.js';
 import { gateway, gatewayClass, httpRoute } from './kinds/gateway/gateway-api.js';
+import { grpcRoute, referenceGrant, tcpRoute, tlsRoute } from './kinds/gateway/routes.js';
 import { destinationRule, istioGateway, virtualService } from './kinds/istio/networking.js';
 import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
+import { requestAuthentication, telemetry } from './kinds/istio/request-authentication.js';
+import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entry.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
+import { servedVersionsOf, sortVersions, versionView } from './versions.js';
 
 /** Every kind, in resolution-priority order. */
 const types: ResourceType[] = [
   pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount,
   deployment, replicaSet, daemonSet,
+  statefulSet, controllerRevision,
+  job, cronJob,
   lease, endpointSlice,
   ingress, ingressClass, networkPolicy,
   virtualService, destinationRule, istioGateway,
   peerAuthentication, authorizationPolicy,
   gatewayClass, gateway, httpRoute,
+  serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
+  grpcRoute, tcpRoute, tlsRoute, referenceGrant,
 ];
 
 /** metav1.APIGroup as served by /apis. */
@@ -54,6 +65,13 @@ export interface APIResource {
   version?: string;
 }
 
+/**
+ * Every served group/version/kind: the kinds above at their own (preferred) version, then a view of each
+ * at every other version it is served at (api/versions.ts), sharing its stored objects.
+ */
+const served: ResourceType[] = [...types];
+for (const rt of types) for (const v of servedVersionsOf(rt)) if (v !== rt.version) served.push(versionView(rt, v));
+
 const byGVP = new Map<string, ResourceType>();
 const byGVK = new Map<string, ResourceType>();
 const names = new Map<string, ResourceType>();
@@ -62,11 +80,11 @@ function addName(name: string, rt: ResourceType): void {
   if (!names.has(name)) names.set(name, rt);
 }
 
-for (const rt of types) {
+for (const rt of served) {
   byGVP.set(`${rt.group}/${rt.version}/${rt.plural}`, rt);
   byGVK.set(`${joinApiVersion(rt.group, rt.version)}/${rt.kind}`, rt);
   const plain = [rt.plural, rt.singular, rt.kind.toLowerCase(), ...rt.shortNames];
-  for (const n of plain) addName(n, rt);
+  if (types.includes(rt)) for (const n of plain) addName(n, rt);
   for (const n of [rt.plural, rt.singular, rt.kind.toLowerCase()]) {
     if (rt.group) {
       addName(`${n}.${rt.group}`, rt);
@@ -77,9 +95,13 @@ for (const rt of types) {
 
 /** The registry every process reads. */
 export const registry = {
-  /** Every ResourceType. */
+  /** Every kind once, at its preferred version (what controllers iterate). */
   all(): ResourceType[] {
     return types;
+  },
+  /** Every served version of every kind (what discovery and the REST tree serve). */
+  served(): ResourceType[] {
+    return served;
   },
   /** By REST coordinates: group ('' for core), version, plural. */
   get(group: string, version: string, plural: string): ResourceType | undefined {
@@ -102,15 +124,12 @@ export const registry = {
   },
   /** The API groups for /apis (core excluded), each with its preferred version. */
   groups(): APIGroup[] {
-    const out = new Map<string, APIGroup>();
-    for (const t of types) {
-      if (t.group === '') continue;
-      const gv = { groupVersion: joinApiVersion(t.group, t.version), version: t.version };
-      const g = out.get(t.group);
-      if (!g) out.set(t.group, { name: t.group, versions: [gv], preferredVersion: gv });
-      else if (!g.versions.some((v) => v.version === t.version)) g.versions.push(gv);
-    }
-    return [...out.values()];
+    const vs = new Map<string, string[]>();
+    for (const t of served) if (t.group !== '') vs.set(t.group, [...(vs.get(t.group) ?? []), t.version]);
+    return [...vs].map(([name, list]) => {
+      const versions = sortVersions(list).map((v) => ({ groupVersion: joinApiVersion(name, v), version: v }));
+      return { name, versions, preferredVersion: versions[0]! };
+    });
   },
   /** The versions served for the core group (/api). */
   coreVersions(): string[] {
@@ -119,7 +138,7 @@ export const registry = {
   /** The APIResourceList entries for one group version, subresources included (`pods/status`). */
   resources(group: string, version: string): APIResource[] {
     const out: APIResource[] = [];
-    for (const t of types) {
+    for (const t of served) {
       if (t.group !== group || t.version !== version) continue;
       out.push({
         name: t.plural,

@@ -58,4 +58,14 @@ export interface ResourceType {
   columns: TableColumn[];
   /** One row's cells for `columns`, in order; `now` is for AGE (e.g. '5m', computed by api/age.ts). */
   cells(obj: KubeObject, now: Date): unknown[];
+  /**
+   * Every version this kind is served at, when more than one (a CRD with several served versions):
+   * the same schema, defaults and validation at each; objects convert by rewriting apiVersion
+   * (api/versions.ts). Absent: served at `version` only.
+   */
+  servedVersions?: readonly string[];
+  /** The version objects are stored at (a CRD's `storage: true` version); absent: `version`. */
+  storageVersion?: string;
+  /** Per-field descriptions for OpenAPI and `kubectl explain`, by dotted path ('spec.http'). */
+  docs?: Readonly<Record<string, string>>;
 }

@@ -21,8 +21,21 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * A manifest whose kind the server does not serve, worded as kubectl's resource builder words it:
+ * `resource mapping not found for name: "x" namespace: "" from "f.yaml": no matches for kind "X" in
+ * version "g/v1"` and `ensure CRDs are installed first` on the next line.
+ */
+export class NoKindMatchError extends CliError {
+  constructor(name: string, namespace: string, source: string, cause: Error) {
+    super(`resource mapping not found for name: "${name}" namespace: "${namespace}" from "${source}": ${cause.message}\nensure CRDs are installed first`);
+    this.name = 'NoKindMatchError';
+  }
+}
+
 /** kubectl's one-line description of an error, optionally saying what was being done (`error when creating "app.yaml"`). */
 export function formatError(e: unknown, doing?: string): string {
+  if (e instanceof NoKindMatchError) return `error: ${e.message}`;
   const prefix = doing ? `${doing}: ` : '';
   if (e instanceof KubeApiError) {
     const reason = e.reason || 'Unknown';

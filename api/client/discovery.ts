@@ -40,10 +40,10 @@ export class UnknownResourceError extends Error {
   }
 }
 
-/** A kind/apiVersion pair discovery does not know. */
+/** A kind/apiVersion pair discovery does not know (apimachinery's NoKindMatchError, same words). */
 export class UnknownKindError extends Error {
   constructor(readonly apiVersion: string, readonly kind: string) {
-    super(`resource mapping not found for kind "${kind}" in version "${apiVersion}": ensure CRDs are installed first`);
+    super(`no matches for kind "${kind}" in version "${apiVersion}"`);
     this.name = 'UnknownKindError';
   }
 }

@@ -28,6 +28,12 @@ export interface KindDef {
   semantic?: (obj: KubeObject, old?: KubeObject) => FieldError[];
   columns: TableColumn[];
   cells: (obj: KubeObject, now: Date) => unknown[];
+  /** every served version when more than `version` (same schema at each; see api/versions.ts) */
+  servedVersions?: string[];
+  /** the version objects are stored at, when not `version` */
+  storageVersion?: string;
+  /** field descriptions for OpenAPI / `kubectl explain`, by dotted path ('spec.http') */
+  docs?: Record<string, string>;
 }
 
 /** Build a ResourceType from a KindDef. */
@@ -58,6 +64,9 @@ export function defineKind(d: KindDef): ResourceType & { schema: ObjectSchema } 
     },
     columns: d.columns,
     cells: d.cells,
+    ...(d.servedVersions ? { servedVersions: d.servedVersions } : {}),
+    ...(d.storageVersion && d.storageVersion !== d.version ? { storageVersion: d.storageVersion } : {}),
+    ...(d.docs ? { docs: d.docs } : {}),
   };
 }
 

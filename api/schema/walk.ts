@@ -5,7 +5,7 @@
 //   <path>: Invalid value: <value>: must be of type <type>               wrong JSON type
 //   <path>: Unsupported value: "<v>": supported values: "A", "B"         enum
 //   <path>: Required value                                                required field missing
-// null is treated as absent, as Kubernetes' decoder does. Paths are built only as the walk descends,
+// null is treated as absent, as Kubernetes' decoder does, except as an array item (a type error). Paths are built only as the walk descends,
 // with plain string concatenation (V8 makes these cheap rope strings).
 
 import { type FieldError, fieldError } from '../field.js';
@@ -40,6 +40,15 @@ function shortValue(v: unknown): unknown {
   if (Array.isArray(v)) return 'array';
   if (v !== null && typeof v === 'object') return 'object';
   return v;
+}
+
+const TYPE_NAMES: Record<Schema['t'], string> = {
+  object: 'object', map: 'object', array: 'array', string: 'string', enum: 'string', int: 'integer', number: 'number',
+  bool: 'boolean', intOrString: 'integer or string', quantity: 'quantity (number or string)', any: 'any',
+};
+
+function typeName(s: Schema): string {
+  return TYPE_NAMES[s.t];
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -77,7 +86,12 @@ function visit(s: Schema, v: unknown, path: string, st: WalkResult): void {
       return;
     case 'array':
       if (!Array.isArray(v)) return typeError(st, path, v, 'array');
-      for (let i = 0; i < v.length; i++) visit(s.items, v[i], `${path}[${i}]`, st);
+      for (let i = 0; i < v.length; i++) {
+        // a null item is not "absent" (it would shift every index after it): a type error, as a CRD's
+        // structural schema reports it
+        if (v[i] === null && s.items.t !== 'any') typeError(st, `${path}[${i}]`, null, typeName(s.items));
+        else visit(s.items, v[i], `${path}[${i}]`, st);
+      }
       return;
     case 'map': {
       if (!isPlainObject(v)) return typeError(st, path, v, 'object');

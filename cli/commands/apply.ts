@@ -8,6 +8,7 @@ import type { ApiResource } from '../../api/client/discovery.js';
 import { isNotFound } from '../../api/client/errors.js';
 import type { Parsed } from '../args.js';
 import type { Context } from '../context.js';
+import { resourceForDoc } from '../resources.js';
 import { formatError } from '../errors.js';
 import { loadManifests, type ManifestDoc } from '../manifest/load.js';
 import { resourceName } from '../printers/objects.js';
@@ -69,7 +70,7 @@ export function targetNamespace(ctx: Context, r: ApiResource, o: KubeObject): st
 export async function applyOne(ctx: Context, d: ManifestDoc, o: { dryRun: boolean; serverSide: boolean; force: boolean; fieldManager?: string }): Promise<{ result: ApplyResult; object: KubeObject }> {
   const c = ctx.client;
   const obj = structuredClone(d.object);
-  const r = await c.discovery.forKind(obj.apiVersion, obj.kind);
+  const r = await resourceForDoc(c, d);
   const ns = targetNamespace(ctx, r, obj);
   const name = obj.metadata?.name;
   const withDoing = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {

@@ -3,6 +3,7 @@
 
 import type { Parsed } from '../args.js';
 import type { Context } from '../context.js';
+import { resourceForDoc } from '../resources.js';
 import { CliError, formatError } from '../errors.js';
 import { loadManifests } from '../manifest/load.js';
 import { resourceName } from '../printers/objects.js';
@@ -24,7 +25,7 @@ export const createCommand: Command = {
       for (const e of errors) ctx.io.err(`error: ${e.message}\n`);
       for (const d of docs) {
         try {
-          const r = await ctx.client.discovery.forKind(d.object.apiVersion, d.object.kind);
+          const r = await resourceForDoc(ctx.client, d);
           const ns = targetNamespace(ctx, r, d.object);
           await ctx.client.create(r, { ...d.object, metadata: { ...d.object.metadata, ...(ns ? { namespace: ns } : {}) } }, { namespace: ns, dryRun });
           ctx.io.out(`${resourceName(d.object)} created${suffix}\n`);

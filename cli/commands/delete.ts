@@ -8,7 +8,7 @@ import type { Parsed } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, formatError } from '../errors.js';
 import { loadManifests } from '../manifest/load.js';
-import { kindLabel, resolveResourceArgs } from '../resources.js';
+import { kindLabel, resolveResourceArgs, resourceForDoc } from '../resources.js';
 import { targetNamespace } from './apply.js';
 import { allNamespacesFlag, type Command, dryRunFlag, filenameFlag, isServerDryRun, recursiveFlag, selectorFlag } from './command.js';
 
@@ -48,7 +48,7 @@ async function runDelete(ctx: Context, a: Parsed): Promise<number> {
     failed += errors.length;
     for (const d of docs) {
       try {
-        const r = await ctx.client.discovery.forKind(d.object.apiVersion, d.object.kind);
+        const r = await resourceForDoc(ctx.client, d);
         victims.push({ resource: r, namespace: targetNamespace(ctx, r, d.object), name: d.object.metadata.name ?? '' });
       } catch (e) {
         ctx.io.err(`${formatError(e)}\n`);

@@ -21,6 +21,10 @@ import { garbageCollector } from './gc/gc.js';
 import { serviceAccountController } from './serviceaccount/serviceaccount.js';
 import { ensureServiceAccountKey } from './serviceaccount/token.js';
 import { kubernetesServiceController } from './kubernetes/kubernetes.js';
+import { jobController } from './job/job.js';
+import { ttlAfterFinishedController } from './job/ttl.js';
+import { cronJobController } from './cronjob/cronjob.js';
+import { statefulSetController } from './statefulset/statefulset.js';
 
 /** A running component (controller manager or scheduler) with its election. */
 export interface RunningComponent {
@@ -109,6 +113,10 @@ export function buildControllers(client: KubeClient, config: ManagerConfig, log:
   if (on.has('endpoints')) list.push(endpointsController(ctx));
   if (on.has('namespace')) list.push(namespaceController(ctx));
   if (on.has('garbagecollector')) list.push(garbageCollector(ctx));
+  if (on.has('job')) list.push(jobController(ctx));
+  if (on.has('ttl-after-finished')) list.push(ttlAfterFinishedController(ctx));
+  if (on.has('cronjob')) list.push(cronJobController(ctx));
+  if (on.has('statefulset')) list.push(statefulSetController(ctx));
   if (on.has('serviceaccount')) {
     const key = ensureServiceAccountKey(config.serviceAccountKeyFile);
     list.push(serviceAccountController(ctx, { privateKeyPem: key.privateKeyPem, caPem: client.config.caPem ?? '' }));

@@ -58,10 +58,22 @@ t.test('lookups', async (t) => {
   t.equal(registry.byKind('networking.istio.io/v1', 'Gateway')?.plural, 'gateways');
   t.equal(registry.byKind('v1', 'Deployment'), undefined);
   t.equal(registry.byKind('apps/v1', 'Pod'), undefined);
+  // every served version resolves to a view of the same kind, stored at the kind's storage version
+  const vs3 = registry.byKind('networking.istio.io/v1alpha3', 'VirtualService')!;
+  t.equal(vs3.version, 'v1alpha3');
+  t.equal(vs3.storageVersion, 'v1');
+  t.equal(vs3.plural, 'virtualservices');
+  t.equal(registry.resolve('virtualservices.v1alpha3.networking.istio.io'), vs3);
+  t.equal(registry.resolve('vs')?.version, 'v1', 'short names resolve to the preferred version');
+  t.equal(registry.get('security.istio.io', 'v1beta1', 'authorizationpolicies')?.kind, 'AuthorizationPolicy');
+  t.equal(registry.byKind('telemetry.istio.io/v1', 'Telemetry')?.storageVersion, 'v1alpha1');
+  t.equal(registry.byKind('gateway.networking.k8s.io/v1', 'ReferenceGrant')?.storageVersion, 'v1beta1');
+  t.equal(registry.byKind('gateway.networking.k8s.io/v1beta1', 'GRPCRoute'), undefined, 'GRPCRoute is served at v1 only');
+  t.equal(registry.all().filter((r) => r.kind === 'VirtualService').length, 1, 'all() lists each kind once');
 });
 
 t.test('categories and subresources', async (t) => {
-  t.same(registry.category('all').map((r) => r.plural).sort(), ['daemonsets', 'deployments', 'pods', 'replicasets', 'services']);
+  t.same(registry.category('all').map((r) => r.plural).sort(), ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets']);
   t.same(registry.get('apps', 'v1', 'deployments')!.subresources.scale, { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'spec.selector' });
   t.equal(registry.get('apps', 'v1', 'daemonsets')!.subresources.scale, undefined);
   t.equal(registry.get('', 'v1', 'configmaps')!.subresources.status, undefined);
@@ -72,11 +84,18 @@ t.test('categories and subresources', async (t) => {
 
 t.test('discovery', async (t) => {
   const groups = registry.groups();
-  t.same(groups.map((g) => g.name), ['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io']);
+  t.same(groups.map((g) => g.name), ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io', 'telemetry.istio.io']);
+  const istio = groups.find((g) => g.name === 'networking.istio.io')!;
+  t.same(istio.versions.map((v) => v.version), ['v1', 'v1beta1', 'v1alpha3'], 'every served version, preferred first');
+  t.same(groups.find((g) => g.name === 'gateway.networking.k8s.io')!.versions.map((v) => v.version), ['v1', 'v1beta1', 'v1alpha2']);
+  t.same(groups.find((g) => g.name === 'telemetry.istio.io')!.preferredVersion.version, 'v1', 'preferred is the highest version, not the storage one');
+  t.same(registry.resources('networking.istio.io', 'v1alpha3').map((r) => r.name).filter((n) => !n.includes('/')),
+    ['virtualservices', 'destinationrules', 'gateways', 'serviceentries', 'sidecars', 'workloadentries']);
+  t.same(registry.resources('gateway.networking.k8s.io', 'v1alpha2').map((r) => r.name).filter((n) => !n.includes('/')), ['tcproutes', 'tlsroutes']);
   t.same(groups[0], { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } });
   t.same(registry.coreVersions(), ['v1']);
   const apps = registry.resources('apps', 'v1').map((r) => r.name);
-  t.same(apps, ['deployments', 'deployments/status', 'deployments/scale', 'replicasets', 'replicasets/status', 'replicasets/scale', 'daemonsets', 'daemonsets/status']);
+  t.same(apps, ['deployments', 'deployments/status', 'deployments/scale', 'replicasets', 'replicasets/status', 'replicasets/scale', 'daemonsets', 'daemonsets/status', 'statefulsets', 'statefulsets/status', 'statefulsets/scale', 'controllerrevisions']);
   const pods = registry.resources('', 'v1').find((r) => r.name === 'pods')!;
   t.same(pods, {
     name: 'pods',

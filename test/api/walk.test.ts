@@ -25,6 +25,7 @@ const schema = obj(
 const rows: { name: string; value: unknown; want: string[]; typesOk?: boolean }[] = [
   { name: 'all good', value: { s: 'x', i: 1, n: 1.5, b: true, ios: '25%', q: '1Gi', e: 'A', free: { any: [1] }, list: [{ name: 'a' }], labels: { a: 'b' } }, want: [] },
   { name: 'nulls are absent', value: { s: 'x', i: null, list: null, nested: { deeper: null } }, want: [] },
+  { name: 'a null array item is a type error', value: { s: 'x', list: [{ name: 'a' }, null] }, want: ['list[1]: Invalid value: null: must be of type object'], typesOk: false },
   { name: 'required', value: {}, want: ['s: Required value'] },
   { name: 'required null', value: { s: null }, want: ['s: Required value'] },
   { name: 'not an object', value: 'x', want: [': Invalid value: "x": must be of type object'], typesOk: false },

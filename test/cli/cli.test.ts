@@ -113,10 +113,11 @@ t.test('shoal CLI', async (t) => {
     t.equal(r.code, 1);
     t.equal(r.out, 'configmap/good created\n');
     const lines = r.err.trim().split('\n');
-    t.equal(lines.length, 3, r.err);
+    t.equal(lines.length, 4, r.err);
     t.match(lines[0], /^error: error parsing .*broken\.yaml: line 6, column 6: Nested mappings are not allowed in compact mappings$/, 'bad YAML names file, line and column');
     t.equal(lines[1], `Error from server (Invalid): error when creating "${f}": Deployment.apps "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0`);
-    t.match(lines[2], /^error: resource mapping not found for kind "Nope" in version "v1"/);
+    t.equal(lines[2], `error: resource mapping not found for name: "x" namespace: "" from "${f}": no matches for kind "Nope" in version "v1"`);
+    t.equal(lines[3], 'ensure CRDs are installed first');
   });
 
   t.test('get: table, wide, -A, yaml, json, name, several kinds, empty, errors', async (t) => {

@@ -10,15 +10,17 @@ import { dns1123Subdomain, portNumber, wildcardOrSubdomain } from '../../validat
 import { type FieldError, Path, asArr, asObj, condition, dupChecker, each, ensureObj, fieldError, immutable, kindSchema, labelSelector, setDefault } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
-const gatewayAPI = ['gateway-api'];
+export const gatewayAPI = ['gateway-api'];
+/** GatewayClass, Gateway and HTTPRoute are served at v1 and v1beta1 (one schema; stored as v1). */
+const gatewayVersions = ['v1', 'v1beta1'];
 const group = 'gateway.networking.k8s.io';
 const durationRe = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 
-const parentReference = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
+export const parentReference = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, ['name']);
 const objectRef = obj({ group: str, kind: str, name: str, namespace: str }, ['name']);
-const headerModifier = obj({ set: arr(obj({ name: str, value: str }, ['name', 'value'])), add: arr(obj({ name: str, value: str }, ['name', 'value'])), remove: arr(str) });
+export const headerModifier = obj({ set: arr(obj({ name: str, value: str }, ['name', 'value'])), add: arr(obj({ name: str, value: str }, ['name', 'value'])), remove: arr(str) });
 const pathModifier = obj({ type: enm('ReplaceFullPath', 'ReplacePrefixMatch'), replaceFullPath: str, replacePrefixMatch: str }, ['type']);
-const backendObjectRef = obj({ group: str, kind: str, name: str, namespace: str, port: int }, ['name']);
+export const backendObjectRef = obj({ group: str, kind: str, name: str, namespace: str, port: int }, ['name']);
 const filterTypes = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef', 'CORS', 'ExternalAuth'];
 const filterField: Record<string, string> = {
   RequestHeaderModifier: 'requestHeaderModifier',
@@ -60,7 +62,7 @@ const httpRouteRule = obj({
   retry: obj({ codes: arr(int), attempts: int, backoff: str }),
   sessionPersistence: any,
 });
-const routeParentStatus = obj({ parentRef: parentReference, controllerName: str, conditions: arr(condition) }, ['parentRef', 'controllerName']);
+export const routeParentStatus = obj({ parentRef: parentReference, controllerName: str, conditions: arr(condition) }, ['parentRef', 'controllerName']);
 
 // ---------------------------------------------------------------------------------------------
 // GatewayClass
@@ -73,6 +75,7 @@ function conditionStatus(o: any, type: string): string {
 export const gatewayClass = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'GatewayClass',
   plural: 'gatewayclasses',
   shortNames: ['gc'],
@@ -95,6 +98,12 @@ export const gatewayClass = defineKind({
   },
   columns: [nameCol, col('Controller'), col('Accepted'), ageCol, col('Description', 'string', true)],
   cells: (o, now) => [o.metadata.name, o.spec?.controllerName ?? '', conditionStatus(o, 'Accepted'), age(o.metadata.creationTimestamp, now), o.spec?.description ?? ''],
+  docs: {
+    spec: 'Spec defines the desired state of GatewayClass.',
+    'spec.controllerName': 'ControllerName is the name of the controller that is managing Gateways of this class.',
+    'spec.parametersRef': 'ParametersRef is a reference to a resource that contains the configuration parameters corresponding to the GatewayClass.',
+    'spec.description': 'Description helps describe a GatewayClass with more details.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -174,12 +183,14 @@ function validateGateway(o: any): FieldError[] {
   const combos = dupChecker(errs);
   ls.forEach((l: any, i: number) => {
     const lp = p.child('listeners').index(i);
-    each(errs, lp.child('name'), l.name, dns1123Subdomain(l.name));
-    names(lp.child('name'), l.name);
+    if (typeof l.name === 'string') {
+      each(errs, lp.child('name'), l.name, dns1123Subdomain(l.name));
+      names(lp.child('name'), l.name);
+    }
     each(errs, lp.child('port'), l.port, portNumber(l.port));
     if (!coreProtocols.includes(l.protocol) && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[a-zA-Z0-9]+$/.test(l.protocol))
       errs.push(fieldError.notSupported(lp.child('protocol'), l.protocol, [...coreProtocols, '<domain>/<protocol>']));
-    if (l.hostname !== undefined) {
+    if (l.hostname !== undefined && l.hostname !== null) {
       if (isIP(l.hostname)) errs.push(fieldError.invalid(lp.child('hostname'), l.hostname, 'must be a DNS name, not an IP address'));
       else each(errs, lp.child('hostname'), l.hostname, wildcardOrSubdomain(l.hostname));
       if (l.protocol === 'TCP' || l.protocol === 'UDP') errs.push(fieldError.forbidden(lp.child('hostname'), 'hostname must not be specified for protocols [\'TCP\', \'UDP\']'));
@@ -201,6 +212,7 @@ function validateGateway(o: any): FieldError[] {
 export const gateway = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'Gateway',
   plural: 'gateways',
   shortNames: ['gtw'],
@@ -218,6 +230,12 @@ export const gateway = defineKind({
     conditionStatus(o, 'Programmed'),
     age(o.metadata.creationTimestamp, now),
   ],
+  docs: {
+    spec: 'Spec defines the desired state of Gateway.',
+    'spec.gatewayClassName': 'GatewayClassName used for this Gateway. This is the name of a GatewayClass resource.',
+    'spec.listeners': "Listeners associated with this Gateway. Listeners define logical endpoints that are bound on this Gateway's addresses.",
+    'spec.addresses': 'Addresses requested for this Gateway.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -350,6 +368,7 @@ function validateHTTPRoute(o: any): FieldError[] {
 export const httpRoute = defineKind({
   group,
   version: 'v1',
+  servedVersions: gatewayVersions,
   kind: 'HTTPRoute',
   plural: 'httproutes',
   namespaced: true,
@@ -363,4 +382,14 @@ export const httpRoute = defineKind({
   semantic: validateHTTPRoute,
   columns: [nameCol, col('Hostnames'), ageCol],
   cells: (o, now) => [o.metadata.name, asArr(o.spec?.hostnames).length ? JSON.stringify(o.spec.hostnames) : '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Spec defines the desired state of HTTPRoute.',
+    'spec.parentRefs': 'ParentRefs references the resources (usually Gateways) that a Route wants to be attached to.',
+    'spec.hostnames': 'Hostnames defines a set of hostnames that should match against the HTTP Host header to select a HTTPRoute used to process the request.',
+    'spec.rules': 'Rules are a list of HTTP matchers, filters and actions.',
+    'spec.rules.matches': 'Matches define conditions used for matching the rule against incoming HTTP requests.',
+    'spec.rules.filters': 'Filters define the filters that are applied to requests that match this rule.',
+    'spec.rules.backendRefs': 'BackendRefs defines the backend(s) where matching requests should be sent.',
+    'spec.rules.timeouts': 'Timeouts defines the timeouts that can be configured for an HTTP request.',
+  },
 });

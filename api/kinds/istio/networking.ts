@@ -11,7 +11,9 @@ import { type FieldError, Path, asArr, dupChecker, each, fieldError, kindSchema 
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
 /** Istio categories, as its CRDs declare them. */
-const istioNetworking = ['istio-io', 'networking-istio-io'];
+export const istioNetworking = ['istio-io', 'networking-istio-io'];
+/** The versions Istio serves networking.istio.io kinds at (one schema; stored as v1). */
+export const istioNetworkingVersions = ['v1', 'v1beta1', 'v1alpha3'];
 
 const durationRe = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
@@ -189,6 +191,7 @@ function validateVirtualService(o: any): FieldError[] {
 export const virtualService = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'VirtualService',
   plural: 'virtualservices',
   shortNames: ['vs'],
@@ -199,6 +202,48 @@ export const virtualService = defineKind({
   semantic: validateVirtualService,
   columns: [nameCol, col('Gateways'), col('Hosts'), ageCol],
   cells: (o, now) => [o.metadata.name, jsonList(o.spec?.gateways), jsonList(o.spec?.hosts), age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting label/content routing, sni routing, etc. See more details at: https://istio.io/docs/reference/config/networking/virtual-service.html',
+    'spec.hosts': 'The destination hosts to which traffic is being sent.',
+    'spec.gateways': 'The names of gateways and sidecars that should apply these routes.',
+    'spec.http': 'An ordered list of route rules for HTTP traffic.',
+    'spec.http.name': 'The name assigned to the route for debugging purposes.',
+    'spec.http.match': 'Match conditions to be satisfied for the rule to be activated.',
+    'spec.http.route': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.route.destination': 'Destination uniquely identifies the instances of a service to which the request/connection should be forwarded to.',
+    'spec.http.route.weight': 'Weight specifies the relative proportion of traffic to be forwarded to the destination.',
+    'spec.http.redirect': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.directResponse': 'A HTTP rule can either return a direct_response, redirect or forward (default) traffic.',
+    'spec.http.delegate': 'Delegate is used to specify the particular VirtualService which can be used to define delegate HTTPRoute.',
+    'spec.http.rewrite': 'Rewrite HTTP URIs and Authority headers.',
+    'spec.http.timeout': 'Timeout for HTTP requests, default is disabled.',
+    'spec.http.retries': 'Retry policy for HTTP requests.',
+    'spec.http.fault': 'Fault injection policy to apply on HTTP traffic at the client side.',
+    'spec.http.mirror': 'Mirror HTTP traffic to a another destination in addition to forwarding the requests to the intended destination.',
+    'spec.http.mirrorPercentage': 'Percentage of the traffic to be mirrored by the `mirror` field.',
+    'spec.http.mirrors': 'Specifies the destinations to mirror HTTP traffic in addition to the original destination.',
+    'spec.http.corsPolicy': 'Cross-Origin Resource Sharing policy (CORS).',
+    'spec.http.headers': 'Header manipulation rules.',
+    'spec.tls': 'An ordered list of route rule for non-terminated TLS & HTTPS traffic.',
+    'spec.tcp': 'An ordered list of route rules for opaque TCP traffic.',
+    'spec.exportTo': 'A list of namespaces to which this virtual service is exported.',
+    'spec.http.match.uri': 'URI to match; values are case-sensitive and formatted as exact, prefix or regex.',
+    'spec.http.match.headers': 'The header keys must be lowercase and use hyphen as the separator; values match as exact, prefix or regex.',
+    'spec.http.match.method': 'HTTP Method to match; values are case-sensitive.',
+    'spec.http.match.queryParams': 'Query parameters for matching.',
+    'spec.http.match.sourceLabels': 'One or more labels that constrain the applicability of a rule to source (client) workloads with the given labels.',
+    'spec.http.match.gateways': 'Names of gateways where the rule should be applied.',
+    'spec.http.match.port': 'Specifies the ports on the host that is being addressed.',
+    'spec.http.route.destination.host': 'The name of a service from the service registry.',
+    'spec.http.route.destination.subset': 'The name of a subset within the service.',
+    'spec.http.route.destination.port': 'Specifies the port on the host that is being addressed.',
+    'spec.http.route.headers': 'Header manipulation rules applied to this destination.',
+    'spec.http.retries.attempts': 'Number of retries to be allowed for a given request.',
+    'spec.http.retries.perTryTimeout': 'Timeout per attempt for a given request, including the initial call and any retries.',
+    'spec.http.retries.retryOn': 'Specifies the conditions under which retry takes place.',
+    'spec.http.fault.delay': 'Delay requests before forwarding, emulating various failures such as network issues, overloaded upstream service, etc.',
+    'spec.http.fault.abort': 'Abort Http request attempts and return error codes back to downstream service, giving the impression that the upstream service is faulty.',
+  },
 });
 
 /** kubectl prints a JSONPath array column as compact JSON. */
@@ -313,6 +358,7 @@ function validatePolicy(errs: FieldError[], p: Path, tp: any): void {
 export const destinationRule = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'DestinationRule',
   plural: 'destinationrules',
   shortNames: ['dr'],
@@ -350,6 +396,22 @@ export const destinationRule = defineKind({
   },
   columns: [nameCol, col('Host'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.host ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting load balancing, outlier detection, etc. See more details at: https://istio.io/docs/reference/config/networking/destination-rule.html',
+    'spec.host': 'The name of a service from the service registry.',
+    'spec.trafficPolicy': 'Traffic policies to apply (load balancing policy, connection pool sizes, outlier detection).',
+    'spec.subsets': 'One or more named sets that represent individual versions of a service.',
+    'spec.exportTo': 'A list of namespaces to which this destination rule is exported.',
+    'spec.workloadSelector': 'Criteria used to select the specific set of pods/VMs on which this `DestinationRule` configuration should be applied.',
+    'spec.trafficPolicy.loadBalancer': 'Settings controlling the load balancer algorithms.',
+    'spec.trafficPolicy.connectionPool': 'Settings controlling the volume of connections to an upstream service.',
+    'spec.trafficPolicy.outlierDetection': 'Settings controlling eviction of unhealthy hosts from the load balancing pool.',
+    'spec.trafficPolicy.tls': 'TLS related settings for connections to the upstream service.',
+    'spec.trafficPolicy.portLevelSettings': 'Traffic policies specific to individual ports.',
+    'spec.subsets.name': 'Name of the subset.',
+    'spec.subsets.labels': 'Labels apply a filter over the endpoints of a service in the service registry.',
+    'spec.subsets.trafficPolicy': 'Traffic policies that apply to this subset.',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -378,6 +440,7 @@ const gatewayProtocols = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO',
 export const istioGateway = defineKind({
   group: 'networking.istio.io',
   version: 'v1',
+  servedVersions: istioNetworkingVersions,
   kind: 'Gateway',
   plural: 'gateways',
   shortNames: ['gw'],
@@ -405,6 +468,7 @@ export const istioGateway = defineKind({
     const names = dupChecker(errs);
     servers.forEach((s: any, i: number) => {
       const sp = p.child('servers').index(i);
+      if (!s.port) return; // Required, reported by the schema
       each(errs, sp.child('port', 'number'), s.port.number, portNumber(s.port.number));
       const proto = String(s.port.protocol).toUpperCase();
       if (!gatewayProtocols.includes(proto)) errs.push(fieldError.notSupported(sp.child('port', 'protocol'), s.port.protocol, gatewayProtocols));
@@ -423,4 +487,12 @@ export const istioGateway = defineKind({
   },
   columns: [nameCol, ageCol],
   cells: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration affecting edge load balancer. See more details at: https://istio.io/docs/reference/config/networking/gateway.html',
+    'spec.selector': 'One or more labels that indicate a specific set of pods/VMs on which this gateway configuration should be applied.',
+    'spec.servers': 'A list of server specifications.',
+    'spec.servers.port': 'The Port on which the proxy should listen for incoming connections.',
+    'spec.servers.hosts': 'One or more hosts exposed by this gateway.',
+    'spec.servers.tls': "Set of TLS related options that govern the server's behavior.",
+  },
 });

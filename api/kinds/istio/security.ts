@@ -8,15 +8,18 @@ import { cidr, ipAddress, portNumber } from '../../validation/names.js';
 import { type FieldError, Path, asArr, each, fieldError, kindSchema } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
-const istioSecurity = ['istio-io', 'security-istio-io'];
-const workloadSelector = obj({ matchLabels: map() });
-const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
+export const istioSecurity = ['istio-io', 'security-istio-io'];
+/** The versions Istio serves security.istio.io kinds at (one schema; stored as v1). */
+export const istioSecurityVersions = ['v1', 'v1beta1'];
+export const workloadSelector = obj({ matchLabels: map() });
+export const policyTargetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
 const mtlsMode = enm('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT');
 
 /** security.istio.io/v1 PeerAuthentication */
 export const peerAuthentication = defineKind({
   group: 'security.istio.io',
   version: 'v1',
+  servedVersions: istioSecurityVersions,
   kind: 'PeerAuthentication',
   plural: 'peerauthentications',
   shortNames: ['pa'],
@@ -43,6 +46,12 @@ export const peerAuthentication = defineKind({
   },
   columns: [nameCol, col('Mode'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.mtls?.mode ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Peer authentication configuration for workloads. See more details at: https://istio.io/docs/reference/config/security/peer_authentication.html',
+    'spec.selector': 'The selector determines the workloads to apply the PeerAuthentication on.',
+    'spec.mtls': 'Mutual TLS settings for workload.',
+    'spec.portLevelMtls': 'Port specific mutual TLS settings.',
+  },
 });
 
 const source = obj({
@@ -104,6 +113,7 @@ function validateRule(errs: FieldError[], p: Path, r: any): void {
 export const authorizationPolicy = defineKind({
   group: 'security.istio.io',
   version: 'v1',
+  servedVersions: istioSecurityVersions,
   kind: 'AuthorizationPolicy',
   plural: 'authorizationpolicies',
   shortNames: ['ap'],
@@ -138,4 +148,16 @@ export const authorizationPolicy = defineKind({
   },
   columns: [nameCol, col('Action'), ageCol],
   cells: (o, now) => [o.metadata.name, o.spec?.action ?? '', age(o.metadata.creationTimestamp, now)],
+  docs: {
+    spec: 'Configuration for access control on workloads. See more details at: https://istio.io/docs/reference/config/security/authorization-policy.html',
+    'spec.selector': 'Optional. The selector decides where to apply the authorization policy.',
+    'spec.targetRef': 'Optional. The targetRef specifies the gateway the policy should be applied to.',
+    'spec.targetRefs': 'Optional. The targetRefs specifies a list of resources the policy should be applied to.',
+    'spec.rules': 'Optional. A list of rules to match the request.',
+    'spec.action': 'Optional. The action to take if the request is matched with the rules.',
+    'spec.provider': 'Specifies detailed configuration of the CUSTOM action.',
+    'spec.rules.from': 'Optional. from specifies the source of a request.',
+    'spec.rules.to': 'Optional. to specifies the operation of a request.',
+    'spec.rules.when': 'Optional. when specifies a list of additional conditions of a request.',
+  },
 });

@@ -2,6 +2,8 @@
 // of kinds, so kubectl and client libraries find every resource, its verbs, short names and categories.
 
 import type { ResourceType } from '../../../api/resource.js';
+import { sortVersions } from '../../../api/versions.js';
+import { apiextensionsGroup, apiextensionsResources } from './crds.js';
 
 /** The Kubernetes version the server reports (kubectl warns past one minor of skew). */
 export const serverVersion = {
@@ -16,7 +18,7 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
-/** Groups with their versions, preferred first. */
+/** Groups with their versions, by Kubernetes' version priority: the first is the preferred one. */
 export function groupsOf(all: ResourceType[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const rt of all) {
@@ -24,6 +26,7 @@ export function groupsOf(all: ResourceType[]): Map<string, string[]> {
     if (!vs.includes(rt.version)) vs.push(rt.version);
     m.set(rt.group, vs);
   }
+  for (const [g, vs] of m) m.set(g, sortVersions(vs));
   return m;
 }
 
@@ -40,12 +43,13 @@ function apiGroup(name: string, versions: string[]): Record<string, unknown> {
 /** GET /apis */
 export function apiGroupList(all: ResourceType[]): Record<string, unknown> {
   const groups = [...groupsOf(all)].filter(([g]) => g !== '').map(([g, vs]) => apiGroup(g, vs));
+  groups.push(apiGroup(apiextensionsGroup.name, apiextensionsGroup.versions));
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
 /** GET /apis/{group}, or undefined when the group is unknown. */
 export function apiGroupDoc(all: ResourceType[], group: string): Record<string, unknown> | undefined {
-  const vs = groupsOf(all).get(group);
+  const vs = group === apiextensionsGroup.name ? apiextensionsGroup.versions : groupsOf(all).get(group);
   if (!vs || group === '') return undefined;
   return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, vs) };
 }
@@ -62,6 +66,7 @@ const EXTRA_SUBRESOURCES: Record<string, { name: string; kind: string; group?: s
 
 /** GET /api/v1 or /apis/{group}/{version}, or undefined when unknown. */
 export function apiResourceList(all: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
+  if (group === apiextensionsGroup.name && apiextensionsGroup.versions.includes(version)) return apiextensionsResources();
   const rts = all.filter((r) => r.group === group && r.version === version);
   if (!rts.length) return undefined;
   const resources: Record<string, unknown>[] = [];

@@ -2,10 +2,15 @@
 // path with its operations, their `x-kubernetes-group-version-kind` and `x-kubernetes-action`, and the
 // query parameters the server honours. kubectl reads it to learn that the server validates fields itself
 // (`fieldValidation`), so it sends manifests for server-side validation instead of downloading schemas.
-// Schemas are open objects (the server holds the real ones in api/); `kubectl explain` is not served.
+// Kinds that are CRDs on a real cluster (Istio, Gateway API) carry their full schema with field
+// descriptions, so `kubectl explain virtualservice.spec.http` works; the built-in kinds' schemas stay open
+// objects (kubectl computes client-side apply patches from built-in schemas, so they must not lose their
+// patch-merge keys; it uses its own compiled-in types when the server's schema is open).
 
 import { createHash } from 'node:crypto';
 import type { ResourceType } from '../../../api/resource.js';
+import { kindJsonSchema } from '../../../api/schema/openapi.js';
+import { isCustomResource } from './crds.js';
 
 const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'];
 const param = (name: string) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string' }, uniqueItems: true });
@@ -35,8 +40,25 @@ function docHash(all: ResourceType[], group: string, version: string): string {
   return h;
 }
 
-/** The OpenAPI v3 document of one group-version, or undefined when unknown. */
+/** The OpenAPI name of a kind's schema (`io.istio.networking.v1.VirtualService`). */
+export function schemaNameOf(rt: ResourceType): string {
+  return `${rt.group ? rt.group.split('.').reverse().join('.') : 'io.k8s.api.core'}.${rt.version}.${rt.kind}`;
+}
+
+const docs = new Map<string, Record<string, unknown>>();
+
+/** The OpenAPI v3 document of one group-version, or undefined when unknown (built once per group-version). */
 export function openapiDoc(all: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
+  const k = `${group}/${version}`;
+  let d = docs.get(k);
+  if (!d) {
+    d = buildDoc(all, group, version);
+    if (d) docs.set(k, d);
+  }
+  return d;
+}
+
+function buildDoc(all: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
   const rts = all.filter((r) => r.group === group && r.version === version);
   if (!rts.length) return undefined;
   const paths: Record<string, unknown> = {};
@@ -44,8 +66,8 @@ export function openapiDoc(all: ResourceType[], group: string, version: string):
   const prefix = `/${gvPath(group, version)}`;
   for (const rt of rts) {
     const gvk = { group: rt.group, version: rt.version, kind: rt.kind };
-    const schemaName = `${group ? group.split('.').reverse().join('.') : 'io.k8s.api.core'}.${version}.${rt.kind}`;
-    schemas[schemaName] = { type: 'object', 'x-kubernetes-group-version-kind': [gvk], additionalProperties: true };
+    const schemaName = schemaNameOf(rt);
+    schemas[schemaName] = (isCustomResource(rt) && kindJsonSchema(rt, { gvk: true })) || { type: 'object', 'x-kubernetes-group-version-kind': [gvk], additionalProperties: true };
     const ref = { $ref: `#/components/schemas/${schemaName}` };
     const body = { content: { 'application/json': { schema: ref }, 'application/yaml': { schema: ref } } };
     const ok = { description: 'OK', content: { 'application/json': { schema: ref } } };

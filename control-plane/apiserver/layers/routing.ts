@@ -5,6 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../../api/errors.js';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionOf } from '../handlers/aggregated-discovery.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from '../handlers/discovery.js';
 import { registry } from '../api-adapter.js';
 import { parseRequestInfo, type DiscoveryInfo, type RequestInfo } from '../request/info.js';
@@ -16,7 +17,7 @@ import { VERBS } from './verbs.js';
 
 /** A discovery document (/api, /apis, /apis/{group}, /apis/{group}/{version}), or undefined. */
 function discovery(info: DiscoveryInfo, req: FastifyRequest, core: Core): unknown {
-  const all = registry.all();
+  const all = registry.served();
   if (info.kind === 'versions') return apiVersions(core.advertiseAddress ?? `${req.hostname}`);
   if (info.kind === 'groups') return apiGroupList(all);
   if (info.kind === 'group') return apiGroupDoc(all, info.group);
@@ -39,6 +40,9 @@ export function restRoutes(app: FastifyInstance, core: Core): void {
     const info = parseRequestInfo(req.method, req.url.split('?')[0]!, query);
     if (!info) throw notFound();
     if (!info.isResourceRequest) {
+      // kubectl 1.32 asks for aggregated discovery (apidiscovery.k8s.io/v2) first
+      const agg = (info.kind === 'versions' || info.kind === 'groups') && req.method === 'GET' ? aggregatedVersionOf(req.headers.accept) : undefined;
+      if (agg) return reply.header('Content-Type', aggregatedContentType(agg)).header('Vary', 'Accept').send(Buffer.from(JSON.stringify(aggregatedDiscovery(registry.served(), info.kind === 'versions' ? 'core' : 'groups', agg))));
       const doc = discovery(info, req, core);
       if (!doc || req.method !== 'GET') throw notFound();
       return reply.type('application/json').send(doc);

@@ -1,8 +1,10 @@
-// The non-resource paths: health (/healthz, /livez, /readyz), /version, OpenAPI v3, /metrics, and the
-// request metrics hook that counts every resource request once it is answered.
+// The non-resource paths: health (/healthz, /livez, /readyz), /version, OpenAPI v3 and v2, the CRD list,
+// /metrics, and the request metrics hook that counts every resource request once it is answered.
 
 import type { FastifyInstance } from 'fastify';
+import { registerCrdRoutes } from '../handlers/crds.js';
 import { openapiDoc, openapiIndex } from '../handlers/openapi.js';
+import { registerOpenapiV2 } from '../handlers/openapi-v2.js';
 import { serverVersion } from '../handlers/discovery.js';
 import { registry } from '../api-adapter.js';
 import type { Core } from './core.js';
@@ -29,13 +31,15 @@ export function systemRoutes(app: FastifyInstance, core: Core): void {
     return reply.type('text/plain').send('ok');
   });
   app.get('/version', async () => serverVersion);
-  app.get('/openapi/v3', async () => openapiIndex(registry.all()));
+  app.get('/openapi/v3', async () => openapiIndex(registry.served()));
   app.get('/openapi/v3/*', async (req) => {
     const parts = req.url.split('?')[0]!.split('/').slice(3);
     const [group, version] = parts[0] === 'api' ? ['', parts[1] ?? ''] : [parts[1] ?? '', parts[2] ?? ''];
-    const doc = openapiDoc(registry.all(), group, version);
+    const doc = openapiDoc(registry.served(), group, version);
     if (!doc) throw notFound();
     return doc;
   });
   app.get('/metrics', async (_req, reply) => reply.type(core.metrics.registry.contentType).send(await core.metrics.registry.metrics()));
+  registerOpenapiV2(app, () => registry.served());
+  registerCrdRoutes(app, () => registry.all());
 }

@@ -6,7 +6,8 @@
 
 import type { ResourceType } from '../../../api/resource.js';
 import type { Watch } from '../../store/types.js';
-import type { ObjectEvent, ObjectStore } from './objects.js';
+import { apiVersionOf } from '../../../api/versions.js';
+import { convertEvent, type ObjectEvent, type ObjectStore } from './objects.js';
 
 /** How many recent events each resource type keeps for resuming watchers, by default. */
 export const DEFAULT_WATCH_CACHE_SIZE = 2000;
@@ -99,7 +100,10 @@ export class Cacher {
       c = new TypeCache(this.objects, rt, this.size);
       this.types.set(key, c);
     }
-    const w = await c.subscribe(namespace, afterRevision, onEvent, onError);
+    // one cache per stored resource, whatever version its first watcher asked for; each watcher gets
+    // the events at its own version (converted once per event and version)
+    const want = apiVersionOf(rt);
+    const w = await c.subscribe(namespace, afterRevision, (ev) => onEvent(convertEvent(ev, want)), onError);
     return w ?? this.objects.watchDirect(rt, namespace, afterRevision, onEvent, onError);
   }
 

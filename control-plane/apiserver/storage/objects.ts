@@ -6,6 +6,7 @@
 import type { KubeObject } from '../../../api/meta.js';
 import type { ResourceType } from '../../../api/resource.js';
 import { errors, ApiError } from '../../../api/errors.js';
+import { apiVersionOf, convertTo, toStorage } from '../../../api/versions.js';
 import { Cacher } from './cacher.js';
 import { StoreError, type KeyValue, type Store, type Watch, type WatchEvent } from '../../store/types.js';
 
@@ -18,6 +19,18 @@ export interface ObjectEvent {
   revision: number;
   /** serialized watch lines by event type, shared by every watcher of the plain representation */
   lines?: Record<string, string>;
+  /** this event at other served versions, by apiVersion, shared by their watchers (see convertEvent) */
+  converted?: Record<string, ObjectEvent>;
+}
+
+/** `ev` with its objects at `apiVersion` (the event itself when it already is); cached on the event. */
+export function convertEvent(ev: ObjectEvent, apiVersion: string): ObjectEvent {
+  if (ev.object.apiVersion === apiVersion) return ev;
+  const c = (ev.converted ??= {});
+  return (c[apiVersion] ??= {
+    type: ev.type, revision: ev.revision, object: convertTo(ev.object, apiVersion),
+    ...(ev.previous ? { previous: convertTo(ev.previous, apiVersion) } : {}),
+  });
 }
 
 /** Options for a list. */
@@ -46,11 +59,20 @@ export class ObjectStore {
     return `/registry/${rt.group || 'core'}/${rt.plural}/`;
   }
 
-  /** Decode a stored value and stamp its resourceVersion. */
-  decode(kv: KeyValue, revision = kv.modRevision): KubeObject {
+  /** Decode a stored value and stamp its resourceVersion; with `rt`, converted to the version rt serves. */
+  decode(kv: KeyValue, revision = kv.modRevision, rt?: ResourceType): KubeObject {
     const obj = JSON.parse(kv.value) as KubeObject;
     obj.metadata.resourceVersion = String(revision);
+    if (rt) obj.apiVersion = apiVersionOf(rt);
     return obj;
+  }
+
+  /** A stored value's JSON text with apiVersion rewritten (conversion between served versions, unparsed). */
+  withApiVersion(value: string, apiVersion: string): string {
+    const head = '{"apiVersion":"';
+    const end = value.startsWith(head) ? value.indexOf('"', head.length) : -1;
+    if (end < 0) return JSON.stringify({ ...(JSON.parse(value) as KubeObject), apiVersion });
+    return value.slice(head.length, end) === apiVersion ? value : `${head}${apiVersion}${value.slice(end)}`;
   }
 
   /**
@@ -78,13 +100,14 @@ export class ObjectStore {
   /** A list page as JSON texts (no decoding): for unfiltered lists answered as plain JSON. */
   async listRaw(rt: ResourceType, namespace: string, opts: ObjectListOptions = {}): Promise<{ items: string[]; revision: number; more: boolean; lastKey: string }> {
     const res = await this.call(() => this.store.list(this.prefix(rt, namespace), opts));
-    const items = res.items.map((kv) => this.withRevision(kv.value, kv.modRevision));
+    const want = apiVersionOf(rt);
+    const items = res.items.map((kv) => this.withApiVersion(this.withRevision(kv.value, kv.modRevision), want));
     return { items, revision: res.revision, more: res.more, lastKey: res.items.length ? res.items[res.items.length - 1]!.key : '' };
   }
 
   async get(rt: ResourceType, namespace: string, name: string, revision?: number): Promise<KubeObject | null> {
     const kv = await this.call(() => this.store.get(this.key(rt, namespace, name), revision));
-    return kv ? this.decode(kv) : null;
+    return kv ? this.decode(kv, kv.modRevision, rt) : null;
   }
 
   /** Get or throw NotFound. */
@@ -96,14 +119,14 @@ export class ObjectStore {
 
   async list(rt: ResourceType, namespace: string, opts: ObjectListOptions = {}): Promise<{ items: KubeObject[]; revision: number; more: boolean; lastKey: string }> {
     const res = await this.call(() => this.store.list(this.prefix(rt, namespace), opts));
-    const items = res.items.map((kv) => this.decode(kv));
+    const items = res.items.map((kv) => this.decode(kv, kv.modRevision, rt));
     return { items, revision: res.revision, more: res.more, lastKey: res.items.length ? res.items[res.items.length - 1]!.key : '' };
   }
 
   async create(rt: ResourceType, obj: KubeObject): Promise<KubeObject> {
     const name = obj.metadata.name!;
     try {
-      const kv = await this.store.create(this.key(rt, obj.metadata.namespace ?? '', name), this.encode(obj));
+      const kv = await this.store.create(this.key(rt, obj.metadata.namespace ?? '', name), this.encode(toStorage(rt, obj)));
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (e) {
@@ -116,7 +139,7 @@ export class ObjectStore {
   async update(rt: ResourceType, obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const name = obj.metadata.name!;
     try {
-      const kv = await this.store.update(this.key(rt, obj.metadata.namespace ?? '', name), this.encode(obj), expectedRevision);
+      const kv = await this.store.update(this.key(rt, obj.metadata.namespace ?? '', name), this.encode(toStorage(rt, obj)), expectedRevision);
       obj.metadata.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (e) {
@@ -131,7 +154,7 @@ export class ObjectStore {
   async delete(rt: ResourceType, namespace: string, name: string, expectedRevision?: number): Promise<KubeObject> {
     try {
       const kv = await this.store.delete(this.key(rt, namespace, name), expectedRevision);
-      return this.decode(kv);
+      return this.decode(kv, kv.modRevision, rt);
     } catch (e) {
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt.plural, rt.group, name);
       if (e instanceof StoreError && e.code === 'Conflict')
@@ -161,7 +184,7 @@ export class ObjectStore {
         { afterRevision },
         (ev: WatchEvent) => {
           try {
-            onEvent(this.toObjectEvent(ev));
+            onEvent(this.toObjectEvent(ev, rt));
           } catch (e) {
             onError(e as Error);
           }
@@ -171,14 +194,14 @@ export class ObjectStore {
     );
   }
 
-  private toObjectEvent(ev: WatchEvent): ObjectEvent {
+  private toObjectEvent(ev: WatchEvent, rt: ResourceType): ObjectEvent {
     const rev = ev.kv.modRevision;
     if (ev.type === 'delete') {
       const src = ev.prev ?? ev.kv;
-      return { type: 'DELETED', object: this.decode({ ...src, modRevision: rev }, rev), revision: rev };
+      return { type: 'DELETED', object: this.decode({ ...src, modRevision: rev }, rev, rt), revision: rev };
     }
-    const object = this.decode(ev.kv);
-    const previous = ev.prev ? this.decode(ev.prev) : undefined;
+    const object = this.decode(ev.kv, ev.kv.modRevision, rt);
+    const previous = ev.prev ? this.decode(ev.prev, ev.prev.modRevision, rt) : undefined;
     const created = ev.kv.createRevision === ev.kv.modRevision;
     return { type: created ? 'ADDED' : 'MODIFIED', object, ...(previous ? { previous } : {}), revision: rev };
   }

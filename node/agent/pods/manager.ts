@@ -30,6 +30,7 @@ export class PodManager {
   private readonly informer: Informer<Pod>;
   private readonly pendingStatus = new Set<string>();
   private statusTimer?: unknown;
+  private flushing?: Promise<void>;
   private readonly lastWritten = new Map<string, string>();
   private readonly events: EventRecorder;
   private closed = false;
@@ -123,12 +124,22 @@ export class PodManager {
     if (w.readyAt === undefined && w.ready()) w.readyAt = this.o.deps.clock.now();
     this.pendingStatus.add(w.pod.metadata.uid!);
     if (!this.statusTimer) {
-      this.statusTimer = this.o.deps.clock.setTimeout(() => void this.flushStatus(), this.o.statusDelayMs ?? 20);
+      this.statusTimer = this.o.deps.clock.setTimeout(() => void this.flushInOrder(), this.o.statusDelayMs ?? 20);
     }
   }
 
-  private async flushStatus(): Promise<void> {
+  /**
+   * One flush at a time: with two in flight, a slow older patch (a container restarting: Running) could
+   * land after a newer one (it exited 0: Succeeded) and stay, since nothing changes afterwards.
+   */
+  private async flushInOrder(): Promise<void> {
     this.statusTimer = undefined;
+    while (this.flushing) await this.flushing;
+    this.flushing = this.flushStatus().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async flushStatus(): Promise<void> {
     const uids = [...this.pendingStatus];
     this.pendingStatus.clear();
     await Promise.all(uids.map(async (uid) => {
