@@ -22,6 +22,7 @@ import { destinationRule, istioGateway, virtualService } from './kinds/istio/net
 import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
 import { requestAuthentication, telemetry } from './kinds/istio/request-authentication.js';
 import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entry.js';
+import { tokenReview } from './kinds/authentication/tokenreview.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
@@ -41,6 +42,7 @@ const types: ResourceType[] = [
   gatewayClass, gateway, httpRoute,
   serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
   grpcRoute, tcpRoute, tlsRoute, referenceGrant,
+  tokenReview,
 ];
 
 /** metav1.APIGroup as served by /apis. */

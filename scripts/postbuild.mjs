@@ -28,3 +28,19 @@ if (existsSync(shimSrc)) {
     console.warn(`postbuild: could not build the CNI shim (${e.message}); install gcc for fast CNI calls`);
   }
 }
+
+// The proxy's SO_ORIGINAL_DST addon (proxy/native/original_dst.c): an N-API module compiled against the
+// running node's headers. Without it the sidecar refuses to start and says why.
+const odSrc = 'proxy/native/original_dst.c';
+if (existsSync(odSrc)) {
+  const include = resolve(process.execPath, '..', '..', 'include', 'node');
+  mkdirSync('dist/proxy/native', { recursive: true });
+  try {
+    execFileSync('cc', [
+      '-O2', '-Wall', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=original_dst', `-I${include}`,
+      '-o', 'dist/proxy/native/original_dst.node', odSrc,
+    ], { stdio: 'inherit' });
+  } catch (e) {
+    console.warn(`postbuild: could not build the SO_ORIGINAL_DST addon (${e.message}); the sidecar needs gcc and ${include}`);
+  }
+}

@@ -12,6 +12,8 @@ export type { EventHandlers, InformerOptions } from './informer.js';
 export { decodeLines, decodeWatch, statusOf } from './watch.js';
 export type { WatchEvent, WatchEventType } from './watch.js';
 export { undiciTransport } from './transport.js';
+export { execStream, execUrl, exitCodeOf, EXEC_PROTOCOLS } from './exec.js';
+export type { ExecRequest, ExecOutcome } from './exec.js';
 export type { Transport, HttpRequest, HttpResponse } from './transport.js';
 export { EventRecorder, clientSink, nodeRef } from './events.js';
 export type { EventSink, EventSource, EventType } from './events.js';

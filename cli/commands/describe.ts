@@ -12,6 +12,7 @@ import { formatRows } from '../printers/table.js';
 import { resolveResourceArgs } from '../resources.js';
 import { age } from '../../api/age.js';
 import { type Command, selectorFlag } from './command.js';
+import { meshSection } from './describe-mesh.js';
 
 /** `creationTimestamp` → `Creation Timestamp`, `podIP` → `Pod IP`, as kubectl titles field names. */
 export function titleCase(key: string): string {
@@ -124,6 +125,7 @@ export const describeCommand: Command = {
         if (!first) ctx.io.out('\n\n');
         first = false;
         ctx.io.out(describeObject(o, t.resource));
+        if (o.kind === 'Pod') ctx.io.out(await meshSection(ctx.client, o));
         ctx.io.out(describeEvents(await eventsFor(ctx, o), ctx.io.now()));
       }
     }

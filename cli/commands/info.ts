@@ -4,7 +4,11 @@
 import type { Parsed } from '../args.js';
 import type { Context } from '../context.js';
 import { homeOf } from '../context.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
+import { NoPkiError } from '../../control-plane/apiserver/pki.js';
+import { ownerAlive } from '../../lib/lockfile.js';
 import { apiVersionOf } from '../../api/client/discovery.js';
 import { CliError } from '../errors.js';
 import { formatRows } from '../printers/table.js';
@@ -62,15 +66,31 @@ export const versionCommand: Command = {
 export const kubeconfigCommand: Command = {
   name: 'kubeconfig',
   summary: 'Print the admin kubeconfig of the cluster in the state dir',
-  usage: 'shoal kubeconfig [--home DIR] [--server URL]   (creates the cluster PKI in DIR/pki if missing)',
+  usage: 'shoal kubeconfig [--home DIR] [--server URL]   (reads DIR/pki; waits for a cluster that is starting, never creates credentials)',
   flags: [],
   async run(ctx: Context, a: Parsed) {
     if (a.positionals.length) throw new CliError(`unexpected arguments: ${a.positionals.join(' ')}`, 64);
     const home = homeOf(ctx.global, ctx.io.env);
-    ctx.io.out(kubeconfigYaml({ home, server: ctx.global.server || ctx.io.env.SHOAL_SERVER || 'https://127.0.0.1:6443' }));
+    try {
+      ctx.io.out(kubeconfigYaml({ home, server: ctx.global.server || ctx.io.env.SHOAL_SERVER || 'https://127.0.0.1:6443', starting: () => upRunning(home) }));
+    } catch (e) {
+      if (e instanceof NoPkiError) throw new CliError(e.message);
+      throw e;
+    }
     return 0;
   },
 };
+
+/** Whether `shoal up` runs from `home` (its pid file names a live process): its credentials are coming. */
+function upRunning(home: string): boolean {
+  const f = join(home, 'run', 'up.pid');
+  if (!existsSync(f)) return false;
+  try {
+    return ownerAlive(Number(readFileSync(f, 'utf8')), '');
+  } catch {
+    return false;
+  }
+}
 
 export const apiserverCommand: Command = {
   name: 'apiserver',

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSync } from '../../lib/host/run.js';
 import { releaseRoutes } from '../../node/agent/sandbox/routes.js';
+import { describeSysctls, releaseSysctls } from '../../node/agent/sandbox/sysctls.js';
 
 /** What one node made, named by its settings. */
 export interface HostScope {
@@ -16,6 +17,8 @@ export interface HostScope {
   routes: string[];
   /** who holds the routes (the node name): they go only when no other node on the host needs them */
   routeHolder?: string;
+  /** who holds the host sysctls (node/agent/sandbox/sysctls.ts): restored when no other cluster needs them */
+  sysctlHolder?: string;
   /** directories to remove (pod state, IPAM data, CNI cache) */
   dirs: string[];
   /** the service proxy's nftables table (family ip) and the label of its VIP addresses on lo */
@@ -88,8 +91,11 @@ export function installEgressGuard(bridge: string, allowed: string[]): string | 
   return r.code === 0 ? undefined : `nft: ${r.stderr.trim()}`;
 }
 
-/** Remove everything in scope; returns the problems met (an empty list when the host is clean). */
-export function cleanupHost(s: HostScope): string[] {
+/**
+ * Remove everything in scope; returns the problems met (an empty list when the host is clean). `log` gets
+ * what happened to the host settings.
+ */
+export function cleanupHost(s: HostScope, log: (line: string) => void = () => undefined): string[] {
   const errors: string[] = [];
   const list = run('ip', ['netns', 'list']);
   for (const line of list.out.split('\n')) {
@@ -111,6 +117,15 @@ export function cleanupHost(s: HostScope): string[] {
     if (d.code !== 0) errors.push(`ip link del ${s.bridge}: ${d.out.trim()}`);
   }
   for (const r of s.routeHolder ? releaseRoutes(s.routeHolder, s.routes) : s.routes) run('ip', ['route', 'del', 'unreachable', r]);
+  // forwarding goes back off (when this was the last cluster) before the guard goes, never after
+  if (s.sysctlHolder) {
+    try {
+      const restored = releaseSysctls(s.sysctlHolder);
+      if (restored.length) log(`host: ${describeSysctls(restored)}`);
+    } catch (e) {
+      errors.push(`host settings: ${(e as Error).message}`);
+    }
+  }
   run('nft', ['delete', 'table', 'inet', guardTable(s.bridge)]);
   if (s.proxyTable) run('nft', ['delete', 'table', 'ip', s.proxyTable]);
   if (s.policyTable) run('nft', ['delete', 'table', 'inet', s.policyTable]);

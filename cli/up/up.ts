@@ -19,6 +19,7 @@ import { PATHS, PORTS, RANGES } from '../../lib/defaults/defaults.js';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
 import { freePort } from '../../lib/serve/serve.js';
+import { describeSysctls, holdSysctls } from '../../node/agent/sandbox/sysctls.js';
 
 const distRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -45,6 +46,8 @@ export interface UpConfig {
   systemManifests: boolean;
   /** one process per component instead of the two groups (debugging, per-component restarts) */
   splitProcesses: boolean;
+  /** run mesh control (istiod-like) in the control-plane process; --no-mesh leaves it out */
+  mesh: boolean;
 }
 
 const CLUSTER_CIDR = RANGES.clusterCidr;
@@ -60,6 +63,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
         home: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, apply: { type: 'string', multiple: true },
         'node-name': { type: 'string' }, 'pod-cidr': { type: 'string' }, bridge: { type: 'string' }, 'netns-prefix': { type: 'string' },
         'cgroup-name': { type: 'string' }, masquerade: { type: 'boolean' }, 'no-agent': { type: 'boolean' }, cni: { type: 'string' }, 'no-dns': { type: 'boolean' }, 'split-processes': { type: 'boolean' }, 'proxy-mode': { type: 'string' },
+        'no-mesh': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -91,6 +95,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       cni: cni as UpConfig['cni'],
       systemManifests: values['no-dns'] !== true,
       splitProcesses: values['split-processes'] === true,
+      mesh: values['no-mesh'] !== true,
       proxyMode: proxyMode as UpConfig['proxyMode'],
       home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? PATHS.home, ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
@@ -109,8 +114,10 @@ function agentFor(home: string): Agent {
 
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
-  if (c.port === PORTS.apiServer) return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth };
-  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort() };
+  if (c.port === PORTS.apiServer) {
+    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug };
+  }
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort() };
 }
 
 interface Ports {
@@ -119,6 +126,9 @@ interface Ports {
   agent: number;
   proxy: number;
   policy: number;
+  /** mesh control: gRPC (discovery + CA) and monitoring (/ready, /debug/syncz) */
+  meshGrpc: number;
+  meshDebug: number;
 }
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
@@ -161,6 +171,8 @@ export function hostScope(c: Pick<UpConfig, 'home' | 'netnsPrefix' | 'bridge' | 
     netnsPrefix: c.netnsPrefix, bridge: c.bridge, cgroupName: c.cgroupName,
     proxyTable: tableName(proxySuffix(c)), policyTable: policyTableName(proxySuffix(c)), proxyVipLabel: `lo:${vipIfname(proxySuffix(c))}`.slice(0, 15),
     routes: [SERVICE_CIDR, CLUSTER_CIDR], routeHolder: c.nodeName,
+    // node name and bridge: two clusters on one host may share a node name, never a bridge
+    sysctlHolder: `${c.nodeName}.${c.bridge}`,
     dirs: [join(c.home, 'pods'), join(c.home, 'cni', 'results'), `/var/lib/cni/networks/${c.bridge}`],
   };
 }
@@ -237,6 +249,17 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.scheduler}/healthz`),
     },
+    // mesh control: pods reach it through the istiod Service at the node's bridge gateway
+    ...(!c.mesh ? [] : [{
+      name: 'mesh-control',
+      command: process.execPath,
+      args: [
+        join(distRoot, 'control-plane', 'mesh', 'main.js'), '--kubeconfig', kubeconfig, '--home', c.home, '--grpc-port', String(ports.meshGrpc),
+        '--debug-port', String(ports.meshDebug), ...(c.agent ? ['--advertise-address', gatewayOf(c.podCidr)] : ['--bind-address', '127.0.0.1']),
+      ],
+      env,
+      ready: () => httpOk(`http://127.0.0.1:${ports.meshDebug}/ready`),
+    }]),
     ...nodeAgent,
   ];
 }
@@ -250,7 +273,7 @@ const V8_FLAGS = ['--max-semi-space-size=2'];
 
 /** The processes `shoal up` runs by default: the control plane in one, the node's components in another. */
 const GROUPS: [string, string[]][] = [
-  ['control-plane', ['apiserver', 'controller-manager', 'scheduler']],
+  ['control-plane', ['apiserver', 'controller-manager', 'scheduler', 'mesh-control']],
   ['node', ['node-agent', 'service-proxy', 'network-policy']],
 ];
 
@@ -327,7 +350,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     const kubeconfig = join(c.home, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}` }), { mode: 0o600 });
     const ports = await healthPorts(c);
-    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }) }));
+    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }), ...(c.mesh ? {} : { meshGrpc: 0, meshDebug: 0 }) }));
     writeFileSync(join(c.home, 'run', 'scope.json'), JSON.stringify(hostScope(c)));
     if (c.agent) {
       const cni = cniDirs(c);
@@ -338,6 +361,12 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
         if (e) throw new Error(`could not install the pod egress guard: ${e}`);
       }
       out.write(`  ✔ CNI plugins in ${cni.bin}, config in ${cni.conf}${c.cni === 'reference' ? ' (reference bridge + host-local)' : ''}\n`);
+      // only now that the guard keeps pod traffic on the machine may the host forward it
+      try {
+        out.write(`  ✔ host: ${describeSysctls(holdSysctls(hostScope(c).sysctlHolder!))} (restored when the last cluster on this host stops)\n`);
+      } catch (e) {
+        throw new Error(`could not set the host settings the node needs: ${(e as Error).message}`);
+      }
     }
     const specs = components(c, agent, kubeconfig, ports);
     for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start({ ...spec, args: [...V8_FLAGS, ...spec.args] });
@@ -361,7 +390,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     code = 1;
   } finally {
     await sup.stopAll();
-    if (c.agent) for (const e of cleanupHost(hostScope(c))) err.write(`shoal up: cleanup: ${e}\n`);
+    if (c.agent) for (const e of cleanupHost(hostScope(c), (l) => out.write(`  ✔ ${l}\n`))) err.write(`shoal up: cleanup: ${e}\n`);
     rmSync(join(c.home, 'run', 'scope.json'), { force: true });
     await agent.close();
     rmSync(pf, { force: true });
@@ -427,7 +456,7 @@ export async function runDown(argv: string[], out: NodeJS.WritableStream = proce
 function cleanupLeftovers(home: string, err: NodeJS.WritableStream): void {
   const f = join(home, 'run', 'scope.json');
   if (!existsSync(f)) return;
-  for (const e of cleanupHost(JSON.parse(readFileSync(f, 'utf8')) as HostScope)) err.write(`shoal down: cleanup: ${e}\n`);
+  for (const e of cleanupHost(JSON.parse(readFileSync(f, 'utf8')) as HostScope, (l) => err.write(`shoal down: ${l}\n`))) err.write(`shoal down: cleanup: ${e}\n`);
   rmSync(f, { force: true });
 }
 
@@ -450,6 +479,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   if (ports.agent) checks.push(['node-agent', `http://127.0.0.1:${ports.agent}/healthz`]);
   if (ports.agent && ports.proxy) checks.push(['service-proxy', `http://127.0.0.1:${ports.proxy}/healthz`]);
   if (ports.agent && ports.policy) checks.push(['network-policy', `http://127.0.0.1:${ports.policy}/healthz`]);
+  if (ports.meshDebug) checks.push(['mesh-control', `http://127.0.0.1:${ports.meshDebug}/ready`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

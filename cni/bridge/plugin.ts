@@ -1,9 +1,11 @@
 // shoal-bridge: the command table of the bridge plugin.
 //
-//   ADD   config → IPAM ADD (delegated) → ensure bridge → host batch: veth pair with the container
-//         end created directly in CNI_NETNS as CNI_IFNAME, host end on the bridge (+hairpin,
-//         +gateway address) → netns batch: addresses, link up, routes → ipMasq → result.
-//         Each step that changed something pushes its undo; a failure runs the undos in reverse.
+//   ADD   config → ensure bridge → host batch: veth pair with the container end created directly in
+//         CNI_NETNS as CNI_IFNAME, host end on the bridge (+hairpin) → IPAM ADD (delegated) → host
+//         batch (gateway address) ∥ netns batch (addresses, link up, routes) → ipMasq → result.
+//         The interface comes before IPAM, as in the reference bridge: an ADD for an interface that
+//         exists fails before it holds anything. Each step that changed something pushes its undo; a
+//         failure runs only those undos, in reverse.
 //   DEL   IPAM DEL, delete the container interface (which removes the pair), drop masq elements;
 //         a missing netns or link is fine; every error met is reported together.
 //   CHECK compares the interface, its addresses and routes with prevResult.
@@ -87,11 +89,12 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
   async function add(a: CmdArgs): Promise<Result> {
     const cfg = parseBridgeConfig(a.conf, a.args);
     if (!k.netnsExists(a.netns)) throw new CniError(CniCode.UnknownContainer, `CNI_NETNS: network namespace ${a.netns} does not exist`);
+    deps.invoker.assertFound(cfg.ipamType, a.env, 'ipam.type');
     const undo: (() => Promise<unknown>)[] = [];
     try {
-      const ipamRes = parseResult(await ipam(a, cfg, 'ADD'), 'ipam result');
-      undo.push(() => ipam(a, cfg, 'DEL'));
-      if (!ipamRes.ips?.length) throw new CniError(CniCode.InvalidNetworkConfig, `ipam.type: IPAM plugin ${cfg.ipamType} returned no IP addresses`);
+      // The interface first, as the reference bridge does (setupVeth before ipam.ExecAdd): a second ADD
+      // for an existing container interface fails before IPAM is asked, so its rollback cannot release the
+      // address the first ADD holds (IPAM hands an existing holder its address again).
       const bridgeMac = await ensureBridge(k, cfg);
       const hostName = `veth${randomHex(4).join('')}`;
       const hostMac = randomMac();
@@ -103,15 +106,6 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
         `link set ${hostName} master ${cfg.bridge} up`,
       ];
       if (cfg.hairpinMode) host.push(`link set ${hostName} type bridge_slave hairpin on`);
-      const gateways: CIDR[] = [];
-      if (cfg.isGateway) {
-        for (const ip of ipamRes.ips) {
-          const c = parseCIDR(ip.address)!;
-          const gw = ip.gateway ? parseIP(ip.gateway) : undefined;
-          if (gw) gateways.push({ ip: gw, prefix: c.prefix });
-        }
-        for (const gw of gateways) host.push(...(await conflictingGatewayAddrs(k, cfg, gw)), `addr replace ${formatCIDR(gw)} dev ${cfg.bridge}`);
-      }
       // One batch; `ip` stops at the first failing line, so the line number says what exists.
       try {
         await k.ipBatch(host);
@@ -124,6 +118,20 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
         throw e;
       }
       undo.push(() => k.ipBatch([`link del ${hostName}`]));
+
+      const ipamRes = parseResult(await ipam(a, cfg, 'ADD'), 'ipam result');
+      undo.push(() => ipam(a, cfg, 'DEL'));
+      if (!ipamRes.ips?.length) throw new CniError(CniCode.InvalidNetworkConfig, `ipam.type: IPAM plugin ${cfg.ipamType} returned no IP addresses`);
+      const gatewayLines: string[] = [];
+      if (cfg.isGateway) {
+        const gateways: CIDR[] = [];
+        for (const ip of ipamRes.ips) {
+          const c = parseCIDR(ip.address)!;
+          const gw = ip.gateway ? parseIP(ip.gateway) : undefined;
+          if (gw) gateways.push({ ip: gw, prefix: c.prefix });
+        }
+        for (const gw of gateways) gatewayLines.push(...(await conflictingGatewayAddrs(k, cfg, gw)), `addr replace ${formatCIDR(gw)} dev ${cfg.bridge}`);
+      }
 
       const routes: Route[] = [];
       const inside = [`link set ${a.ifName} up`];
@@ -145,7 +153,9 @@ export function makeBridgePlugin(deps: BridgeDeps): PluginTable {
         routes.push(gw ? { ...r, gw } : { ...r });
       }
       for (const r of routes) inside.push(`route add ${r.dst}${r.gw ? ` via ${r.gw}` : ''} dev ${a.ifName}`);
-      await k.ipBatch(inside, a.netns);
+      // the gateway on the bridge and the pod's side are independent: one ip process each, together
+      const results = await Promise.allSettled([k.ipBatch(gatewayLines), k.ipBatch(inside, a.netns)]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
 
       if (cfg.ipMasq) {
         const addrs = ipamRes.ips.map((ip) => ip.address);

@@ -33,6 +33,11 @@ export class Invoker {
     private readonly runner: Runner = realRunner,
   ) {}
 
+  /** Throws what `run` would when `type` cannot be found (checked before an ADD changes anything). */
+  assertFound(type: string, env: Readonly<Record<string, string | undefined>>, field = 'type'): void {
+    if (!this.registry.has(type)) findInPath(type, (env.CNI_PATH ?? '').split(':').filter(Boolean), field);
+  }
+
   /** Runs `type` for `command`; resolves to the parsed stdout (undefined when empty). */
   async run(type: string, command: Command, conf: Buffer, env: Readonly<Record<string, string | undefined>>, field = 'type'): Promise<unknown> {
     const cniEnv: Record<string, string> = {};

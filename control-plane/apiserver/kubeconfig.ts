@@ -1,8 +1,9 @@
 // The admin kubeconfig for a cluster's state dir: the CA, the server URL and the admin bearer token,
-// in the v1 Config format that kubectl and @kubernetes/client-node read.
+// in the v1 Config format that kubectl and @kubernetes/client-node read. It only reads the credentials
+// (loadPki): printing a kubeconfig never creates a CA next to the one a starting cluster is making.
 
 import YAML from 'yaml';
-import { ensurePki } from './pki.js';
+import { loadPki } from './pki.js';
 
 /** Options for the kubeconfig. */
 export interface KubeconfigOptions {
@@ -10,11 +11,13 @@ export interface KubeconfigOptions {
   server?: string;
   clusterName?: string;
   user?: string;
+  /** while this says the cluster is still starting, missing credentials are awaited instead of an error */
+  starting?: () => boolean;
 }
 
 /** The kubeconfig as an object. */
 export function kubeconfigObject(o: KubeconfigOptions): Record<string, unknown> {
-  const pki = ensurePki(o.home);
+  const pki = loadPki(o.home, { starting: o.starting });
   const cluster = o.clusterName ?? 'shoal';
   const user = o.user ?? 'admin';
   return {

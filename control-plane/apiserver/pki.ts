@@ -3,11 +3,18 @@
 // admin token. Everything is generated at first start and reused afterwards, so a kubeconfig printed once
 // keeps working across restarts. Keys come from node:crypto (fast, native); certificates are built with
 // node-forge.
+//
+// Creation is atomic across processes (`shoal up`, the API server it starts and a `shoal kubeconfig` from
+// another shell may all reach an empty state dir at once): one creator wins the lock file
+// `pki/.create.lock`, every file is written to a temporary name and renamed into place (a certificate
+// after its key), and the others wait for the lock and read the winner's files. A reader that must not
+// create anything (`loadPki`) waits while a creation is under way and otherwise fails.
 
 import { generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import { sleepSync, withLockSync } from '../../lib/lockfile.js';
 
 /** PEM material the server and kubeconfig need. */
 export interface ClusterPki {
@@ -114,51 +121,76 @@ export function apiServerSans(extraIps: string[] = [], extraNames: string[] = []
   };
 }
 
-function readOr<T>(path: string, make: () => T, write: (v: T) => void, read: () => T): T {
-  if (existsSync(path)) return read();
-  const v = make();
-  write(v);
-  return v;
+/** The files of a complete PKI; the last of each pair is renamed into place last. */
+const PKI_FILES = ['ca.key', 'ca.crt', 'apiserver.key', 'apiserver.crt', 'tokens.csv'] as const;
+const CREATE_LOCK = '.create.lock';
+
+const pkiComplete = (dir: string) => PKI_FILES.every((f) => existsSync(join(dir, f)));
+
+/** Writes `path` under a temporary name first, so no reader ever sees a partial file. */
+function writeAtomic(path: string, text: string, mode = 0o644): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+/** Creates what is missing; runs under the creation lock. */
+function createMissing(dir: string, extraSans: { ips?: string[]; names?: string[] }): void {
+  const p = (f: string) => join(dir, f);
+  if (!existsSync(p('ca.crt'))) {
+    const ca = makeCa('shoal-ca');
+    writeAtomic(p('ca.key'), ca.keyPem, 0o600);
+    writeAtomic(p('ca.crt'), ca.certPem);
+  }
+  if (!existsSync(p('apiserver.crt'))) {
+    const ca = { certPem: readFileSync(p('ca.crt'), 'utf8'), keyPem: readFileSync(p('ca.key'), 'utf8') };
+    const sans = apiServerSans(extraSans.ips, extraSans.names);
+    const server = signLeaf(ca, { commonName: 'kube-apiserver', server: true, days: 3650, ...sans });
+    writeAtomic(p('apiserver.key'), server.keyPem, 0o600);
+    writeAtomic(p('apiserver.crt'), server.certPem);
+  }
+  if (!existsSync(p('tokens.csv'))) writeAtomic(p('tokens.csv'), `${randomBytes(24).toString('base64url')},admin,admin-uid,"system:masters"\n`, 0o600);
+}
+
+function readPki(dir: string): ClusterPki {
+  const p = (f: string) => readFileSync(join(dir, f), 'utf8');
+  const tokensPath = join(dir, 'tokens.csv');
+  const admin = [...readTokenFile(tokensPath).entries()].find(([, u]) => u.name === 'admin');
+  if (!admin) throw new Error(`${tokensPath}: no token for user "admin"`);
+  return { caCertPem: p('ca.crt'), caKeyPem: p('ca.key'), serverCertPem: p('apiserver.crt'), serverKeyPem: p('apiserver.key'), adminToken: admin[0], dir };
 }
 
 /**
- * Load the PKI from `<home>/pki`, creating what is missing. `extraSans` adds IPs/names to a new
- * serving certificate (an existing one is kept as it is).
+ * Load the PKI from `<home>/pki`, creating what is missing (atomically: concurrent callers get the same
+ * CA). `extraSans` adds IPs/names to a new serving certificate (an existing one is kept as it is).
  */
 export function ensurePki(home: string, extraSans: { ips?: string[]; names?: string[] } = {}): ClusterPki {
   const dir = join(home, 'pki');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const p = (f: string) => join(dir, f);
-  const ca = readOr(
-    p('ca.crt'),
-    () => makeCa('shoal-ca'),
-    (v) => {
-      writeFileSync(p('ca.key'), v.keyPem, { mode: 0o600 });
-      writeFileSync(p('ca.crt'), v.certPem);
-    },
-    () => ({ certPem: readFileSync(p('ca.crt'), 'utf8'), keyPem: readFileSync(p('ca.key'), 'utf8') }),
-  );
-  const server = readOr(
-    p('apiserver.crt'),
-    () => {
-      const sans = apiServerSans(extraSans.ips, extraSans.names);
-      return signLeaf(ca, { commonName: 'kube-apiserver', server: true, days: 3650, ...sans });
-    },
-    (v) => {
-      writeFileSync(p('apiserver.key'), v.keyPem, { mode: 0o600 });
-      writeFileSync(p('apiserver.crt'), v.certPem);
-    },
-    () => ({ certPem: readFileSync(p('apiserver.crt'), 'utf8'), keyPem: readFileSync(p('apiserver.key'), 'utf8') }),
-  );
-  const tokensPath = p('tokens.csv');
-  if (!existsSync(tokensPath)) {
-    const token = randomBytes(24).toString('base64url');
-    writeFileSync(tokensPath, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  if (!pkiComplete(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    withLockSync(join(dir, CREATE_LOCK), () => createMissing(dir, extraSans));
   }
-  const tokens = readTokenFile(tokensPath);
-  const admin = [...tokens.entries()].find(([, u]) => u.name === 'admin');
-  if (!admin) throw new Error(`${tokensPath}: no token for user "admin"`);
-  return { caCertPem: ca.certPem, caKeyPem: ca.keyPem, serverCertPem: server.certPem, serverKeyPem: server.keyPem, adminToken: admin[0], dir };
+  return readPki(dir);
+}
+
+/** Thrown by `loadPki` when a state dir has no PKI and nobody is creating one. */
+export class NoPkiError extends Error {}
+
+/**
+ * Reads the PKI of `<home>` without ever creating one (for commands that only read a cluster's
+ * credentials). While a creation is under way (its lock exists), or while `starting()` says the cluster
+ * is still coming up, waits up to `waitMs` for it to complete.
+ */
+export function loadPki(home: string, o: { waitMs?: number; starting?: () => boolean } = {}): ClusterPki {
+  const dir = join(home, 'pki');
+  const deadline = Date.now() + (o.waitMs ?? 30_000);
+  while (!pkiComplete(dir)) {
+    const underWay = existsSync(join(dir, CREATE_LOCK)) || (o.starting?.() ?? false);
+    if (!underWay) throw new NoPkiError(`no cluster credentials in ${dir} (start the cluster first: shoal up --home ${home})`);
+    if (Date.now() > deadline) throw new NoPkiError(`${dir}: the cluster's credentials were not complete after ${o.waitMs ?? 30_000} ms`);
+    sleepSync(50);
+  }
+  return readPki(dir);
 }
 
 /**

@@ -20,11 +20,12 @@ import { realClock, type Clock } from '../../lib/time/clock.js';
 import { serviceAllocatorPlugin } from '../allocators/plugin.js';
 import type { Store } from '../store/types.js';
 import { AdmissionChain, type AdmissionPlugin, type UserInfo } from './admission/chain.js';
+import { sidecarInjectionPlugin } from './admission/inject.js';
 import { serviceAccountPlugin } from './admission/service-account.js';
 import { registry, validateMeta } from './api-adapter.js';
 import { routeUpgrades } from './handlers/exec-stream.js';
 import { Writer, type WriteContext } from './handlers/write.js';
-import { authnLayer } from './layers/authn.js';
+import { authnLayer, tokenAuthenticator } from './layers/authn.js';
 import { ADMIN, type Core } from './layers/core.js';
 import { errorLayer } from './layers/errors.js';
 import { restRoutes } from './layers/routing.js';
@@ -82,7 +83,7 @@ declare module 'fastify' {
   }
 }
 
-/** Every request passes its admission plugins: the Service IP/port allocator, service accounts, extras. */
+/** Every request passes its admission plugins: the Service IP/port allocator, service accounts, sidecar injection, extras. */
 function admissionChain(opts: ServerOptions, objects: ObjectStore, clock: Clock, log: () => FastifyInstance['log']): { admission: AdmissionChain; stop(): void } {
   const admission = new AdmissionChain(validateMeta);
   let repairTimer: unknown;
@@ -100,6 +101,7 @@ function admissionChain(opts: ServerOptions, objects: ObjectStore, clock: Clock,
     const saRt = registry.get('', 'v1', 'serviceaccounts')!;
     admission.use(serviceAccountPlugin(async (ns, name) => (await objects.get(saRt, ns, name))?.automountServiceAccountToken));
   }
+  admission.use(sidecarInjectionPlugin(async (ns) => (await objects.get(registry.get('', 'v1', 'namespaces')!, '', ns))?.metadata.labels));
   for (const p of opts.admission ?? []) admission.use(p);
   return { admission, stop: () => (repairTimer ? clock.clearInterval(repairTimer) : undefined) };
 }
@@ -119,7 +121,9 @@ export function buildServer(opts: ServerOptions): ApiServer {
   const objects = new ObjectStore(opts.store, opts.watchCacheSize);
   const { admission, stop: stopAdmission } = admissionChain(opts, objects, clock, () => app.log);
   const namespaces = registry.get('', 'v1', 'namespaces')!;
+  const authnOptions = { tokens: opts.tokens, serviceAccountPublicKey: opts.serviceAccountPublicKey };
   const core: Core = {
+    authenticate: tokenAuthenticator(authnOptions),
     objects, admission, namespaces,
     writer: new Writer({ objects, admission, namespaces }),
     metrics: new ApiMetrics(opts.processMetrics ?? true),
@@ -135,7 +139,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
   // the layers, in the order a request meets them
-  authnLayer(app, { tokens: opts.tokens, serviceAccountPublicKey: opts.serviceAccountPublicKey });
+  authnLayer(app, authnOptions, core.authenticate);
   errorLayer(app);
   metricsLayer(app, core);
   systemRoutes(app, core);

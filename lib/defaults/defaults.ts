@@ -30,6 +30,9 @@ export const PORTS = Object.freeze({
   dnsHealth: 8080,
   dnsReady: 8181,
   dnsMetrics: 9153,
+  /** mesh control: xDS-style discovery and CA over TLS (istiod's 15012), debug/health (15014) */
+  meshGrpc: 15012,
+  meshDebug: 15014,
 });
 
 /** Paths. */

@@ -24,6 +24,7 @@ import { firstHost } from '../../lib/net/ip.js';
 import { type Clock, realClock } from '../../lib/time/clock.js';
 import { addUnreachable, removeUnreachable, unreachableCidrs } from './sandbox/routes.js';
 import { Sandboxes } from './sandbox/sandbox.js';
+import { realSysctls } from './sandbox/sysctls.js';
 import { buildAgentServer } from './server/server.js';
 
 /** Replaceable parts (tests). */
@@ -86,6 +87,11 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
   });
   const routes = cfg.hostRoutes ? unreachableCidrs(cfg.serviceCidr, cfg.clusterCidr, cfg.podCidr) : [];
   let routesDone: Promise<void> | undefined;
+  // `shoal up` sets the host's forwarding once its guard is in place (sandbox/sysctls.ts); an agent run on
+  // its own says plainly why pods would not reach Services
+  const checkHost = () => {
+    if (realSysctls.read('net.ipv4.ip_forward') !== '1') log('host: net.ipv4.ip_forward is 0: pods cannot reach ClusterIPs (pod → Service → pod is routed back out of the bridge); `shoal up` sets it, or run sysctl -w net.ipv4.ip_forward=1');
+  };
   const objects = objectSource(client);
   const pods = new PodManager({
     client, nodeName: cfg.nodeName,
@@ -107,7 +113,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
       node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstHost(cfg.serviceCidr) },
       backoff: seams.backoff ?? kubeletBackoff,
       clock: seams.clock ?? realClock,
-      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e))),
+      beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, cfg.nodeName).catch((e) => log('host routes', e)).finally(checkHost)),
       log,
     },
   });

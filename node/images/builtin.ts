@@ -36,6 +36,12 @@ export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze
   // cluster DNS (dns/main.ts), run by `shoal up` as the kube-system Deployment behind Service kube-dns
   'shoal/dns': { entrypoint: ['{node}', '{dist}/dns/main.js'], cmd: [] },
   'shoal/shell': { entrypoint: ['/bin/sh', '-c'], cmd: [] },
+  // the mesh sidecar (sidecar/main.ts), injected as the native sidecar istio-proxy; a 2 MB young generation
+  'shoal/sidecar': { entrypoint: ['{node}', '--max-semi-space-size=2', '{dist}/sidecar/main.js'], cmd: [] },
+  // the capture-rules init step (sidecar/init/main.ts), injected as istio-init; args are istio-iptables' flags
+  'shoal/proxy-init': { entrypoint: ['{node}', '{dist}/sidecar/init/main.js'], cmd: [] },
+  // the injector as a mutating admission webhook (inject/webhook/main.ts), for running it as a pod
+  'shoal/inject-webhook': { entrypoint: ['{node}', '{dist}/inject/webhook/main.js'], cmd: [] },
   busybox: sh,
   alpine: sh,
   debian: sh,

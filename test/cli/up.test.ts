@@ -38,8 +38,9 @@ for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-
   t.match(out, /✔ apiserver ready/);
   t.match(out, /✔ controller-manager ready/);
   t.match(out, /✔ scheduler ready/);
-  const pids = ['apiserver', 'controller-manager', 'scheduler'].map((n) => new RegExp(`✔ ${n} ready in [0-9.]+s \\(pid (\\d+)`).exec(out)?.[1]);
-  t.equal(new Set(pids).size, split ? 3 : 1, split ? 'one process per component' : 'the control plane runs in one process');
+  t.match(out, /✔ mesh-control ready/);
+  const pids = ['apiserver', 'controller-manager', 'scheduler', 'mesh-control'].map((n) => new RegExp(`✔ ${n} ready in [0-9.]+s \\(pid (\\d+)`).exec(out)?.[1]);
+  t.equal(new Set(pids).size, split ? 4 : 1, split ? 'one process per component' : 'the control plane runs in one process');
   if (!split) t.match(out, /\(pid \d+, process control-plane\)/);
   t.match(out, /deployment.apps\/hello created/);
   t.match(out, /service\/hello created/);
@@ -53,6 +54,7 @@ for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-
   t.match(st.stdout, /apiserver\s+ok/);
   t.match(st.stdout, /controller-manager\s+ok/);
   t.match(st.stdout, /scheduler\s+ok/);
+  t.match(st.stdout, /mesh-control\s+ok/);
   // the controllers act: the Deployment gets a ReplicaSet and three Pods (Pending until a node agent runs)
   let rs = '';
   for (let i = 0; i < 100 && !rs.includes('hello-'); i++) {
@@ -91,10 +93,63 @@ t.test('group processes: argv split per component, every bad flag named with its
   const bad = parseGroup(['scheduler', '--nope', '---', 'kubelet', '---', 'network-policy', '--table-suffix', 'BAD']);
   t.equal(bad.components, undefined);
   t.match(bad.problems[0], /^scheduler: .*nope/);
-  t.match(bad.problems[1], /^unknown component "kubelet"; one of: apiserver, controller-manager, scheduler, node-agent, service-proxy, network-policy$/);
+  t.match(bad.problems[1], /^unknown component "kubelet"; one of: apiserver, controller-manager, scheduler, mesh-control, node-agent, service-proxy, network-policy$/);
   t.match(bad.problems[2], /^network-policy: --table-suffix:/);
-  t.same(parseGroup([]).problems, ['no component given; one of: apiserver, controller-manager, scheduler, node-agent, service-proxy, network-policy']);
+  t.same(parseGroup([]).problems, ['no component given; one of: apiserver, controller-manager, scheduler, mesh-control, node-agent, service-proxy, network-policy']);
   const r = await new Promise<{ code: number; stderr: string }>((res) => execFile(process.execPath, [join(root, 'dist', 'cli', 'up', 'group-main.js'), 'kubelet'], (err, _o, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stderr })));
   t.equal(r.code, 64, 'bad group flags exit 64');
   t.match(r.stderr, /shoal group: unknown component "kubelet"/);
+});
+
+t.test('shoal kubeconfig polled from other shells while up starts: one CA, and up comes up', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'shoalt-up-kc-'));
+  const port = await freePort();
+  let polling = true;
+  const printed: string[] = [];
+  let refusals = 0;
+  // three shells polling `shoal kubeconfig` from before `up` starts (issue 11: a second CA, up never ready)
+  const pollers = [0, 1, 2].map(async () => {
+    while (polling) {
+      const r = await shoal(['kubeconfig', '--home', home, '--server', `https://127.0.0.1:${port}`]);
+      if (r.code === 0) printed.push(r.stdout);
+      else refusals++;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  t.teardown(async () => {
+    polling = false;
+    if (up.exitCode === null) {
+      try {
+        process.kill(-up.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    rmSync(home, { recursive: true, force: true });
+  });
+  let out = '';
+  up.stdout.on('data', (d) => (out += d));
+  up.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000));
+  polling = false;
+  await Promise.all(pollers);
+  t.match(out, /The cluster is up/, out);
+  t.ok(refusals > 0, `kubeconfig refused while there was no cluster yet (${refusals} times), creating nothing`);
+  t.ok(printed.length > 0, `kubeconfig printed ${printed.length} times once the cluster was starting`);
+  const { readFileSync } = await import('node:fs');
+  const ca = readFileSync(join(home, 'pki', 'ca.crt'), 'utf8');
+  const cas = new Set(printed.map((k) => Buffer.from(/certificate-authority-data: (\S+)/.exec(k)?.[1] ?? '', 'base64').toString('utf8')));
+  t.same([...cas], [ca], 'every printed kubeconfig has the one CA of the cluster');
+  const kc = join(home, 'printed-kubeconfig');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(kc, printed[printed.length - 1]!);
+  const g = await shoal(['--kubeconfig', kc, 'get', 'ns', 'default', '-o', 'name']);
+  t.equal(g.stdout.trim(), 'namespace/default', `the printed kubeconfig works (${g.stderr})`);
+  const exited = new Promise<number | null>((r) => up.once('exit', (c) => r(c)));
+  t.equal((await shoal(['down', '--home', home])).code, 0);
+  t.equal(await exited, 0);
 });

@@ -54,15 +54,15 @@ function setup() {
   return { kernel, store, call };
 }
 
-t.test('ADD sends one host batch and one netns batch; result lists three interfaces', async (t) => {
+t.test('ADD sends the veth batch, then the gateway and netns batches; result lists three interfaces', async (t) => {
   const { kernel, store, call } = setup();
   const r = await call('ADD', { ...base, bridge: 'br9', isDefaultGateway: true, hairpinMode: true, mtu: 1400 });
   t.equal(r.code, 0, JSON.stringify(r.json));
-  t.equal(kernel.calls.length, 2, 'two ip processes');
-  const [host, inside] = kernel.calls;
+  t.equal(kernel.calls.length, 3, 'three ip processes (the last two run together)');
+  const [host, gateway, inside] = kernel.calls;
   t.equal(host.netns, undefined);
   t.match(host.lines[1], /^link add veth[0-9a-f]{8} mtu 1400 address \S+ type veth peer name eth0 mtu 1400 address \S+ netns \/run\/netns\/p1$/);
-  t.ok(host.lines.includes('addr replace 10.99.3.1/24 dev br9'), 'gateway address on the bridge');
+  t.same(gateway, { netns: undefined, lines: ['addr replace 10.99.3.1/24 dev br9'] }, 'gateway address on the bridge');
   t.ok(host.lines.some((l) => /type bridge_slave hairpin on/.test(l)), 'hairpin');
   t.equal(inside.netns, '/run/netns/p1');
   t.same(inside.lines, ['link set eth0 up', 'addr add 10.99.3.2/24 dev eth0', 'route add 0.0.0.0/0 via 10.99.3.1 dev eth0']);
@@ -92,6 +92,25 @@ t.test('ADD reports an existing interface and leaks nothing', async (t) => {
   t.same(store.list(), []);
 });
 
+t.test('a second ADD for an existing interface fails and undoes only its own work: the first ADD keeps its address', async (t) => {
+  const { kernel, store, call } = setup();
+  const conf = { ...base, bridge: 'br9', isDefaultGateway: true };
+  const first = await call('ADD', conf);
+  t.equal(first.code, 0);
+  const held = store.list();
+  t.equal(held.length, 1);
+  kernel.fail = /^link add veth/; // what the kernel answers when eth0 already exists in the netns
+  const second = await call('ADD', conf);
+  t.match(second.json.msg, /CNI_IFNAME: interface eth0 already exists/);
+  t.same(store.list(), held, 'the first ADD still holds its address');
+  kernel.fail = undefined;
+  kernel.jsonReplies.set('addr show dev eth0', [{ address: first.json.interfaces[2].mac, addr_info: [{ local: '10.99.3.2', prefixlen: 24 }] }]);
+  kernel.links.set(first.json.interfaces[1].name, { mac: first.json.interfaces[1].mac, isBridge: false, master: 'br9' });
+  kernel.jsonReplies.set('route show dev eth0', [{ dst: 'default', gateway: '10.99.3.1' }]);
+  const chk = await call('CHECK', { ...conf, prevResult: first.json });
+  t.equal(chk.code, 0, `CHECK after the failed second ADD: ${JSON.stringify(chk.json)}`);
+});
+
 t.test('ADD with a missing netns fails with code 3 before doing anything', async (t) => {
   const { kernel, store, call } = setup();
   kernel.netnsPresent = false;
@@ -101,7 +120,7 @@ t.test('ADD with a missing netns fails with code 3 before doing anything', async
   t.same(store.list(), []);
 });
 
-t.test('ADD with a missing IPAM plugin: code 7 naming ipam.type', async (t) => {
+t.test('ADD with a missing IPAM plugin: code 7 naming ipam.type, before touching the kernel', async (t) => {
   const { kernel, call } = setup();
   const r = await call('ADD', { ...base, ipam: { type: 'no-such-ipam' } });
   t.equal(r.json.code, 7);

@@ -1,5 +1,6 @@
 // Real pods (root only): two network namespaces wired by shoal-bridge through the shim and the
-// resident daemon reach each other (TCP echo) and the gateway; after DEL nothing of theirs is left
+// resident daemon reach each other (TCP echo) and the gateway; a second ADD for an existing interface
+// fails without undoing the first; after DEL nothing of theirs is left
 // on the host (links, addresses, routes, IPAM files, nft rules compared before and after).
 // Also: 50 parallel ADDs get 50 distinct addresses (standalone processes and daemon), bad input
 // through the real executable, and the ipMasq rules applied in a throwaway namespace.
@@ -51,6 +52,12 @@ t.test('two pods on one bridge: TCP echo, gateway, clean DEL', { skip }, async (
 
   const chk = await cni(join(inst.bin, 'shoal-bridge'), 'CHECK', { ...conf, prevResult: adds[0] }, env(0));
   t.equal(chk.code, 0, `CHECK: ${JSON.stringify(chk.json)}`);
+  // a second ADD for the same container interface fails, and its rollback leaves the first ADD intact
+  const again = await cni(join(inst.bin, 'shoal-bridge'), 'ADD', conf, env(0));
+  t.match(again.json?.msg, /CNI_IFNAME: interface eth0 already exists/, 'a second ADD for an existing interface fails');
+  const still = await cni(join(inst.bin, 'shoal-bridge'), 'CHECK', { ...conf, prevResult: adds[0] }, env(0));
+  t.equal(still.code, 0, `CHECK after the failed second ADD: the first ADD keeps its address (${JSON.stringify(still.json)})`);
+  t.equal(await echoClient(pods[1].name, ip0, 7777, 'still-there'), 'still-there', 'and pod 1 still answers on it');
   await sh('ip', ['-n', pods[0].name, 'addr', 'flush', 'dev', 'eth0']);
   const bad = await cni(join(inst.bin, 'shoal-bridge'), 'CHECK', { ...conf, prevResult: adds[0] }, env(0));
   t.match(bad.json?.msg, /address .* is missing/, 'CHECK notices a removed address');

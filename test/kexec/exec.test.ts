@@ -1,4 +1,5 @@
-// Interactive `pods/exec` over WebSocket, end to end with the real kubectl (1.32 speaks v5.channel.k8s.io):
+// Interactive `pods/exec` over WebSocket, end to end with the real kubectl (1.32 speaks v5.channel.k8s.io)
+// and with `shoal exec`, which streams the same way:
 // 1. everywhere: the real API server (TLS, tokens) in front of a stand-in node agent that mounts the real
 //    streaming endpoint (node/agent/server/exec-stream.ts) but runs commands on the host, so framing,
 //    negotiation, relaying and errors are tested without root;
@@ -184,6 +185,59 @@ t.test('exec over WebSocket through the API server (stand-in agent, host command
     const agentDown = await wsExec(c, '/api/v1/namespaces/default/pods/ghost/exec?command=true&stdout=true', ['v5.channel.k8s.io']) as Session;
     t.match(agentDown.status, { status: 'Failure', reason: 'NotFound', message: 'pods "ghost" not found' }, 'an agent refusal arrives on the error channel');
   });
+
+  // `shoal exec` streams like kubectl exec (issue 11): output as it comes, no 30 s request timeout, Ctrl-C ends it
+  const shoalCli = new URL('../../cli/main.js', import.meta.url).pathname;
+  const shoalExec = (args: string[]) => {
+    const child = spawn(process.execPath, [shoalCli, '--kubeconfig', c.kubeconfigPath, 'exec', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const r = { t0: Date.now(), out: [] as { at: number; text: string }[], err: '', code: undefined as number | null | undefined };
+    child.stdout!.on('data', (d) => r.out.push({ at: Date.now() - r.t0, text: String(d) }));
+    child.stderr!.on('data', (d) => (r.err += d));
+    const ended = new Promise<typeof r>((res) => child.on('close', (code) => res(Object.assign(r, { code }))));
+    return { child, r, ended };
+  };
+
+  t.test('shoal exec streams the output as it comes', async (t) => {
+    const { r, ended } = shoalExec(['web', '-c', 'app', '--', 'sh', '-c', 'echo first; sleep 4; echo second; echo bye >&2; exit 4']);
+    await ended;
+    const took = Date.now() - r.t0;
+    t.equal(r.code, 4, `the command's exit code is ours (stderr: ${r.err})`);
+    t.equal(r.out.map((o) => o.text).join(''), 'first\nsecond\n');
+    t.equal(r.err, 'bye\n', 'stderr apart');
+    t.ok(r.out[0] && r.out[0].at < took - 3_000, `the first line arrived as it was written (${r.out[0]?.at} ms), not when the command ended (${took} ms)`);
+  });
+
+  t.test('shoal exec: -i passes stdin; unknown pod; Ctrl-C ends the stream and the command', async (t) => {
+    const cat = shoalExec(['-i', 'web', '-c', 'app', '--', 'cat']);
+    cat.child.stdin!.end('from stdin\n');
+    const rc = await cat.ended;
+    t.same([rc.code, rc.out.map((o) => o.text).join('')], [0, 'from stdin\n'], `stdin reached the command (${rc.err})`);
+    const none = await shoalExec(['nope', '--', 'true']).ended;
+    t.equal(none.code, 1);
+    t.match(none.err, /pods "nope" not found/);
+    const before = spawned.length;
+    const long = shoalExec(['web', '-c', 'app', '--', 'sh', '-c', 'echo started; sleep 120']);
+    await Promise.race([new Promise<void>((res) => long.child.stdout!.once('data', () => res())), long.ended]);
+    const pid = spawned[spawned.length - 1]!;
+    t.ok(spawned.length > before, 'the stand-in agent started the command');
+    long.child.kill('SIGINT');
+    const timer = setTimeout(() => long.child.kill('SIGKILL'), 20_000);
+    const ended = await long.ended;
+    clearTimeout(timer);
+    t.ok(ended.code !== null && Date.now() - ended.t0 < 20_000, `Ctrl-C ended shoal exec at once (exit ${ended.code}, ${ended.err})`);
+    const gone = async () => {
+      for (let i = 0; i < 50; i++) {
+        try {
+          process.kill(-pid, 0);
+        } catch {
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    t.ok(await gone(), 'and the agent killed the command (its process group is gone)');
+  });
 });
 
 t.test('kubectl exec into a real pod (real agent, namespaces)', { skip: rootSkip() || noKubectl }, async (t) => {
@@ -207,4 +261,26 @@ t.test('kubectl exec into a real pod (real agent, namespaces)', { skip: rootSkip
   t.same(JSON.parse(plain.body), { exitCode: 0, stdout: 'shell\n', stderr: '' }, 'the non-interactive exec (shoal exec) still works');
   const nf = await kubectl(c, ['exec', 'absent', '--', 'true']);
   t.match(nf.stderr, /NotFound/);
+});
+
+t.test('shoal exec into a real pod: a command longer than 30 s completes, output streamed', { skip: rootSkip() }, async (t) => {
+  const env = await startAgentEnv(t, 93);
+  await createPod(env, 'long', { containers: [{ name: 'a', image: 'busybox', command: ['sleep', '600'] }] });
+  await waitPod(env, 'long', (p) => cs(p, 0)?.state?.running);
+  const cli = new URL('../../cli/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [cli, '--kubeconfig', env.cluster.kubeconfigPath, 'exec', 'long', '--', 'sh', '-c', 'hostname; sleep 31; echo late'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const t0 = Date.now();
+  let firstAt = -1;
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    if (firstAt < 0) firstAt = Date.now() - t0;
+    out += d;
+  });
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  const took = Date.now() - t0;
+  t.equal(code, 0, `no UND_ERR_HEADERS_TIMEOUT after 30 s (stderr: ${err})`);
+  t.equal(out, 'long\nlate\n', 'the whole output, from inside the pod');
+  t.ok(took >= 31_000 && firstAt >= 0 && firstAt < took - 25_000, `the first line came at ${firstAt} ms, the command ended at ${took} ms`);
 });

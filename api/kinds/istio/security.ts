@@ -84,13 +84,49 @@ const rule = obj({
   when: arr(obj({ key: str, values: arr(str), notValues: arr(str) }, ['key'])),
 });
 
+/** Istio's match values: exact, `*`, or one `*` as a prefix or suffix. */
+function wildcardValue(v: string): string[] {
+  if (v === '') return ['must not be empty'];
+  if (/\s/.test(v)) return ['must not contain whitespace'];
+  const stars = v.split('*').length - 1;
+  if (stars > 1 || (stars === 1 && v !== '*' && !v.startsWith('*') && !v.endsWith('*'))) return ['wildcard * is only supported alone, as a prefix or as a suffix'];
+  return [];
+}
+
+/** A principal: `<trust-domain>/ns/<ns>/sa/<sa>` (or a wildcard form), never with the spiffe:// scheme. */
+function principal(v: string): string[] {
+  if (v.startsWith('spiffe://')) return ['must not start with spiffe:// (principals are <trust-domain>/ns/<namespace>/sa/<service-account>)'];
+  return wildcardValue(v);
+}
+
+/** `when` keys Istio supports, and the check for their values. */
+const IP_KEYS = new Set(['source.ip', 'remote.ip', 'destination.ip']);
+const CONDITION_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni']);
+function conditionKey(k: string): boolean {
+  return CONDITION_KEYS.has(k) || /^request\.headers\[[^\]]+\]$/.test(k) || /^request\.auth\.claims\[[^\]]+\](\[[^\]]+\])*$/.test(k) || /^experimental\.envoy\.filters\.[a-z0-9_.]+\[[^\]]+\]$/.test(k);
+}
+
+function validateSource(errs: FieldError[], sp: Path, s: any): void {
+  for (const k of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'])
+    asArr(s[k]).forEach((b: string, j: number) => each(errs, sp.child(k).index(j), b, b.includes('/') ? cidr(b) : ipAddress(b)));
+  for (const k of ['principals', 'notPrincipals'])
+    asArr(s[k]).forEach((v: string, j: number) => each(errs, sp.child(k).index(j), v, principal(v)));
+  for (const k of ['requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces'])
+    asArr(s[k]).forEach((v: string, j: number) => each(errs, sp.child(k).index(j), v, wildcardValue(v)));
+  for (const k of ['serviceAccounts', 'notServiceAccounts'])
+    asArr(s[k]).forEach((v: string, j: number) => {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) errs.push(fieldError.invalid(sp.child(k).index(j), v, 'must be <namespace>/<service-account>'));
+    });
+  if ((asArr(s.serviceAccounts).length || asArr(s.notServiceAccounts).length) && (asArr(s.principals).length || asArr(s.notPrincipals).length || asArr(s.namespaces).length || asArr(s.notNamespaces).length))
+    errs.push(fieldError.invalid(sp.child('serviceAccounts'), 'object', 'cannot be set with principals or namespaces'));
+}
+
 function validateRule(errs: FieldError[], p: Path, r: any): void {
   asArr(r.from).forEach((f: any, i: number) => {
     const sp = p.child('from').index(i).child('source');
     if (!f.source) return void errs.push(fieldError.required(sp));
     if (Object.values(f.source).every((v) => asArr(v).length === 0)) errs.push(fieldError.required(sp, 'source must not be empty'));
-    for (const k of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'])
-      asArr(f.source[k]).forEach((b: string, j: number) => each(errs, sp.child(k).index(j), b, b.includes('/') ? cidr(b) : ipAddress(b)));
+    validateSource(errs, sp, f.source);
   });
   asArr(r.to).forEach((t: any, i: number) => {
     const op = p.child('to').index(i).child('operation');
@@ -105,7 +141,16 @@ function validateRule(errs: FieldError[], p: Path, r: any): void {
   asArr(r.when).forEach((w: any, i: number) => {
     const wp = p.child('when').index(i);
     if (!w.key) errs.push(fieldError.required(wp.child('key')));
+    else if (!conditionKey(w.key)) errs.push(fieldError.invalid(wp.child('key'), w.key, 'unknown attribute (see Istio\'s authorization policy conditions)'));
     if (asArr(w.values).length === 0 && asArr(w.notValues).length === 0) errs.push(fieldError.required(wp.child('values'), 'at least one of values or notValues must be set'));
+    for (const k of ['values', 'notValues'])
+      asArr(w[k]).forEach((v: string, j: number) => {
+        if (IP_KEYS.has(w.key)) each(errs, wp.child(k).index(j), v, v.includes('/') ? cidr(v) : ipAddress(v));
+        else if (w.key === 'destination.port') {
+          if (!/^[0-9]+$/.test(v)) errs.push(fieldError.invalid(wp.child(k).index(j), v, 'port must be a number'));
+          else each(errs, wp.child(k).index(j), v, portNumber(Number(v)));
+        }
+      });
   });
 }
 
@@ -136,6 +181,12 @@ export const authorizationPolicy = defineKind({
     const spec = o.spec ?? {};
     const p = Path.root('spec');
     errs.push(...validateLabels(spec.selector?.matchLabels, p.child('selector', 'matchLabels')));
+    [...(spec.targetRef ? [[p.child('targetRef'), spec.targetRef]] : []), ...asArr(spec.targetRefs).map((r: any, i: number) => [p.child('targetRefs').index(i), r])].forEach(([rp, r]: any) => {
+      const gk = `${r.group ?? ''}/${r.kind}`;
+      if (!['/Service', 'gateway.networking.k8s.io/Gateway', 'gateway.networking.k8s.io/GatewayClass', 'networking.istio.io/ServiceEntry'].includes(gk))
+        errs.push(fieldError.notSupported(rp.child('kind'), r.kind, ['Service', 'Gateway', 'GatewayClass', 'ServiceEntry']));
+      if (r.namespace && r.namespace !== o.metadata.namespace) errs.push(fieldError.invalid(rp.child('namespace'), r.namespace, 'cross namespace referencing is not currently supported'));
+    });
     if (spec.selector && (spec.targetRef || asArr(spec.targetRefs).length))
       errs.push(fieldError.invalid(p.child('targetRef'), 'object', 'only one of targetRefs or workloadSelector can be set'));
     if (spec.action === 'CUSTOM' && !spec.provider?.name) errs.push(fieldError.required(p.child('provider', 'name'), 'must specify a provider for CUSTOM action'));

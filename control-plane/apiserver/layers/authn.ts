@@ -1,6 +1,7 @@
 // Authentication, the first layer: every request gets a `req.user` before routing. Bearer tokens from
 // the static token file, then service-account JWTs (verified with the controller manager's public key,
-// cached); health and version paths also answer anonymously. Without a token map (in-process tests)
+// cached) through one authenticator that TokenReview shares; health and version paths also answer
+// anonymously. Without a token map (in-process tests)
 // every request is the API server itself.
 
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { errors } from '../../../api/errors.js';
 import type { UserInfo } from '../admission/chain.js';
 import type { TokenUser } from '../pki.js';
 import { verifyServiceAccountToken } from '../../controllers/serviceaccount/token.js';
+import type { TokenAuthenticator } from '../handlers/tokenreview.js';
 import { ADMIN } from './core.js';
 
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
@@ -21,17 +23,17 @@ export interface AuthnOptions {
   serviceAccountPublicKey?: string;
 }
 
-/** A service-account token's user, or undefined (not a JWT, bad signature, not a service account). */
-function serviceAccountAuthenticator(publicKey: string | undefined): (token: string) => UserInfo | undefined {
-  const cache = new Map<string, UserInfo | null>();
+/** A verified service-account token: its user and claims, cached (`undefined`: not one of ours). */
+function serviceAccountTokens(publicKey: string | undefined): (token: string) => { user: UserInfo; claims: Record<string, any> } | undefined {
+  const cache = new Map<string, { user: UserInfo; claims: Record<string, any> } | null>();
   return (token) => {
     if (!publicKey || token.split('.').length !== 3) return undefined;
     let u = cache.get(token);
     if (u === undefined) {
       const claims = verifyServiceAccountToken(publicKey, token);
       const sa = claims?.['kubernetes.io'];
-      u = typeof claims?.sub === 'string' && claims.sub.startsWith('system:serviceaccount:') && sa?.namespace
-        ? { username: claims.sub, uid: String(sa.serviceaccount?.uid ?? ''), groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] }
+      u = claims && typeof claims.sub === 'string' && claims.sub.startsWith('system:serviceaccount:') && sa?.namespace
+        ? { user: { username: claims.sub, uid: String(sa.serviceaccount?.uid ?? ''), groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`] }, claims }
         : null;
       if (cache.size > SA_CACHE_MAX) cache.clear();
       cache.set(token, u);
@@ -40,10 +42,20 @@ function serviceAccountAuthenticator(publicKey: string | undefined): (token: str
   };
 }
 
+/** The one token authenticator, for requests (below) and for TokenReview (handlers/tokenreview.ts). */
+export function tokenAuthenticator(o: AuthnOptions): TokenAuthenticator {
+  const serviceAccount = serviceAccountTokens(o.serviceAccountPublicKey);
+  return (token) => {
+    const u = o.tokens?.get(token);
+    if (u) return { user: { username: u.name, uid: u.uid, groups: [...u.groups, 'system:authenticated'] } };
+    const sa = serviceAccount(token);
+    return sa ? { user: { ...sa.user, groups: [...sa.user.groups, 'system:authenticated'] }, claims: sa.claims } : undefined;
+  };
+}
+
 /** The onRequest hook that sets `req.user` or answers 401. */
-export function authnLayer(app: FastifyInstance, o: AuthnOptions): void {
+export function authnLayer(app: FastifyInstance, o: AuthnOptions, authenticate: TokenAuthenticator): void {
   const tokens = o.tokens;
-  const serviceAccountUser = serviceAccountAuthenticator(o.serviceAccountPublicKey);
   app.addHook('onRequest', async (req) => {
     if (!tokens) {
       req.user = ADMIN;
@@ -51,10 +63,8 @@ export function authnLayer(app: FastifyInstance, o: AuthnOptions): void {
     }
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-    const u = token ? tokens.get(token) : undefined;
-    const sa = !u && token ? serviceAccountUser(token) : undefined;
-    if (u) req.user = { username: u.name, uid: u.uid, groups: [...u.groups, 'system:authenticated'] };
-    else if (sa) req.user = { ...sa, groups: [...sa.groups, 'system:authenticated'] };
+    const who = token ? authenticate(token) : undefined;
+    if (who) req.user = who.user;
     else if (ANONYMOUS_PATHS.has(req.url.split('?')[0]!)) req.user = { username: 'system:anonymous', uid: '', groups: ['system:unauthenticated'] };
     else throw errors.unauthorized();
   });

@@ -5,6 +5,7 @@
 
 import type { ResourceType } from '../../../api/resource.js';
 import type { AdmissionChain, UserInfo } from '../admission/chain.js';
+import type { TokenAuthenticator } from '../handlers/tokenreview.js';
 import type { Writer } from '../handlers/write.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ObjectStore } from '../storage/objects.js';
@@ -22,6 +23,8 @@ export interface Core {
   bookmarkIntervalMs: number;
   /** address clients should use, for /api's serverAddressByClientCIDRs */
   advertiseAddress?: string;
+  /** bearer token → user (requests and TokenReview) */
+  authenticate: TokenAuthenticator;
   /** true once bootstrap() has created the system namespaces (/readyz) */
   ready: boolean;
 }

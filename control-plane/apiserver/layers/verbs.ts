@@ -8,7 +8,9 @@ import { decodeObject, decodePatch } from '../request/body.js';
 import { listJson, listObjects } from '../handlers/read.js';
 import { buildMatcher } from '../handlers/selectors.js';
 import { representationOf, toMetadataList, toTable } from '../handlers/table.js';
+import { reviewToken } from '../handlers/tokenreview.js';
 import { serveWatch } from '../handlers/watch.js';
+import { registry } from '../api-adapter.js';
 import { deleteOptions, intParam, sendJson, sendObject, writeContext, type Call } from './call.js';
 import { notFound } from './errors.js';
 
@@ -59,6 +61,7 @@ async function create(c: Call) {
   const body = bodyObject(c);
   if (c.info.name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   if (c.rt.namespaced && !c.info.namespace) throw notFound();
+  if (c.rt.kind === 'TokenReview') return sendJson(c, await reviewToken(body, c.core.authenticate, async (ns, name) => (await c.core.objects.get(registry.get('', 'v1', 'serviceaccounts')!, ns, name)) ?? undefined), 201);
   return sendObject(c, await c.core.writer.create(c.rt, c.info.namespace, body, writeContext(c)), 201);
 }
 

@@ -59,7 +59,8 @@ export function parseYaml(text: string): unknown {
 
 /** Decode a create/update body by its media type (415 for others). */
 export function decodeObject(contentType: string | undefined, body: Buffer | undefined): unknown {
-  const mt = mediaType(contentType);
+  // no Content-Type (`kubectl create --raw`) means JSON, as kube-apiserver's first supported media type
+  const mt = mediaType(contentType || 'application/json');
   if (!body || body.length === 0) throw errors.badRequest('the request body is empty');
   if (mt === PROTOBUF_MEDIA_TYPE) return decodeKubeProtobuf(body);
   if (!OBJECT_TYPES.has(mt)) throw errors.unsupportedMediaType(mt);

@@ -10,7 +10,8 @@ import type { Os } from '../os.js';
 import type { Clock } from '../../../lib/time/clock.js';
 import { ProbeLoop, runAction } from '../probes/probe.js';
 import type { ContainerStatus } from '../pods/status.js';
-import type { ContainerSpec, Pod } from '../pods/types.js';
+import { type ContainerSpec, type Pod, isSidecar } from '../pods/types.js';
+import { identityPrefix, processIdentity } from './identity.js';
 import { type BackoffPolicy, type BackoffState, nextDelay, shouldRestart } from './backoff.js';
 import { type Cgroups, limitsOf } from './cgroups.js';
 import { ConfigError, type ObjectSource, type PodFacts, kubernetesServiceEnv, resolveEnv } from './env.js';
@@ -65,8 +66,15 @@ export class Container {
   finished?: ExitInfo;
   /** resolves on every exit (init containers wait on it) */
   private exitWaiters: ((e: ExitInfo) => void)[] = [];
+  /** resolve when the container counts as started (the pod worker waits on native sidecars) */
+  private startedWaiters: (() => void)[] = [];
+  /** a native sidecar: an init container with restartPolicy Always */
+  readonly sidecar: boolean;
+  /** argv prefix switching to the container's user (runAsUser/runAsGroup) */
+  private userPrefix: string[] = [];
 
   constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps) {
+    this.sidecar = isInit && isSidecar(spec);
     this.status = {
       name: spec.name, image: spec.image ?? '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } },
       lastState: {}, ready: false, started: false, restartCount: 0,
@@ -87,6 +95,27 @@ export class Container {
   /** Waits for the next exit. */
   nextExit(): Promise<ExitInfo> {
     return new Promise((r) => this.exitWaiters.push(r));
+  }
+
+  /** Resolves once the container is started (its startupProbe passed, if it has one) or is stopped. */
+  whenStarted(): Promise<void> {
+    if (this.status.started || this.stopping) return Promise.resolve();
+    return new Promise((r) => this.startedWaiters.push(r));
+  }
+
+  private setStarted(v: boolean): void {
+    this.status.started = v;
+    if (v) for (const w of this.startedWaiters.splice(0)) w();
+  }
+
+  /** The argv prefix that runs a command as this container's user (exec, probes, hooks). */
+  get execPrefix(): string[] {
+    return this.userPrefix;
+  }
+
+  /** Whether stop() was called (the pod is terminating or the sidecar is done). */
+  get stopped(): boolean {
+    return this.stopping;
   }
 
   private retryLater(ms: number): void {
@@ -115,6 +144,11 @@ export class Container {
     try {
       const base = { ...kubernetesServiceEnv(this.ctx.facts().kubernetesServiceIP), HOSTNAME: this.ctx.hostname, SHOAL_IMAGE_TAG: img.tag, ...(img.env ?? {}) };
       this.env = await resolveEnv(pod, this.spec, this.d.objects, this.ctx.facts(), base);
+      try {
+        this.userPrefix = identityPrefix(processIdentity(pod, this.spec));
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       this.status.state = { waiting: { reason: 'CreateContainerConfigError', message: e.message } };
@@ -129,7 +163,7 @@ export class Container {
     if (this.status.restartCount >= 2 && existsSync(old)) rmSync(old, { force: true });
     const argv = containerArgv(img, this.spec.command, this.spec.args);
     try {
-      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs });
+      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs, userPrefix: this.userPrefix });
     } catch (e) {
       this.status.state = { waiting: { reason: 'RunContainerError', message: (e as Error).message } };
       this.d.event('Warning', 'Failed', `Error: ${(e as Error).message}`);
@@ -163,7 +197,7 @@ export class Container {
       exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
       startedAt: r.startedAt || undefined, finishedAt: iso(this.d.clock.now()),
     };
-    if (!shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
+    if (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
       this.status.restartCount = r.restartCount;
       this.status.state = { terminated };
       this.finished = { exitCode: 137, known: false };
@@ -180,18 +214,19 @@ export class Container {
     const proc = this.proc!;
     this.status.state = { running: { startedAt } };
     this.status.containerID = `shoal://${proc.pid}`;
-    this.status.started = !this.spec.startupProbe;
-    this.status.ready = this.isInit ? false : !this.spec.readinessProbe && !this.spec.startupProbe;
+    // a native sidecar is ready as an app container is; a run-to-completion init container never is
+    this.status.ready = this.isInit && !this.sidecar ? false : !this.spec.readinessProbe && !this.spec.startupProbe;
+    this.setStarted(!this.spec.startupProbe);
     this.d.persist();
     this.d.changed();
-    if (!this.isInit) this.startProbes();
+    if (!this.isInit || this.sidecar) this.startProbes();
     void proc.exited.then((e) => {
       if (this.proc === proc) this.onExit(e);
     });
   }
 
   private startProbes(): void {
-    const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), argv, this.env, ms, undefined, this.spec.workingDir) };
+    const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), [...this.userPrefix, ...argv], this.env, ms, undefined, this.spec.workingDir) };
     const make = (p: NonNullable<ContainerSpec['livenessProbe']>, onChange: (ok: boolean, m: string) => void) =>
       new ProbeLoop(p, () => runAction(p, this.spec, t, (p.timeoutSeconds ?? 1) * 1000), onChange, this.d.clock);
     const rest = () => {
@@ -218,8 +253,8 @@ export class Container {
       const l = make(this.spec.startupProbe, (ok, m) => {
         if (ok) {
           l.stop();
-          this.status.started = true;
           if (!this.spec.readinessProbe) this.status.ready = true;
+          this.setStarted(true);
           this.d.changed();
           rest();
         } else {
@@ -260,7 +295,8 @@ export class Container {
     this.proc = undefined;
     for (const w of this.exitWaiters.splice(0)) w(e);
     const policy = this.ctx.pod().spec.restartPolicy ?? 'Always';
-    const restart = !this.stopping && (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode));
+    // native sidecars restart whatever the pod's policy, until the pod stops them
+    const restart = !this.stopping && (this.sidecar || (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode)));
     if (!restart) {
       this.finished = e;
       this.d.persist();
@@ -286,6 +322,7 @@ export class Container {
   /** Lets go without killing (agent shutdown): the process keeps running for the next agent to adopt. */
   detach(): void {
     this.stopping = true;
+    for (const w of this.startedWaiters.splice(0)) w();
     this.d.clock.clearTimeout(this.timer);
     this.stopProbes();
     this.proc = undefined;
@@ -294,6 +331,7 @@ export class Container {
   /** Stops for good: preStop hook, SIGTERM, grace, SIGKILL. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    for (const w of this.startedWaiters.splice(0)) w();
     this.d.clock.clearTimeout(this.timer);
     this.stopProbes();
     const proc = this.proc;
@@ -301,7 +339,7 @@ export class Container {
     const deadline = Date.now() + graceMs;
     const pre = this.spec.lifecycle?.preStop;
     if (pre && graceMs > 0) {
-      const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), argv, this.env, ms, undefined, this.spec.workingDir) };
+      const t = { podIP: this.ctx.facts().podIP || '127.0.0.1', exec: (argv: string[], ms: number) => execInPod(this.d.os, this.ctx.holderPid(), [...this.userPrefix, ...argv], this.env, ms, undefined, this.spec.workingDir) };
       await Promise.race([runAction(pre, this.spec, t, graceMs), new Promise((r) => setTimeout(r, graceMs))]);
     }
     await stopProcess(this.d.os, proc, Math.max(0, deadline - Date.now()));

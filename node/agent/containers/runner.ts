@@ -19,6 +19,8 @@ export interface StartSpec {
   workingDir?: string;
   logFile: string;
   cgroupProcs: string[];
+  /** argv prefix that switches user (identity.ts), exec'd after the cgroups are joined */
+  userPrefix?: string[];
 }
 
 /** How a container process ended. */
@@ -55,7 +57,7 @@ export async function startProcess(os: Os, s: StartSpec): Promise<RunningProcess
   let sp;
   try {
     const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...s.env, SHOAL_CGROUP_PROCS: s.cgroupProcs.join(' '), SHOAL_WORKDIR: s.workingDir ?? '' };
-    sp = os.spawnDetached('nsenter', [...enterArgs(s.holderPid), '/bin/sh', '-c', WRAPPER, 'sh', ...s.argv], { env, logFd: fd });
+    sp = os.spawnDetached('nsenter', [...enterArgs(s.holderPid), '/bin/sh', '-c', WRAPPER, 'sh', ...(s.userPrefix ?? []), ...s.argv], { env, logFd: fd });
   } finally {
     closeSync(fd);
   }

@@ -39,12 +39,18 @@ export interface PodSnapshot {
 
 type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
-/** kubelet's getPhase, for the app containers. */
+/** Names of the pod's native sidecars (init containers with restartPolicy Always). */
+function sidecarNames(pod: Pod): Set<string> {
+  return new Set((pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+}
+
+/** kubelet's getPhase, for the app containers (native sidecars never decide the phase). */
 export function podPhase(pod: Pod, s: PodSnapshot): Phase {
   if (s.failed) return 'Failed';
   const policy = pod.spec.restartPolicy ?? 'Always';
   if (!s.initialized) {
-    const failedInit = s.initStatuses.some((c) => c.state.terminated && c.state.terminated.exitCode !== 0);
+    const sidecars = sidecarNames(pod);
+    const failedInit = s.initStatuses.some((c) => !sidecars.has(c.name) && c.state.terminated && c.state.terminated.exitCode !== 0);
     return failedInit && policy === 'Never' ? 'Failed' : 'Pending';
   }
   let running = 0, waiting = 0, stopped = 0, succeeded = 0;
@@ -83,8 +89,10 @@ export function podStatus(pod: Pod, s: PodSnapshot, now: Date): Record<string, a
   const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
   const prev = pod.status?.conditions as any[] | undefined;
   const phase = podPhase(pod, s);
-  const notReady = s.statuses.filter((c) => !c.ready).map((c) => c.name);
-  const pendingInit = s.initStatuses.filter((c) => !(c.state.terminated && c.state.terminated.exitCode === 0)).map((c) => c.name);
+  const sidecars = sidecarNames(pod);
+  // a native sidecar's readiness counts for the pod's (kubelet 1.29+); it is initialized once started
+  const notReady = [...s.initStatuses.filter((c) => sidecars.has(c.name)), ...s.statuses].filter((c) => !c.ready).map((c) => c.name);
+  const pendingInit = s.initStatuses.filter((c) => (sidecars.has(c.name) ? !c.started : !(c.state.terminated && c.state.terminated.exitCode === 0))).map((c) => c.name);
   const containersReady = notReady.length === 0 && phase === 'Running';
   const notReadyMsg = `containers with unready status: [${notReady.join(' ')}]`;
   const status: Record<string, any> = {

@@ -19,6 +19,23 @@ export interface ContainerSpec {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   lifecycle?: { preStop?: Handler; postStart?: Handler };
+  /** `Always` on an init container makes it a native sidecar (Kubernetes 1.29+) */
+  restartPolicy?: 'Always';
+  securityContext?: SecurityContext;
+}
+
+/** The identity fields of a (pod or container) security context that the agent honours. */
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+}
+
+/** Whether an init container is a native sidecar (restartPolicy: Always). */
+export function isSidecar(c: ContainerSpec): boolean {
+  return c.restartPolicy === 'Always';
 }
 
 /** An env entry. */
@@ -87,6 +104,7 @@ export interface PodSpec {
   dnsPolicy?: string;
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
   hostAliases?: { ip: string; hostnames: string[] }[];
+  securityContext?: SecurityContext;
 }
 
 /** A Pod as the agent sees it. */

@@ -1,6 +1,13 @@
 // One worker per pod: sandbox (adopted or created), init containers in order, then the app containers,
 // each under its own supervisor; the pod's status snapshot; graceful termination (every container's
 // preStop + SIGTERM within the grace period, SIGKILL, then the sandbox: CNI DEL and namespace removal).
+//
+// Native sidecars (init containers with restartPolicy Always, Kubernetes 1.29+): started in their place
+// among the init containers; the next init container (and so the app) starts once the sidecar is
+// started (its startupProbe passed, if it has one); they restart on exit whatever the pod's policy;
+// their readiness counts for the pod's Ready; on termination they are stopped after the app containers,
+// in reverse order, with what is left of the grace period; when every app container of a
+// Never/OnFailure pod has finished, they are stopped the same way and the pod completes.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +23,9 @@ import { podHostname } from '../sandbox/dns.js';
 import { podDir, type SandboxInfo, type Sandboxes } from '../sandbox/sandbox.js';
 import type { PodSnapshot } from './status.js';
 import { type Pod, podKey } from './types.js';
+
+/** Least time a sidecar gets to stop after the app containers used up the grace period (kubelet: 2 s). */
+const MIN_SIDECAR_GRACE_MS = 2000;
 
 /** Node-wide services a worker uses. */
 export interface WorkerDeps {
@@ -56,6 +66,8 @@ export class PodWorker {
   readonly createdAt: number;
   private stopped = false;
   private sandboxTimer?: unknown;
+  /** the app containers of a Never/OnFailure pod finished and the sidecars are being stopped */
+  private completing = false;
 
   constructor(pod: Pod, private readonly d: WorkerDeps) {
     this.pod = pod;
@@ -68,7 +80,11 @@ export class PodWorker {
     const cdeps = {
       os: d.os, catalog: d.catalog, cgroups: d.cgroups, objects: d.objects, backoff: d.backoff, clock: d.clock,
       event: (t: 'Normal' | 'Warning', r: string, m: string) => d.event(this.pod, t, r, m),
-      changed: () => d.changed(this), persist: () => this.persist(),
+      changed: () => {
+        this.checkCompletion();
+        d.changed(this);
+      },
+      persist: () => this.persist(),
     };
     this.init = (pod.spec.initContainers ?? []).map((c) => new Container(c, true, ctx, cdeps));
     this.app = pod.spec.containers.map((c) => new Container(c, false, ctx, cdeps));
@@ -128,17 +144,33 @@ export class PodWorker {
     }
     this.sandbox = sb;
     this.initialized = p.initialized || this.init.length === 0;
+    // sidecars that survived are adopted; runInitThenApp then only waits for them to be started
+    for (const c of this.init.filter((x) => x.sidecar)) {
+      const r = p.containers[`init/${c.spec.name}`];
+      if (r && r.exitCode === undefined) c.adopt(r);
+    }
     if (!this.initialized) {
       void this.runInitThenApp();
       return true;
     }
-    for (const c of this.init) c.adopt({ pid: -1, startTime: '', restartCount: 0, startedAt: '', exitCode: 0 });
+    for (const c of this.init) {
+      if (c.sidecar) {
+        const r = p.containers[`init/${c.spec.name}`];
+        if (c.proc) continue;
+        if (r && r.exitCode !== undefined) c.adopt(r); // stopped for good (the pod completed)
+        else if (r) c.adoptDead(r); // died while no agent watched: restarted
+        else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
+        continue;
+      }
+      c.adopt({ pid: -1, startTime: '', restartCount: 0, startedAt: '', exitCode: 0 });
+    }
     for (const c of this.app) {
       const r = p.containers[`app/${c.spec.name}`];
       if (r && c.adopt(r)) continue;
       if (r) c.adoptDead(r); // died while no agent watched
       else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
     }
+    this.checkCompletion(); // the app finished while no agent watched: stop the sidecars now
     this.d.changed(this);
     return true;
   }
@@ -171,6 +203,11 @@ export class PodWorker {
   private async runInitThenApp(): Promise<void> {
     for (const c of this.init) {
       if (this.stopped) return;
+      if (c.sidecar) {
+        if (!c.proc) await c.start();
+        await c.whenStarted();
+        continue;
+      }
       const first = c.nextExit();
       await c.start();
       let e = await first;
@@ -192,9 +229,28 @@ export class PodWorker {
     await Promise.all(this.app.map((c) => c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e))));
   }
 
-  /** Whether every app container is ready. */
+  /** Whether every app container and every native sidecar is ready. */
   ready(): boolean {
-    return this.initialized && this.app.every((c) => c.status.ready);
+    return this.initialized && this.app.every((c) => c.status.ready) && this.init.every((c) => !c.sidecar || c.status.ready);
+  }
+
+  /** A Never/OnFailure pod whose app containers all finished: stop its sidecars so it completes. */
+  private checkCompletion(): void {
+    if (this.completing || this.stopped || !this.initialized || this.app.length === 0) return;
+    if (!this.app.every((c) => c.finished)) return;
+    const sidecars = this.init.filter((c) => c.sidecar && !c.stopped);
+    if (!sidecars.length) return;
+    this.completing = true;
+    const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    void this.stopSidecars(sidecars, Date.now() + graceMs).catch((e) => this.d.log(`pod ${this.key}: stopping sidecars`, e));
+  }
+
+  /** Stops sidecars one by one, last first, each with what is left of the grace period (at least 2 s). */
+  private async stopSidecars(sidecars: Container[], deadline: number): Promise<void> {
+    for (const c of [...sidecars].reverse()) {
+      if (c.proc) this.d.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);
+      await c.stop(Math.max(deadline - Date.now(), MIN_SIDECAR_GRACE_MS));
+    }
   }
 
   /** Stops supervising (agent shutdown) and leaves the pod running for adoption. */
@@ -214,8 +270,13 @@ export class PodWorker {
     this.stopped = true;
     if (this.sandboxTimer) this.d.clock.clearTimeout(this.sandboxTimer);
     const graceMs = Math.max(0, graceSeconds) * 1000;
+    const deadline = Date.now() + graceMs;
     for (const c of this.app) if (c.proc) this.d.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);
-    await Promise.all([...this.init, ...this.app].map((c) => c.stop(graceMs)));
+    // app (and running init) containers first; the sidecars outlive them, so in-flight connections drain
+    await Promise.all([...this.init.filter((c) => !c.sidecar), ...this.app].map((c) => c.stop(graceMs)));
+    const sidecars = this.init.filter((c) => c.sidecar);
+    if (graceMs === 0) await Promise.all(sidecars.map((c) => c.stop(0)));
+    else await this.stopSidecars(sidecars, deadline);
     if (this.sandbox) await this.d.sandboxes.destroy(this.sandbox).catch((e) => this.d.log(`pod ${this.key}: sandbox teardown`, e));
     const left = this.d.cgroups.removePod(this.pod.metadata.uid!);
     if (left.length) this.d.log(`pod ${this.key}: cgroups left: ${left.join(', ')}`);

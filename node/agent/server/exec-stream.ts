@@ -27,6 +27,8 @@ export interface ExecTarget {
   holderPid: number;
   env: Record<string, string>;
   workingDir?: string;
+  /** runs the command as the container's user (setpriv …; empty for root) */
+  userPrefix?: string[];
 }
 
 /** A lookup failure: HTTP code, Kubernetes reason, message (answered before the upgrade). */
@@ -42,7 +44,7 @@ export type ExecSpawner = (argv: string[], target: ExecTarget) => ChildProcessWi
 export const nsenterSpawner: ExecSpawner = (argv, target) => {
   const args = enterArgs(target.holderPid);
   if (target.workingDir) args.splice(args.length - 1, 0, `--wd=${target.workingDir}`);
-  return spawn('nsenter', [...args, ...argv], {
+  return spawn('nsenter', [...args, ...(target.userPrefix ?? []), ...argv], {
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...target.env },
     stdio: ['pipe', 'pipe', 'pipe'], detached: true,
   });

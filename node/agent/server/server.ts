@@ -88,7 +88,7 @@ export function buildAgentServer(pods: PodManager, os: Os): FastifyInstance {
       if (!w.sandbox || !c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
       const input = typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? req.body.toString('utf8') : undefined;
       const timeout = Number(req.query.timeoutSeconds ?? 60);
-      const r = await execInPod(os, w.sandbox.holderPid, command, c.env, timeout * 1000, input, c.spec.workingDir);
+      const r = await execInPod(os, w.sandbox.holderPid, [...c.execPrefix, ...command], c.env, timeout * 1000, input, c.spec.workingDir);
       return reply.type('application/json').send({ exitCode: r.code, stdout: r.stdout, stderr: r.stderr });
     } catch (e) {
       return fail(reply, e);
@@ -101,7 +101,7 @@ export function buildAgentServer(pods: PodManager, os: Os): FastifyInstance {
     find(ns, pod, name) {
       const { w, c } = container(ns, pod, name);
       if (!w.sandbox || !c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
-      return { holderPid: w.sandbox.holderPid, env: c.env, workingDir: c.spec.workingDir };
+      return { holderPid: w.sandbox.holderPid, env: c.env, workingDir: c.spec.workingDir, userPrefix: c.execPrefix };
     },
   });
   app.addHook('preClose', async () => stopStreams());

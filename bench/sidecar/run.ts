@@ -1,0 +1,133 @@
+// bench/sidecar: one client pod to one server pod (real netns, the capture table), same run:
+//   direct                     client → server app (ports excluded from capture)
+//   haproxy pair (TCP mode)    client → HAProxy in the client pod → HAProxy in the server pod → app (plain TCP, 1 thread each)
+//   sidecars, HBONE            client → VIP → sidecar A (15001) → HTTP/2 CONNECT over pooled mTLS → sidecar B (15008) → app
+//   sidecars, TLS per conn     the same with SHOAL_TUNNEL=tls (one mTLS connection per app connection, B's 15006)
+// Per row: fixed 1000 rps (HTTP/1.1 keep-alive, 1 KB responses, 16 connections) with latency from the scheduled
+// time, max rate (closed loop, 16 connections), one bulk transfer, proxy CPU (from /proc/<pid>/stat) and RSS
+// during the 1000 rps run; then new-connection latency (a connection per request) for the two tunnel modes.
+// Not a test: prints a table and a JSON line. Bounded: a few seconds per row. Run as root:
+//   node dist/bench/sidecar/run.js [--seconds 5] [--bulk-mb 256] [--rounds 7]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { meshNet, meshConfig, runInPod, startTestSidecar, until, type Teardown, type Pod, type PodProcess, type MeshNet } from '../../test/sidecar/fixture.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const SECONDS = opt('seconds', 5);
+const BULK_MB = opt('bulk-mb', 256);
+const ROUNDS = opt('rounds', 7);
+const K = 9;
+const VIP = `10.215.${K}.10`;
+
+const cleanups: (() => unknown)[] = [];
+const td: Teardown = { teardown: (fn) => { cleanups.push(fn); } };
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+}
+function rssMb(pid: number): number {
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
+}
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+async function gen(pod: Pod, a: string[]): Promise<any> {
+  const p = runInPod(td, pod, [process.execPath, 'dist/bench/sidecar/loadgen.js', ...a]);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`loadgen ${a.join(' ')}: exit ${code}: ${p.err()}`);
+  return JSON.parse(p.out().trim().split('\n').pop()!);
+}
+
+interface Row { name: string; rate: any; max: any; bulk: any; cpu: number[]; rss: number[] }
+
+async function row(name: string, net: MeshNet, host: string, port: number, procs: PodProcess[]): Promise<Row> {
+  await gen(net.a, ['rate', host, String(port), '200', '1', '4']); // warm up (JIT, sessions)
+  const pids = procs.map((p) => p.proc.pid!);
+  const before = pids.map(cpuTicks);
+  const t0 = performance.now();
+  const rate = await gen(net.a, ['rate', host, String(port), '1000', String(SECONDS), '16']);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = pids.map((p, i) => +(((cpuTicks(p) - before[i]) / 100) / wall).toFixed(3));
+  const rss = pids.map(rssMb);
+  const max = await gen(net.a, ['max', host, String(port), String(Math.max(2, SECONDS - 1)), '16']);
+  const b0 = pids.map(cpuTicks);
+  const bulk = await gen(net.a, ['bulk', host, String(port), String(BULK_MB)]);
+  // CPU seconds per GiB moved, summed over the proxies: less sensitive to a busy machine than MB/s
+  bulk.cpuSecPerGiB = pids.length ? +((pids.reduce((a, p, i) => a + cpuTicks(p) - b0[i], 0) / 100) * (1024 / BULK_MB)).toFixed(2) : 0;
+  const r = { name, rate, max, bulk, cpu, rss };
+  process.stderr.write(`${name}: ${JSON.stringify(r)}\n`);
+  return r;
+}
+
+const HAPROXY = (bind: string, to: string): string => `global
+  maxconn 4000
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen l
+  bind ${bind}
+  server s ${to}
+`;
+
+async function main(): Promise<void> {
+  const load0 = loadavg();
+  const net = await meshNet(td, 'scb', K, { excludePorts: [9100, 9200] });
+  const app = runInPod(td, net.b, [process.execPath, 'dist/bench/sidecar/app.js', '9000', '9100']);
+  await until('app', () => app.out().includes('up'));
+  writeFileSync(join(net.dir, 'hb.cfg'), HAPROXY('0.0.0.0:9200', '127.0.0.1:9100'));
+  writeFileSync(join(net.dir, 'ha.cfg'), HAPROXY('127.0.0.1:9201', `${net.b.ip}:9200`));
+  const hb = runInPod(td, net.b, ['/usr/sbin/haproxy', '-db', '-f', join(net.dir, 'hb.cfg')]);
+  const ha = runInPod(td, net.a, ['/usr/sbin/haproxy', '-db', '-f', join(net.dir, 'ha.cfg')]);
+  const server = await startTestSidecar(td, net, net.b, { sa: 'server', config: meshConfig(net, K, 'b') });
+  let client = await startTestSidecar(td, net, net.a, { sa: 'client', config: meshConfig(net, K, 'a') });
+  await until('haproxy pair', async () => (await gen(net.a, ['rate', '127.0.0.1', '9201', '10', '0.2', '1'])).done > 0);
+
+  const rows: Row[] = [];
+  rows.push(await row('direct', net, net.b.ip, 9100, []));
+  rows.push(await row('haproxy pair (TCP, plain)', net, '127.0.0.1', 9201, [ha, hb]));
+  rows.push(await row('sidecars, HBONE mTLS', net, VIP, 80, [client, server]));
+  const hboneConnect = await gen(net.a, ['connect', VIP, '80', '100', String(Math.min(4, SECONDS))]);
+  // Paired rounds: direct and HBONE alternate in 2 s slices, so both see the same machine; the added
+  // latency is the median over rounds of (HBONE − direct) per percentile.
+  const paired: { p50: number; p90: number; p99: number }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const dr = await gen(net.a, ['rate', net.b.ip, '9100', '1000', '2', '16']);
+    const hr = await gen(net.a, ['rate', VIP, '80', '1000', '2', '16']);
+    paired.push({ p50: hr.p50 - dr.p50, p90: hr.p90 - dr.p90, p99: hr.p99 - dr.p99 });
+    process.stderr.write(`round ${i}: direct ${dr.p50}/${dr.p90}/${dr.p99} hbone ${hr.p50}/${hr.p90}/${hr.p99}\n`);
+  }
+  const med = (k: 'p50' | 'p90' | 'p99'): number => { const xs = paired.map((x) => x[k]).sort((a, b) => a - b); return xs[Math.floor(xs.length / 2)]; };
+  await client.stop();
+  client = await startTestSidecar(td, net, net.a, { sa: 'client', config: meshConfig(net, K, 'a'), tunnel: 'tls', name: 'client-tls' });
+  rows.push(await row('sidecars, TLS per connection', net, VIP, 80, [client, server]));
+  const tlsConnect = await gen(net.a, ['connect', VIP, '80', '100', String(Math.min(4, SECONDS))]);
+  const directConnect = await gen(net.a, ['connect', net.b.ip, '9100', '100', String(Math.min(4, SECONDS))]);
+
+  const d = rows[0];
+  const f = (x: number): string => x.toFixed(3);
+  console.log(`\nbench/sidecar  (${SECONDS}s per rate row, 16 connections, 1 KB responses; loadavg before ${load0}, after ${loadavg()}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} CPUs)\n`);
+  console.log('| path | p50 ms | p90 ms | p99 ms | added p50/p90/p99 ms | max rps (×direct) | bulk MB/s (×direct) | proxies\' CPU s per GiB bulk | CPU vCPU at 1000 rps (each proxy) | RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const added = r === d ? '—' : `${f(r.rate.p50 - d.rate.p50)} / ${f(r.rate.p90 - d.rate.p90)} / ${f(r.rate.p99 - d.rate.p99)}`;
+    console.log(`| ${r.name} | ${f(r.rate.p50)} | ${f(r.rate.p90)} | ${f(r.rate.p99)} | ${added} | ${r.max.rps} (${(r.max.rps / d.max.rps).toFixed(2)}) | ${r.bulk.mbps} (${(r.bulk.mbps / d.bulk.mbps).toFixed(2)}) | ${r.bulk.cpuSecPerGiB || '—'} | ${r.cpu.join(' + ') || '—'} | ${r.rss.join(' + ') || '—'} |`);
+  }
+  console.log(`\nadded latency of the HBONE pair at 1000 rps, median of ${ROUNDS} paired 2 s rounds (direct, then sidecars): p50 ${f(med('p50'))}  p90 ${f(med('p90'))}  p99 ${f(med('p99'))} ms`);
+  console.log('\nnew connection per request at 100/s (connect + 1 request + close), latency ms:');
+  for (const [n, c] of [['direct', directConnect], ['HBONE (pooled session)', hboneConnect], ['TLS per connection', tlsConnect]] as const) {
+    console.log(`  ${n}: p50 ${f(c.p50)}  p90 ${f(c.p90)}  p99 ${f(c.p99)}  errors ${c.errors}`);
+  }
+  console.log(JSON.stringify({ loadavg: [load0, loadavg()], rows, paired, connect: { directConnect, hboneConnect, tlsConnect } }));
+}
+
+try {
+  await main();
+} finally {
+  for (const fn of cleanups.reverse()) {
+    try { await fn(); } catch { /* best effort */ }
+  }
+}

@@ -1,0 +1,54 @@
+// Istio's TCP metrics (istio_tcp_*), with Istio's standard labels, in a registry of the proxy's own.
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** The labels Istio puts on TCP metrics (subset layer 4 knows). */
+export interface TcpLabels {
+  reporter: 'source' | 'destination';
+  source_workload: string;
+  source_workload_namespace: string;
+  source_principal: string;
+  destination_workload: string;
+  destination_workload_namespace: string;
+  destination_principal: string;
+  destination_service: string;
+  connection_security_policy: 'mutual_tls' | 'none' | 'unknown';
+}
+const LABELS = [
+  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'destination_workload',
+  'destination_workload_namespace', 'destination_principal', 'destination_service', 'connection_security_policy',
+  'request_protocol',
+] as const;
+
+/** The proxy's metrics. */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  private readonly opened: Counter<string>;
+  private readonly closed: Counter<string>;
+  private readonly sent: Counter<string>;
+  private readonly received: Counter<string>;
+  readonly denied: Counter<string>;
+  readonly refused: Counter<string>;
+  readonly active: Gauge<string>;
+
+  constructor() {
+    const r = [this.registry];
+    this.opened = new Counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened', labelNames: LABELS, registers: r });
+    this.closed = new Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed', labelNames: LABELS, registers: r });
+    this.sent = new Counter({ name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent during response in TCP connections', labelNames: LABELS, registers: r });
+    this.received = new Counter({ name: 'istio_tcp_received_bytes_total', help: 'Bytes received during request in TCP connections', labelNames: LABELS, registers: r });
+    this.denied = new Counter({ name: 'shoal_proxy_authz_denied_total', help: 'Connections denied by AuthorizationPolicy or PeerAuthentication', labelNames: ['listener', 'reason'], registers: r });
+    this.refused = new Counter({ name: 'shoal_proxy_connections_refused_total', help: 'Connections refused at the open-files budget or on EMFILE', labelNames: ['listener'], registers: r });
+    this.active = new Gauge({ name: 'shoal_proxy_active_connections', help: 'Proxied connections open now', labelNames: ['listener'], registers: r });
+  }
+
+  /** Counts a connection opened; returns the function that counts its close: `sent` = response bytes, `received` = request bytes (Istio's meaning). */
+  connection(l: TcpLabels): (sent: number, received: number) => void {
+    const labels = { ...l, request_protocol: 'tcp' };
+    this.opened.inc(labels);
+    return (sent, received) => {
+      this.closed.inc(labels);
+      if (sent) this.sent.inc(labels, sent);
+      if (received) this.received.inc(labels, received);
+    };
+  }
+}

@@ -1,0 +1,125 @@
+// The live configuration: validated per type, then compiled into a frozen Snapshot (lookup indexes and
+// the authorizer) that the data path reads without locks. Applying a type replaces that type's whole
+// state (state of the world, as the discovery stream sends it). A type that fails validation leaves the
+// last good snapshot in force and returns the errors (the discovery client NACKs with them).
+import { EventEmitter } from 'node:events';
+import { Authorizer } from '../authz/evaluate.js';
+import { plainIp } from '../net/cidr.js';
+import { validateEndpoints, validateService, validateWorkload } from './validate.js';
+import {
+  TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_URLS, TYPE_WORKLOAD,
+  type MeshConfig, type MeshEndpoint, type MeshEndpoints, type MeshService, type ServicePort, type Workload,
+} from './types.js';
+
+/** A Service port reached at a VIP. */
+export interface VipTarget { service: MeshService; port: ServicePort }
+
+/** The frozen, compiled view the listeners use. */
+export interface Snapshot {
+  readonly config: MeshConfig;
+  /** `vip:port` → Service port. */
+  readonly vips: ReadonlyMap<string, VipTarget>;
+  /** `ns/name` → ready endpoints. */
+  readonly endpoints: ReadonlyMap<string, readonly MeshEndpoint[]>;
+  /** Pod IP → endpoint record (identity, mesh). */
+  readonly pods: ReadonlyMap<string, MeshEndpoint>;
+  readonly authorizer: Authorizer;
+  /** Effective PeerAuthentication mode for a port of this workload (STRICT when nothing says otherwise... see peerMode). */
+  peerMode(port: number): 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+}
+
+function normService(s: MeshService): MeshService {
+  return {
+    name: s.name, namespace: s.namespace, hostname: s.hostname ?? `${s.name}.${s.namespace}.svc.cluster.local`,
+    vips: [...(s.vips ?? [])],
+    ports: (s.ports ?? []).map((p) => ({
+      name: p.name ?? '', port: p.port, targetPort: p.targetPort ?? p.port, targetPortName: p.targetPortName ?? '',
+      protocol: p.protocol || 'TCP', appProtocol: p.appProtocol ?? '',
+    })),
+  };
+}
+function normEndpoints(e: MeshEndpoints): MeshEndpoints {
+  return {
+    service: e.service,
+    endpoints: (e.endpoints ?? []).map((ep) => ({
+      address: ep.address, ports: (ep.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port })), podName: ep.podName ?? '',
+      namespace: ep.namespace ?? '', serviceAccount: ep.serviceAccount ?? '', identity: ep.identity ?? '', mesh: !!ep.mesh,
+      labels: { ...(ep.labels ?? {}) }, ready: ep.ready !== false,
+    })),
+  };
+}
+function normWorkload(w: Workload): Workload {
+  const pa = w.peerAuthentication ?? { mode: '', portModes: {}, sources: [] };
+  return {
+    name: w.name ?? '', namespace: w.namespace ?? '', serviceAccount: w.serviceAccount ?? '', identity: w.identity ?? '',
+    ip: w.ip ?? '', labels: { ...(w.labels ?? {}) },
+    peerAuthentication: { mode: pa.mode ?? '', portModes: { ...(pa.portModes ?? {}) }, sources: [...(pa.sources ?? [])] },
+    authorization: (w.authorization ?? []).map((p) => ({ ...p, action: p.action || 'ALLOW', rules: p.rules ?? [] })),
+  };
+}
+
+/** Istio's effective mode: port-level override, else the workload mode; UNSET/'' inherit → PERMISSIVE (Istio's mesh default). */
+function modeFor(w: Workload | null, port: number): 'STRICT' | 'PERMISSIVE' | 'DISABLE' {
+  const pa = w?.peerAuthentication;
+  const pm = pa?.portModes?.[String(port)];
+  const m = pm && pm !== 'UNSET' ? pm : pa?.mode;
+  return m === 'STRICT' || m === 'DISABLE' ? m : 'PERMISSIVE';
+}
+
+function compile(config: MeshConfig): Snapshot {
+  const vips = new Map<string, VipTarget>();
+  for (const s of config.services) for (const v of s.vips) for (const p of s.ports) vips.set(`${v}:${p.port}`, { service: s, port: p });
+  const endpoints = new Map<string, MeshEndpoint[]>();
+  const pods = new Map<string, MeshEndpoint>();
+  for (const e of config.endpoints) {
+    endpoints.set(e.service, e.endpoints.filter((ep) => ep.ready));
+    for (const ep of e.endpoints) pods.set(plainIp(ep.address), ep);
+  }
+  const authorizer = new Authorizer(config.workload?.authorization ?? []);
+  const w = config.workload;
+  return Object.freeze({ config, vips, endpoints, pods, authorizer, peerMode: (port: number) => modeFor(w, port) });
+}
+
+/** Holds the live snapshot; emits 'change' (snapshot) after every applied update. */
+export class ConfigStore extends EventEmitter {
+  private snap: Snapshot = compile({ services: [], endpoints: [], workload: null, versions: {} });
+
+  /** The current snapshot. */
+  get snapshot(): Snapshot { return this.snap; }
+
+  /** True once every type has been applied at least once. */
+  get complete(): boolean {
+    return TYPE_URLS.every((t) => this.snap.config.versions[t] !== undefined);
+  }
+
+  /**
+   * Applies the whole state of one type. Returns the validation errors (nothing applied) or [] when applied.
+   * `resources` are the plain typed messages (Service, Endpoints or Workload).
+   */
+  apply(typeUrl: string, version: string, resources: unknown[]): string[] {
+    const cur = this.snap.config;
+    let next: MeshConfig;
+    if (typeUrl === TYPE_SERVICE) {
+      const list = resources as MeshService[];
+      const errs = list.flatMap((s, i) => validateService(s, `resources[${i}]`));
+      if (errs.length) return errs;
+      next = { ...cur, services: list.map(normService) };
+    } else if (typeUrl === TYPE_ENDPOINTS) {
+      const list = resources as MeshEndpoints[];
+      const errs = list.flatMap((e, i) => validateEndpoints(e, `resources[${i}]`));
+      if (errs.length) return errs;
+      next = { ...cur, endpoints: list.map(normEndpoints) };
+    } else if (typeUrl === TYPE_WORKLOAD) {
+      if (resources.length !== 1) return [`resources: exactly one Workload expected, got ${resources.length}`];
+      const errs = validateWorkload(resources[0] as Workload, 'resources[0]');
+      if (errs.length) return errs;
+      next = { ...cur, workload: normWorkload(resources[0] as Workload) };
+    } else {
+      return [`typeUrl: unknown type ${JSON.stringify(typeUrl)}`];
+    }
+    next.versions = { ...cur.versions, [typeUrl]: version };
+    this.snap = compile(next);
+    this.emit('change', this.snap);
+    return [];
+  }
+}

@@ -1,0 +1,32 @@
+// What every listener of the proxy shares: the live config, the identity, metrics, the open-files
+// budget and the log. Built once by the process (sidecar/build.ts) and passed down.
+import type { ConfigStore } from './config/store.js';
+import type { IdentityManager } from './identity/manager.js';
+import type { ProxyMetrics } from './admin/metrics.js';
+import type { FdBudget } from './net/limits.js';
+
+/** A structured log line. */
+export type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/** Shared state of one proxy. */
+export interface ProxyContext {
+  store: ConfigStore;
+  identity: IdentityManager;
+  metrics: ProxyMetrics;
+  budget: FdBudget;
+  log: Log;
+  /** This workload's IP (INSTANCE_IP); the workload resource's ip when empty. */
+  podIp: string;
+}
+
+/** JSON-lines logger on stderr. */
+export function jsonLog(component: string): Log {
+  return (level, msg, fields) => {
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields }) + '\n');
+  };
+}
+
+/** This workload's IP. */
+export function ownIp(ctx: ProxyContext): string {
+  return ctx.podIp || ctx.store.snapshot.config.workload?.ip || '';
+}
