@@ -17,6 +17,10 @@ const opt = (name: string, d: number): number => { const i = args.indexOf(`--${n
 const SECONDS = opt('seconds', 5);
 const BULK_MB = opt('bulk-mb', 256);
 const ROUNDS = opt('rounds', 7);
+// --before DIR: before/after mode. DIR is another build's dist (e.g. the previous commit built in /tmp);
+// each round runs direct, then the pair from DIR, then the pair from ./dist (same pods, same flags), and
+// prints the median per variant of the 1000 rps latency, CPU, RSS and the bulk rate.
+const BEFORE = (() => { const i = args.indexOf('--before'); return i >= 0 ? args[i + 1] : undefined; })();
 const K = 9;
 const VIP = `10.215.${K}.10`;
 
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
   const net = await meshNet(td, 'scb', K, { excludePorts: [9100, 9200] });
   const app = runInPod(td, net.b, [process.execPath, 'dist/bench/sidecar/app.js', '9000', '9100']);
   await until('app', () => app.out().includes('up'));
+  if (BEFORE) return beforeAfter(net, load0, BEFORE);
   writeFileSync(join(net.dir, 'hb.cfg'), HAPROXY('0.0.0.0:9200', '127.0.0.1:9100'));
   writeFileSync(join(net.dir, 'ha.cfg'), HAPROXY('127.0.0.1:9201', `${net.b.ip}:9200`));
   const hb = runInPod(td, net.b, ['/usr/sbin/haproxy', '-db', '-f', join(net.dir, 'hb.cfg')]);
@@ -122,6 +127,43 @@ async function main(): Promise<void> {
     console.log(`  ${n}: p50 ${f(c.p50)}  p90 ${f(c.p90)}  p99 ${f(c.p99)}  errors ${c.errors}`);
   }
   console.log(JSON.stringify({ loadavg: [load0, loadavg()], rows, paired, connect: { directConnect, hboneConnect, tlsConnect } }));
+}
+
+async function beforeAfter(net: MeshNet, load0: string, before: string): Promise<void> {
+  const variants = [['before', before], ['after', 'dist']] as const;
+  const got: Record<string, { added: { p50: number; p90: number; p99: number }; r: Row }[]> = { before: [], after: [] };
+  const direct: Row[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    direct.push(await row('direct', net, net.b.ip, 9100, []));
+    for (const [name, dist] of variants) {
+      const server = await startTestSidecar(td, net, net.b, { sa: 'server', config: meshConfig(net, K, 'b'), dist, name: `server-${name}-${i}` });
+      const client = await startTestSidecar(td, net, net.a, { sa: 'client', config: meshConfig(net, K, 'a'), dist, name: `client-${name}-${i}` });
+      const d = await gen(net.a, ['rate', net.b.ip, '9100', '1000', String(SECONDS), '16']);
+      let r: Row;
+      try {
+        r = await row(name, net, VIP, 80, [client, server]);
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}\nclient: ${client.err().slice(-2000)}\nserver: ${server.err().slice(-2000)}`);
+      }
+      got[name]!.push({ added: { p50: r.rate.p50 - d.p50, p90: r.rate.p90 - d.p90, p99: r.rate.p99 - d.p99 }, r });
+      await client.stop();
+      await server.stop();
+    }
+  }
+  const med = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+  const f = (x: number): string => x.toFixed(3);
+  const dBulk = med(direct.map((r) => r.bulk.mbps));
+  console.log(`
+bench/sidecar --before ${before}  (${ROUNDS} rounds: direct, before, after; ${SECONDS}s at 1000 rps, bulk ${BULK_MB} MiB; loadavg before ${load0}, after ${loadavg()})
+`);
+  console.log('| variant | added p50 / p90 / p99 ms at 1000 rps | vCPU per sidecar at 1000 rps (client, server) | RSS MB (client, server) | max rps | bulk MB/s (×direct) | CPU s per GiB bulk (pair) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [name] of variants) {
+    const xs = got[name]!;
+    console.log(`| ${name} | ${f(med(xs.map((x) => x.added.p50)))} / ${f(med(xs.map((x) => x.added.p90)))} / ${f(med(xs.map((x) => x.added.p99)))} | ${f(med(xs.map((x) => x.r.cpu[0]!)))}, ${f(med(xs.map((x) => x.r.cpu[1]!)))} | ${med(xs.map((x) => x.r.rss[0]!))}, ${med(xs.map((x) => x.r.rss[1]!))} | ${med(xs.map((x) => x.r.max.rps))} | ${med(xs.map((x) => x.r.bulk.mbps))} (${(med(xs.map((x) => x.r.bulk.mbps)) / dBulk).toFixed(2)}) | ${med(xs.map((x) => x.r.bulk.cpuSecPerGiB))} |`);
+  }
+  console.log(`(medians over rounds; direct bulk ${dBulk} MB/s)`);
+  console.log(JSON.stringify({ loadavg: [load0, loadavg()], direct, got }));
 }
 
 try {

@@ -115,7 +115,9 @@ t.test('shoal kubeconfig polled from other shells while up starts: one CA, and u
       else refusals++;
     }
   });
-  await new Promise((r) => setTimeout(r, 500));
+  // `up` starts only after a poller has been refused (each `shoal` run takes seconds on a loaded machine)
+  const refusedBy = Date.now() + 30_000;
+  while (refusals === 0 && Date.now() < refusedBy) await new Promise((r) => setTimeout(r, 50));
   const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(async () => {
     polling = false;

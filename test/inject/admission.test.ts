@@ -1,6 +1,9 @@
 // The API server's injection step (control-plane/apiserver/admission/inject.ts) as a plugin: only Pods on
 // CREATE (not UPDATE, not subresources), the Namespace's labels decide, the pod is mutated in place, bad
 // capture annotations are a 422 with the field; and its place in a real API server's chain.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { INJECTION_PLUGIN, sidecarInjectionPlugin } from '../../control-plane/apiserver/admission/inject.js';
 import type { AdmissionRequest } from '../../control-plane/apiserver/admission/chain.js';
@@ -42,11 +45,13 @@ t.test('plugin', async (t) => {
 });
 
 t.test('in a real API server\'s chain', async (t) => {
-  const store = await openStore(':memory:');
+  const dir = mkdtempSync(join(tmpdir(), 'shoalt-inject-adm-'));
+  const store = await openStore(join(dir, 'db.sqlite'));
   const server = buildServer({ store, logger: false, processMetrics: false });
   t.teardown(async () => {
     await server.close();
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
   await server.bootstrap();
   const names = server.admission.names();

@@ -172,6 +172,10 @@ export interface SidecarOpts {
   ulimitN?: number;
   fdReserve?: number;
   name?: string;
+  /** the build to run (default `dist`; the benchmark's before/after mode passes another build's dist) */
+  dist?: string;
+  /** node flags (default `--max-semi-space-size=2`, as the shoal/sidecar image) */
+  nodeArgs?: string[];
 }
 
 /** A running test sidecar. */
@@ -189,7 +193,7 @@ export async function startTestSidecar(t: Teardown, net: MeshNet, pod: Pod, o: S
   };
   setConfig(o.config);
   // as the shoal/sidecar image runs it (MESH-CONTRACT.md)
-  const p = runInPod(t, pod, [process.execPath, '--max-semi-space-size=2', 'dist/sidecar/main.js', '--config-file', configFile,
+  const p = runInPod(t, pod, [process.execPath, ...(o.nodeArgs ?? ['--max-semi-space-size=2']), `${o.dist ?? 'dist'}/sidecar/main.js`, '--config-file', configFile,
     '--root-cert-file', net.rootFile, '--token-file', net.tokenFile(o.sa), '--ca-addr', `${pod.hostIp}:${net.ca.port}`,
     ...(o.fdReserve !== undefined ? ['--fd-reserve', String(o.fdReserve)] : [])], {
     uid1337: true, ulimitN: o.ulimitN,
