@@ -6,22 +6,13 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../api/client/index.js';
+export { freePort } from '../lib/serve/serve.js';
+import { freePort } from '../lib/serve/serve.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 /** The compiled CLI. */
 export const cli = join(root, 'dist', 'cli', 'main.js');
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** A running cluster. */
 export interface UpCluster {

@@ -2,6 +2,8 @@
 // with optional `=true|false`, repeated string flags, `--` ending flags, and `-` as a positional (stdin).
 // Every problem is collected, so `main` reports all bad flags at once and exits 64.
 
+import { parseDuration as parseGoDuration } from '../lib/time/duration.js';
+
 /** One flag a command accepts. */
 export interface FlagSpec {
   name: string;
@@ -98,19 +100,10 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
   return { flags, positionals, problems };
 }
 
-/** `30s`, `5m`, `1h`, `1m30s` or plain seconds `30` → seconds; undefined when malformed. */
+/** `30s`, `5m`, `1h`, `1m30s` or plain seconds `30` → seconds (lib/time's Go syntax); undefined when malformed. */
 export function parseDuration(s: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    total += Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  }
-  return consumed === s.length && consumed > 0 ? total : undefined;
+  const ms = parseGoDuration(s, { bareSeconds: true });
+  return ms === undefined ? undefined : ms / 1000;
 }
 
 /** Global flags every command accepts. */

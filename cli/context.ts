@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { homeDir } from '../lib/defaults/defaults.js';
 import { KubeClient } from '../api/client/client.js';
 import { type ClusterConfig, loadKubeconfig, resolveKubeconfig } from '../api/client/config.js';
 import { kubeconfigObject } from '../control-plane/apiserver/kubeconfig.js';
@@ -68,7 +69,7 @@ export interface GlobalOptions {
 
 /** The state dir: --home, else $SHOAL_HOME, else /var/lib/shoal. */
 export function homeOf(g: GlobalOptions, env: NodeJS.ProcessEnv): string {
-  return g.home || env.SHOAL_HOME || '/var/lib/shoal';
+  return homeDir(g.home, env);
 }
 
 /** Resolve the cluster to talk to from the flags and environment. */

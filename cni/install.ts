@@ -4,6 +4,7 @@
 // reference portmap). The conflist says cniVersion 1.0.0 because Debian's reference plugins stop
 // there; Shoal's plugins answer any of 0.3.0 to 1.1.0.
 
+import { PATHS } from '../lib/defaults/defaults.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,7 +41,7 @@ export function packageRoot(): string {
 }
 
 /** The shell command that builds the shim for this checkout (what CI runs). */
-export function shimBuildArgs(out: string, socket = '/run/shoal/cni.sock'): string[] {
+export function shimBuildArgs(out: string, socket: string = PATHS.cniSocket): string[] {
   const root = packageRoot();
   return [
     '-O2',
@@ -78,8 +79,8 @@ export function defaultConflist(o: InstallOptions = {}): string {
 
 /** Installs the plugins and the conflist. Throws with the failing step's message. */
 export function installCni(o: InstallOptions = {}): InstallReport {
-  const binDir = o.binDir ?? '/opt/cni/bin';
-  const confDir = o.confDir ?? '/etc/cni/net.d';
+  const binDir = o.binDir ?? PATHS.cniBinDir;
+  const confDir = o.confDir ?? PATHS.cniConfDir;
   mkdirSync(binDir, { recursive: true });
   mkdirSync(confDir, { recursive: true });
   const built = join(binDir, `.shoal-cni-shim.${process.pid}`);

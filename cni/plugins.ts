@@ -3,7 +3,8 @@
 
 import { makeBridgePlugin } from './bridge/plugin.js';
 import { type Kernel, realKernel } from './bridge/kernel.js';
-import { Invoker, type Exec, processExec } from './invoke/invoke.js';
+import type { Runner } from '../lib/host/run.js';
+import { Invoker } from './invoke/invoke.js';
 import { makeIpamPlugin, type StoreFactory } from './ipam/plugin.js';
 import type { PluginTable } from './skel/skel.js';
 
@@ -13,7 +14,7 @@ export const pluginNames = ['shoal-bridge', 'shoal-ipam'] as const;
 /** Seams a caller may replace (tests); the defaults touch the real system. */
 export interface PluginSeams {
   kernel?: Kernel;
-  exec?: Exec;
+  exec?: Runner;
   store?: StoreFactory;
 }
 
@@ -21,7 +22,7 @@ export interface PluginSeams {
 export function makePlugins(seams: PluginSeams = {}): Map<string, PluginTable> {
   const registry = new Map<string, PluginTable>();
   registry.set('shoal-ipam', makeIpamPlugin(seams.store));
-  const invoker = new Invoker(registry, seams.exec ?? processExec);
+  const invoker = new Invoker(registry, seams.exec);
   registry.set('shoal-bridge', makeBridgePlugin({ kernel: seams.kernel ?? realKernel, invoker }));
   return registry;
 }

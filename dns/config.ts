@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { ClusterConfig } from '../api/client/index.js';
 import type { DnsConfig } from './server.js';
 import type { Upstream } from './forward/forward.js';
-import { splitHostPort } from './health/http.js';
+import { splitHostPort } from '../lib/serve/serve.js';
 
 /** Parsed flags: the server config plus where the API server is. */
 export interface DnsFlags {

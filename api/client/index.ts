@@ -15,3 +15,5 @@ export { undiciTransport } from './transport.js';
 export { execStream, execUrl, exitCodeOf, EXEC_PROTOCOLS } from './exec.js';
 export type { ExecRequest, ExecOutcome } from './exec.js';
 export type { Transport, HttpRequest, HttpResponse } from './transport.js';
+export { EventRecorder, clientSink, nodeRef } from './events.js';
+export type { EventSink, EventSource, EventType } from './events.js';

@@ -4,6 +4,7 @@
 // problem strings (empty when fine); callers turn them into FieldErrors with their path.
 
 import { isIP } from 'node:net';
+import { parseCIDR } from '../../lib/net/ip.js';
 
 const dns1123LabelRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123SubdomainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -117,54 +118,6 @@ export function ipAddress(v: string): string[] {
 
 /** CIDR (v4 or v6) as `addr/prefix`, prefix within the family's width. */
 export function cidr(v: string): string[] {
-  const parsed = parseCidr(v);
+  const parsed = parseCIDR(v);
   return parsed ? [] : ['must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'];
-}
-
-/** A parsed CIDR: family, network bits as a bigint, prefix length. */
-export interface Cidr {
-  family: 4 | 6;
-  bits: bigint;
-  prefix: number;
-}
-
-/** Parse `10.0.0.0/8` or `fd00::/8`; undefined when malformed. */
-export function parseCidr(v: string): Cidr | undefined {
-  const i = v.indexOf('/');
-  if (i < 0) return undefined;
-  const addr = v.slice(0, i);
-  const p = v.slice(i + 1);
-  if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-  const prefix = Number(p);
-  const fam = isIP(addr);
-  if (fam === 4 && prefix <= 32) return { family: 4, bits: ipToBigInt(addr, 4), prefix };
-  if (fam === 6 && prefix <= 128) return { family: 6, bits: ipToBigInt(addr, 6), prefix };
-  return undefined;
-}
-
-/** True when `inner` lies wholly within `outer` (same family, longer or equal prefix, same network). */
-export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-  if (outer.family !== inner.family || inner.prefix < outer.prefix) return false;
-  const width = outer.family === 4 ? 32 : 128;
-  const shift = BigInt(width - outer.prefix);
-  return outer.bits >> shift === inner.bits >> shift;
-}
-
-function ipToBigInt(addr: string, family: 4 | 6): bigint {
-  if (family === 4) return addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  let s = addr;
-  let tail: number[] = [];
-  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (m) {
-    const n = Number(ipToBigInt(m[2]!, 4));
-    tail = [n >>> 16, n & 0xffff];
-    s = m[1]!.endsWith('::') ? m[1]! : m[1]!.slice(0, -1);
-  }
-  const hex = (part: string): number[] => (part === '' ? [] : part.split(':').map((x) => parseInt(x, 16)));
-  const dbl = s.indexOf('::');
-  const head = dbl < 0 ? hex(s) : hex(s.slice(0, dbl));
-  const rest = dbl < 0 ? [] : hex(s.slice(dbl + 2));
-  const fill = 8 - head.length - rest.length - tail.length;
-  const groups = [...head, ...new Array<number>(Math.max(0, fill)).fill(0), ...rest, ...tail];
-  return groups.reduce((acc: bigint, g: number) => (acc << 16n) | BigInt(g), 0n);
 }

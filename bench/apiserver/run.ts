@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { setMaxListeners } from 'node:events';
 import { Agent, request } from 'undici';
+import { freePort } from '../../lib/serve/serve.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const apiserverMain = join(here, '..', '..', 'control-plane', 'apiserver', 'main.js');
@@ -22,17 +22,6 @@ const { values: flags } = parseArgs({ options: { pods: { type: 'string', default
 const TOTAL_PODS = Number(flags.pods);
 const CREATES = Number(flags.creates);
 const CONCURRENCY = 16;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 function pct(xs: number[], p: number): number {
   if (!xs.length) return NaN;

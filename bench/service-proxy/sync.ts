@@ -3,7 +3,7 @@
 // `shoal-proxy-bench<rand>` and VIP label, removed at the end. Usage: node dist/bench/service-proxy/sync.js 1000 10000
 import { NftProxier } from '../../node/service-proxy/nftables/proxier.js';
 import { VipInterface } from '../../node/service-proxy/host/vips.js';
-import { realHost } from '../../node/service-proxy/host/host.js';
+import { realHost } from '../../lib/host/sysctl.js';
 import type { ServicePort } from '../../node/service-proxy/model/servicemap.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);

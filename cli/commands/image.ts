@@ -1,6 +1,7 @@
 // `shoal image add NAME[:TAG] -- CMD ARGS…`, `shoal image list`, `shoal image rm NAME[:TAG]`: the node's
 // local image catalog (image name → command), read by the node agent when it starts containers.
 
+import { homeDir } from '../../lib/defaults/defaults.js';
 import type { Parsed } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
@@ -13,7 +14,7 @@ export const imageCommand: Command = {
   usage: 'shoal image (add NAME[:TAG] -- CMD [ARGS...] | list | rm NAME[:TAG]) [--home DIR]',
   flags: [],
   async run(ctx: Context, a: Parsed) {
-    const home = ctx.global.home || ctx.io.env.SHOAL_HOME || '/var/lib/shoal';
+    const home = homeDir(ctx.global.home, ctx.io.env);
     const catalog = new ImageCatalog(home);
     const [sub, ref, ...command] = a.positionals;
     if (sub === 'list') {

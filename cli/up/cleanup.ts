@@ -3,9 +3,9 @@
 // cgroups, and the node's state. The node agent does this itself when it stops cleanly
 // (--cleanup-on-exit); `shoal down` runs this as well, so a crash never leaves the host dirty.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { runSync } from '../../lib/host/run.js';
 import { releaseRoutes } from '../../node/agent/sandbox/routes.js';
 import { describeSysctls, releaseSysctls } from '../../node/agent/sandbox/sysctls.js';
 
@@ -28,9 +28,10 @@ export interface HostScope {
   policyTable?: string;
 }
 
+/** lib/host's runSync with stdout and stderr together (for messages and `ip netns list`). */
 function run(cmd: string, args: string[]): { code: number; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  const r = runSync(cmd, args);
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 /** Remove cgroup directories named `name` under every hierarchy, deepest first. */
@@ -86,8 +87,8 @@ export function installEgressGuard(bridge: string, allowed: string[]): string | 
     '  }',
     '}',
   ].join('\n');
-  const r = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
-  return r.status === 0 ? undefined : `nft: ${(r.stderr ?? '').trim()}`;
+  const r = runSync('nft', ['-f', '-'], { input: script });
+  return r.code === 0 ? undefined : `nft: ${r.stderr.trim()}`;
 }
 
 /**

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
 import { checkHost } from './host.js';
@@ -16,8 +15,10 @@ import { installCni } from '../../cni/install.js';
 import { tableName, vipIfname } from '../../node/service-proxy/flags.js';
 import { tableName as policyTableName } from '../../node/policy/nftables/rules.js';
 import { hostname } from 'node:os';
+import { PATHS, PORTS, RANGES } from '../../lib/defaults/defaults.js';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
+import { freePort } from '../../lib/serve/serve.js';
 import { describeSysctls, holdSysctls } from '../../node/agent/sandbox/sysctls.js';
 
 const distRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -49,8 +50,8 @@ export interface UpConfig {
   mesh: boolean;
 }
 
-const CLUSTER_CIDR = '10.244.0.0/16';
-const SERVICE_CIDR = '10.96.0.0/12';
+const CLUSTER_CIDR = RANGES.clusterCidr;
+const SERVICE_CIDR = RANGES.serviceCidr;
 
 /** Parse `shoal up` flags; every problem is reported. */
 export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: UpConfig; problems: string[] } {
@@ -70,11 +71,11 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
     return { problems: [(e as Error).message] };
   }
   const problems: string[] = [];
-  const portText = (values.port as string | undefined) ?? '6443';
+  const portText = (values.port as string | undefined) ?? String(PORTS.apiServer);
   if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) problems.push(`--port: must be an integer between 1 and 65535, got ${JSON.stringify(portText)}`);
   const apply = (values.apply as string[] | undefined) ?? [];
   for (const a of apply) if (!existsSync(a)) problems.push(`--apply: ${a}: no such file or directory`);
-  const podCidr = (values['pod-cidr'] as string | undefined) ?? '10.244.0.0/24';
+  const podCidr = (values['pod-cidr'] as string | undefined) ?? RANGES.podCidr;
   if (!/^10\.244\.\d{1,3}\.0\/24$/.test(podCidr)) problems.push(`--pod-cidr: must be a /24 inside the cluster range ${CLUSTER_CIDR}, like 10.244.0.0/24, got ${JSON.stringify(podCidr)}`);
   const bridge = (values.bridge as string | undefined) ?? 'shoal0';
   if (!/^[a-zA-Z0-9_-]{1,15}$/.test(bridge)) problems.push(`--bridge: an interface name of at most 15 letters, digits, '-' or '_', got ${JSON.stringify(bridge)}`);
@@ -96,7 +97,7 @@ export function parseUpFlags(argv: string[], env: NodeJS.ProcessEnv = process.en
       splitProcesses: values['split-processes'] === true,
       mesh: values['no-mesh'] !== true,
       proxyMode: proxyMode as UpConfig['proxyMode'],
-      home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? '/var/lib/shoal', ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
+      home: (values.home as string | undefined) ?? env.SHOAL_HOME ?? PATHS.home, ...(values.store ? { store: values.store as string } : {}), port: Number(portText), apply,
       nodeName, podCidr, bridge, netnsPrefix, cgroupName, masquerade: values.masquerade === true, agent: values['no-agent'] !== true,
     },
     problems,
@@ -111,21 +112,11 @@ function agentFor(home: string): Agent {
   return new Agent({ connect: { ca: ensurePki(home).caCertPem } });
 }
 
-/** A free TCP port on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
-  if (c.port === 6443) return { controllers: 10257, scheduler: 10259, agent: 10250, proxy: 10256, policy: 9099, meshGrpc: 15012, meshDebug: 15014 };
+  if (c.port === PORTS.apiServer) {
+    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug };
+  }
   return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort() };
 }
 
@@ -142,10 +133,10 @@ interface Ports {
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
 function cniDirs(c: UpConfig): { bin: string; conf: string; socket: string } {
-  const standard = c.home === '/var/lib/shoal';
+  const standard = c.home === PATHS.home;
   return {
-    bin: standard ? '/opt/cni/bin' : join(c.home, 'cni', 'bin'),
-    conf: standard ? '/etc/cni/net.d' : join(c.home, 'cni', 'net.d'),
+    bin: standard ? PATHS.cniBinDir : join(c.home, 'cni', 'bin'),
+    conf: standard ? PATHS.cniConfDir : join(c.home, 'cni', 'net.d'),
     socket: join(c.home, 'run', 'cni.sock'),
   };
 }
@@ -435,7 +426,7 @@ function isAlive(pid: number): boolean {
 /** `shoal down`: stop the cluster started by `shoal up` from this state dir, by its recorded PID. */
 export async function runDown(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { home: { type: 'string' } }, strict: true });
-  const home = (values.home as string | undefined) ?? process.env.SHOAL_HOME ?? '/var/lib/shoal';
+  const home = (values.home as string | undefined) ?? process.env.SHOAL_HOME ?? PATHS.home;
   const pf = pidFile(home);
   if (!existsSync(pf)) {
     out.write(`No cluster is running from ${home}.\n`);
@@ -472,8 +463,8 @@ function cleanupLeftovers(home: string, err: NodeJS.WritableStream): void {
 /** `shoal status`: each component's health. */
 export async function runStatus(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { home: { type: 'string' }, port: { type: 'string' } }, strict: true });
-  const home = (values.home as string | undefined) ?? process.env.SHOAL_HOME ?? '/var/lib/shoal';
-  const port = Number((values.port as string | undefined) ?? '6443');
+  const home = (values.home as string | undefined) ?? process.env.SHOAL_HOME ?? PATHS.home;
+  const port = Number((values.port as string | undefined) ?? String(PORTS.apiServer));
   if (!existsSync(join(home, 'pki', 'ca.crt'))) {
     out.write(`No cluster state in ${home}.\n`);
     return 1;

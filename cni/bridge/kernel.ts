@@ -2,11 +2,12 @@
 // process per namespace per command, instead of one per operation); work inside a pod's namespace
 // runs as `nsenter --net=<path> ip ...`, which accepts any netns path (/proc/<pid>/ns/net included)
 // and, unlike `ip -n`, does not remount /sys. Masquerade rules go through `nft -f -`.
-// FakeKernel records what would run, for unit tests.
+// Commands run through lib/host's runner (one failure rule: a tool that cannot start is code 127, and
+// so a KernelError like any other failure). FakeKernel records what would run, for unit tests.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
+import { inNetns, realRunner } from '../../lib/host/run.js';
 import { CniCode, CniError } from '../spec/errors.js';
 
 /** The kernel operations the bridge plugin needs. */
@@ -21,31 +22,6 @@ export interface Kernel {
   hostLink(name: string): { mac: string; isBridge: boolean; master: string | undefined } | undefined;
   /** Whether a network namespace path exists. */
   netnsExists(path: string): boolean;
-}
-
-/** Output of one command. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], input: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
-
-function inNetns(netns: string | undefined, cmd: string, args: string[]): [string, string[]] {
-  return netns ? ['nsenter', [`--net=${netns}`, '--', cmd, ...args]] : [cmd, args];
 }
 
 /** A failed kernel command: code 100 with the tool's own message and the failing batch line. */
@@ -65,7 +41,7 @@ export const realKernel: Kernel = {
   async ipBatch(lines, netns) {
     if (!lines.length) return;
     const [cmd, args] = inNetns(netns, 'ip', ['-batch', '-']);
-    const r = await run(cmd, args, lines.join('\n') + '\n');
+    const r = await realRunner.run(cmd, args, { input: lines.join('\n') + '\n' });
     if (r.code !== 0) {
       const m = /Command failed -:(\d+)/.exec(r.stderr);
       const line = m ? lines[Number(m[1]) - 1] : lines.join('; ');
@@ -74,13 +50,13 @@ export const realKernel: Kernel = {
   },
   async ipJson(q, netns) {
     const [cmd, args] = inNetns(netns, 'ip', ['-j', ...q]);
-    const r = await run(cmd, args, '');
+    const r = await realRunner.run(cmd, args);
     if (r.code !== 0) throw new KernelError(r.stderr, `ip ${q.join(' ')}`);
     return r.stdout.trim() ? (JSON.parse(r.stdout) as any[]) : [];
   },
   async nft(script, netns) {
     const [cmd, args] = inNetns(netns, 'nft', ['-f', '-']);
-    const r = await run(cmd, args, script);
+    const r = await realRunner.run(cmd, args, { input: script });
     if (r.code !== 0) throw new KernelError(r.stderr, 'nft');
   },
   hostLink(name) {

@@ -5,7 +5,7 @@
 // stay idempotent); DEL removes the elements. Pure functions build the script text; the Kernel seam
 // applies it.
 
-import { type CIDR, formatCIDR, maskCIDR, parseCIDR } from '../spec/ip.js';
+import { type CIDR, formatCIDR, maskCIDR, parseCIDR } from '../../lib/net/ip.js';
 
 /** The nftables table the bridge plugin owns. */
 export const masqTable = 'shoal-cni';

@@ -14,7 +14,7 @@
 import { Invoker } from '../invoke/invoke.js';
 import type { CmdArgs, PluginTable } from '../skel/skel.js';
 import { CniCode, CniError, asCniError } from '../spec/errors.js';
-import { type CIDR, formatCIDR, formatIP, maskCIDR, parseCIDR, parseIP } from '../spec/ip.js';
+import { type CIDR, formatCIDR, formatIP, maskCIDR, parseCIDR, parseIP } from '../../lib/net/ip.js';
 import type { Interface, Result, Route } from '../spec/types.js';
 import { currentVersion, parseResult, supportedVersions } from '../spec/version.js';
 import { type BridgeConfig, parseBridgeConfig } from './config.js';

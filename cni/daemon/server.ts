@@ -3,6 +3,7 @@
 // a plugin call costs a socket round trip plus the kernel work instead of a Node start. The node
 // agent embeds `startCniDaemon`; cni/daemon/main.ts runs it alone.
 
+import { PATHS } from '../../lib/defaults/defaults.js';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -13,7 +14,7 @@ import { currentVersion } from '../spec/version.js';
 import { decodeRequest, encodeResponse } from './protocol.js';
 
 /** The default daemon socket; the shim and daemon both honour SHOAL_CNI_SOCKET. */
-export const defaultSocket = '/run/shoal/cni.sock';
+export const defaultSocket: string = PATHS.cniSocket;
 
 /** A running daemon. */
 export interface CniDaemon {

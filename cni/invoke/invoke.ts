@@ -1,42 +1,13 @@
 // Running a plugin, for the runtime library and for IPAM delegation: find its executable in
 // CNI_PATH, run it with the CNI_* environment and the config on stdin, and turn its stdout into a
 // result or a typed CniError. Shoal's own plugins can be registered to run in-process (no fork, no
-// Node start-up), which is how the bridge calls shoal-ipam. Process spawning sits behind `Exec`.
+// Node start-up), which is how the bridge calls shoal-ipam. Process spawning is lib/host's Runner.
 
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { realRunner, type Runner } from '../../lib/host/run.js';
 import { type Command, type PluginTable, dispatch } from '../skel/skel.js';
 import { CniCode, CniError } from '../spec/errors.js';
-
-/** What one execution produced. */
-export interface ExecOutput {
-  stdout: Buffer;
-  stderr: Buffer;
-  code: number;
-}
-
-/** The process seam: run an executable with an environment and stdin. */
-export interface Exec {
-  run(file: string, env: Record<string, string>, stdin: Buffer): Promise<ExecOutput>;
-}
-
-/** Spawns real processes. */
-export const processExec: Exec = {
-  run(file, env, stdin) {
-    return new Promise((resolve, reject) => {
-      const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code: code ?? 1 }));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin);
-    });
-  },
-};
 
 /** Finds `type` in the CNI_PATH directories; throws code 7 naming `field` when absent. */
 export function findInPath(type: string, dirs: readonly string[], field = 'type'): string {
@@ -59,7 +30,7 @@ export function findInPath(type: string, dirs: readonly string[], field = 'type'
 export class Invoker {
   constructor(
     private readonly registry: ReadonlyMap<string, PluginTable> = new Map(),
-    private readonly exec: Exec = processExec,
+    private readonly runner: Runner = realRunner,
   ) {}
 
   /** Throws what `run` would when `type` cannot be found (checked before an ADD changes anything). */
@@ -82,14 +53,10 @@ export class Invoker {
     } else {
       const file = findInPath(type, (cniEnv.CNI_PATH ?? '').split(':').filter(Boolean), field);
       const fullEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...cniEnv };
-      let r: ExecOutput;
-      try {
-        r = await this.exec.run(file, fullEnv, conf);
-      } catch (e) {
-        throw new CniError(CniCode.Generic, `${field}: cannot run ${file}: ${(e as Error).message}`);
-      }
+      const r = await this.runner.run(file, [], { env: fullEnv, input: conf });
+      if (r.startError) throw new CniError(CniCode.Generic, `${field}: cannot run ${file}: ${r.startError}`);
       if (r.stderr.length) process.stderr.write(r.stderr);
-      stdout = r.stdout.toString('utf8');
+      stdout = r.stdout;
       code = r.code;
     }
     let parsed: unknown;

@@ -4,7 +4,7 @@
 // Runs under the store's lock; it only reads and writes through the IpamStore seam.
 
 import { CniCode, CniError } from '../spec/errors.js';
-import { type IP, addIP, contains, formatIP, ipEqual, parseIP } from '../spec/ip.js';
+import { type IP, addIP, contains, formatIP, ipEqual, parseIP } from '../../lib/net/ip.js';
 import type { IPConfig } from '../spec/types.js';
 import type { IpamConfig, Range, RangeSet } from './config.js';
 import type { IpamStore } from './store.js';

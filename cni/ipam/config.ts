@@ -15,7 +15,7 @@ import {
   networkOf,
   parseCIDR,
   parseIP,
-} from '../spec/ip.js';
+} from '../../lib/net/ip.js';
 import type { NetConf, Route } from '../spec/types.js';
 
 /** One contiguous range inside a subnet, defaults filled in. */

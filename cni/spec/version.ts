@@ -4,7 +4,7 @@
 
 import { CniCode, CniError } from './errors.js';
 import type { Result } from './types.js';
-import { parseCIDR } from './ip.js';
+import { parseCIDR } from '../../lib/net/ip.js';
 
 /** The versions Shoal's plugins and runtime support, oldest first. */
 export const supportedVersions = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;

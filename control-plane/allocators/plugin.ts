@@ -13,7 +13,8 @@
 import type { AdmissionPlugin, AdmissionRequest, AdmissionResult } from '../apiserver/admission/chain.js';
 import type { KubeObject } from '../../api/meta.js';
 import { type FieldError, fieldError } from '../../api/field.js';
-import { RangeAllocator, intToIp, ipToInt, parseCidr, parsePortRange, serviceIpRange } from './range.js';
+import { intToIpv4, ipv4ToInt } from '../../lib/net/ip.js';
+import { RangeAllocator, parseCidr, parsePortRange, serviceIpRange } from './range.js';
 
 /** A core/v1 Service as stored. */
 export type Service = KubeObject;
@@ -103,7 +104,7 @@ export function serviceAllocatorPlugin(o: ServiceAllocatorOptions): ServiceAlloc
   function ipsOf(s: Service): number[] {
     if (!allocatesIp(s.spec)) return [];
     const all = [s.spec?.clusterIP, ...(s.spec?.clusterIPs ?? [])].filter((x) => typeof x === 'string' && x !== '' && x !== 'None');
-    return [...new Set(all.map((x: string) => ipToInt(x)).filter((x): x is number => x !== undefined))];
+    return [...new Set(all.map((x: string) => ipv4ToInt(x)).filter((x): x is number => x !== undefined))];
   }
 
   function portsOf(s: Service): number[] {
@@ -134,10 +135,10 @@ export function serviceAllocatorPlugin(o: ServiceAllocatorOptions): ServiceAlloc
     // ---- ClusterIP
     if (allocatesIp(spec)) {
       const want: string | undefined = spec.clusterIP || spec.clusterIPs?.[0] || undefined;
-      if (want !== undefined && oldIps.includes(ipToInt(want) ?? -1)) {
+      if (want !== undefined && oldIps.includes(ipv4ToInt(want) ?? -1)) {
         // unchanged on update
       } else if (want !== undefined) {
-        const v = ipToInt(want);
+        const v = ipv4ToInt(want);
         if (v === undefined) errs.push(fieldError.invalid('spec.clusterIP', want, 'must be a valid IP address'));
         else if (!ips.contains(v)) errs.push(fieldError.invalid('spec.clusterIP', want, `provided IP is not in the valid range. The range of valid IPs is ${cidr.text}`));
         else if (v !== reserved && !ips.allocate(v)) errs.push(fieldError.invalid('spec.clusterIP', want, 'provided IP is already allocated'));
@@ -149,7 +150,7 @@ export function serviceAllocatorPlugin(o: ServiceAllocatorOptions): ServiceAlloc
         else take(pendingIps, ips, v);
       }
       if (!errs.length) {
-        const ipText = spec.clusterIP || spec.clusterIPs?.[0] || intToIp(taken[taken.length - 1]!.v);
+        const ipText = spec.clusterIP || spec.clusterIPs?.[0] || intToIpv4(taken[taken.length - 1]!.v);
         spec.clusterIP = ipText;
         spec.clusterIPs = [ipText];
       }
@@ -215,7 +216,7 @@ export function serviceAllocatorPlugin(o: ServiceAllocatorOptions): ServiceAlloc
       return { allowed: true };
     },
     repair: () => sync(true),
-    ipAllocated: (ip) => ips.has(ipToInt(ip) ?? -1),
+    ipAllocated: (ip) => ips.has(ipv4ToInt(ip) ?? -1),
     portAllocated: (p) => ports.has(p),
     stats: () => ({ ips: ips.count(), ports: ports.count(), pendingIps: pendingIps.size, pendingPorts: pendingPorts.size }),
   };

@@ -1,7 +1,10 @@
 // Allocation bitmaps for Service IPs and NodePorts, after kube-apiserver's pkg/registry/core/service/
 // ipallocator and portallocator: a range of integers, each free or taken. Dynamic allocation prefers the
 // upper part of the range (Kubernetes 1.27+ "static and dynamic bands"), so users who pick low addresses
-// or ports by hand (10.96.0.10 for DNS) rarely collide with one handed out automatically.
+// or ports by hand (10.96.0.10 for DNS) rarely collide with one handed out automatically. Address maths
+// is lib/net's.
+
+import { intToIpv4, ipv4Mask, ipv4ToInt } from '../../lib/net/ip.js';
 
 /** A set of integers [base, base+size) with allocation. Offsets are relative to `base`. */
 export class RangeAllocator {
@@ -82,29 +85,12 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr {
   const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(text);
   if (!m) throw new Error(`must be an IPv4 CIDR like 10.96.0.0/12, got ${JSON.stringify(text)}`);
-  const ip = ipToInt(m[1]!);
+  const ip = ipv4ToInt(m[1]!);
   const prefix = Number(m[2]);
   if (ip === undefined || prefix < 8 || prefix > 30) throw new Error(`must be an IPv4 CIDR with a prefix between /8 and /30, got ${JSON.stringify(text)}`);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if ((ip & mask) >>> 0 !== ip) throw new Error(`${JSON.stringify(text)} has host bits set; the network is ${intToIp((ip & mask) >>> 0)}/${prefix}`);
+  const mask = ipv4Mask(prefix);
+  if ((ip & mask) >>> 0 !== ip) throw new Error(`${JSON.stringify(text)} has host bits set; the network is ${intToIpv4((ip & mask) >>> 0)}/${prefix}`);
   return { network: ip, prefix, text };
-}
-
-/** `10.96.0.1` → integer, or undefined. */
-export function ipToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    v = v * 256 + Number(p);
-  }
-  return v;
-}
-
-/** Integer → dotted quad. */
-export function intToIp(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 }
 
 /** The usable service IPs of a CIDR (network and broadcast excluded), as kube's ipallocator. */
@@ -115,7 +101,7 @@ export function serviceIpRange(c: Cidr): { base: number; size: number } {
 
 /** The first service IP (`10.96.0.1`), reserved for the `kubernetes` Service. */
 export function firstServiceIp(cidr: string): string {
-  return intToIp(parseCidr(cidr).network + 1);
+  return intToIpv4(parseCidr(cidr).network + 1);
 }
 
 /** Parse `30000-32767`; throws naming the problem. */

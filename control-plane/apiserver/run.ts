@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PORTS, RANGES, homeDir } from '../../lib/defaults/defaults.js';
 import pino from 'pino';
 import { ensurePki, readTokenFile } from './pki.js';
 import { ensureServiceAccountKey } from '../controllers/serviceaccount/token.js';
@@ -27,7 +28,7 @@ export interface ApiServerConfig {
 
 /** Default state dir: $SHOAL_HOME or /var/lib/shoal. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SHOAL_HOME || '/var/lib/shoal';
+  return homeDir(undefined, env);
 }
 
 /** Parse flags; returns the config or every problem found. */
@@ -48,7 +49,7 @@ export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = pro
     else if (tok.kind === 'positional') problems.push(`unexpected argument: ${JSON.stringify(tok.value)}`);
   }
   const home = (values.home as string | undefined) ?? defaultHome(env);
-  const portText = (values['secure-port'] as string | undefined) ?? '6443';
+  const portText = (values['secure-port'] as string | undefined) ?? String(PORTS.apiServer);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) problems.push(`--secure-port: must be an integer between 0 and 65535, got ${JSON.stringify(portText)}`);
   const store = (values.store as string | undefined) ?? join(home, 'store', 'state.db');
@@ -57,9 +58,9 @@ export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`--log-level: must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
   const bindAddress = (values['bind-address'] as string | undefined) ?? '0.0.0.0';
   const advertiseAddress = (values['advertise-address'] as string | undefined) ?? '127.0.0.1';
-  const serviceCidr = (values['service-cluster-ip-range'] as string | undefined) ?? '10.96.0.0/12';
+  const serviceCidr = (values['service-cluster-ip-range'] as string | undefined) ?? RANGES.serviceCidr;
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCidr)) problems.push(`--service-cluster-ip-range: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
-  const nodePortRange = (values['service-node-port-range'] as string | undefined) ?? '30000-32767';
+  const nodePortRange = (values['service-node-port-range'] as string | undefined) ?? RANGES.nodePortRange;
   if (!/^\d+-\d+$/.test(nodePortRange)) problems.push(`--service-node-port-range: must be FIRST-LAST, got ${JSON.stringify(nodePortRange)}`);
   if (problems.length) return { problems };
   return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange }, problems };
@@ -78,7 +79,7 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
     tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
     tokens: readTokenFile(join(pki.dir, 'tokens.csv')),
     advertiseAddress: `${c.advertiseAddress}:${c.port}`,
-    serviceAllocation: { serviceCidr: c.serviceCidr ?? '10.96.0.0/12', nodePortRange: c.nodePortRange ?? '30000-32767' },
+    serviceAllocation: { serviceCidr: c.serviceCidr ?? RANGES.serviceCidr, nodePortRange: c.nodePortRange ?? RANGES.nodePortRange },
     serviceAccountPublicKey: saKey.publicKeyPem,
     serviceAccountTokens: true,
     // per-request access logs only at debug level; errors always

@@ -3,7 +3,7 @@
 
 import type { KubeClient } from '../../api/client/index.js';
 import type { InformerFactory } from './informers.js';
-import { EventRecorder, clientSink } from './events/recorder.js';
+import { EventRecorder, clientSink } from '../../api/client/events.js';
 import type { LogFn } from './controller.js';
 
 /** Shared by every controller in one process. */

@@ -2,7 +2,8 @@
 // enqueue keys; workers take a key, call `reconcile(key)`, forget the key on success and re-queue it with
 // backoff when reconcile throws. A reconcile may ask to be called again later by returning a delay (ms).
 
-import { WorkQueue, type Clock, realClock, defaultControllerRateLimiter } from './queue/queue.js';
+import { type Clock, realClock } from '../../lib/time/clock.js';
+import { WorkQueue, defaultControllerRateLimiter } from './queue/queue.js';
 
 /** What reconcile returns: nothing (done), or `{ requeueAfterMs }` to look again later. */
 export type ReconcileResult = void | { requeueAfterMs: number };

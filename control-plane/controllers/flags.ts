@@ -3,6 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { PORTS, RANGES, TIMEOUTS, homeDir } from '../../lib/defaults/defaults.js';
+import { parseDuration } from '../../lib/time/duration.js';
 import { parseCidr } from '../allocators/range.js';
 
 /** Validated settings of the controller manager. */
@@ -25,13 +27,6 @@ export interface ManagerConfig {
 
 /** Every controller this manager can run. */
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset'] as const;
-
-/** `15s`, `500ms`, `2m` → milliseconds (Go duration subset), or undefined. */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
-  if (!m) return undefined;
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
 
 /** Flags every control-plane component shares: kubeconfig, leader election, health, logging. */
 export const COMMON_FLAGS = ['kubeconfig', 'leader-elect', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period', 'health-port', 'bind-address', 'log-level'];
@@ -69,9 +64,9 @@ export function parseCommonFlags(argv: string[], extra: string[], defaults: { he
     if (ms === undefined || ms <= 0) problems.push(`--${k}: must be a duration like 15s or 500ms, got ${JSON.stringify(v(k))}`);
     return ms ?? 0;
   };
-  const leaseDurationMs = dur('leader-elect-lease-duration', '15s');
-  const renewDeadlineMs = dur('leader-elect-renew-deadline', '10s');
-  const retryPeriodMs = dur('leader-elect-retry-period', '2s');
+  const leaseDurationMs = dur('leader-elect-lease-duration', TIMEOUTS.leaseDuration);
+  const renewDeadlineMs = dur('leader-elect-renew-deadline', TIMEOUTS.renewDeadline);
+  const retryPeriodMs = dur('leader-elect-retry-period', TIMEOUTS.retryPeriod);
   if (leaseDurationMs && renewDeadlineMs && retryPeriodMs && !(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs))
     problems.push('--leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period: must be lease > renew deadline > retry period');
   const hp = v('health-port') ?? String(defaults.healthPort);
@@ -82,7 +77,7 @@ export function parseCommonFlags(argv: string[], extra: string[], defaults: { he
 }
 
 /** Parse the controller manager's flags (the common ones and its own). */
-export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: 10257 }): { config?: ManagerConfig; problems: string[] } {
+export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: PORTS.controllerManagerHealth }): { config?: ManagerConfig; problems: string[] } {
   const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers'], defaults);
   const { v, problems, leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logLevel } = common;
   const cidrFlag = (k: string, d: string) => {
@@ -94,8 +89,8 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     }
     return s;
   };
-  const serviceClusterIpRange = cidrFlag('service-cluster-ip-range', '10.96.0.0/12');
-  const clusterCidr = cidrFlag('cluster-cidr', '10.244.0.0/16');
+  const serviceClusterIpRange = cidrFlag('service-cluster-ip-range', RANGES.serviceCidr);
+  const clusterCidr = cidrFlag('cluster-cidr', RANGES.clusterCidr);
   let apiAddress: string | undefined;
   let apiPort: number | undefined;
   const url = v('api-server-url');
@@ -118,7 +113,7 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   const selected = controllers.includes('*') ? [...ALL_CONTROLLERS, ...controllers.filter((c) => c.startsWith('-'))] : controllers;
   for (const c of controllers) if (c !== '*' && !(ALL_CONTROLLERS as readonly string[]).includes(c.replace(/^-/, ''))) problems.push(`--controllers: unknown controller ${JSON.stringify(c)}; known: ${ALL_CONTROLLERS.join(', ')}`);
   const off = new Set(selected.filter((c) => c.startsWith('-')).map((c) => c.slice(1)));
-  const home = env.SHOAL_HOME || '/var/lib/shoal';
+  const home = homeDir(undefined, env);
   if (problems.length) return { problems };
   return {
     problems,

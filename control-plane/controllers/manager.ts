@@ -96,8 +96,7 @@ export async function runElected(o: {
         await elector.stop();
         await running;
       } else await stopWork();
-      await new Promise<void>((r) => health.server.close(() => r()));
-      health.server.closeAllConnections?.();
+      await health.close();
     },
   };
 }

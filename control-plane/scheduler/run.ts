@@ -2,9 +2,10 @@
 // `kube-system/kube-scheduler`, health on --health-port (default 10259). Shares the controller
 // manager's election and health code.
 
+import { PORTS } from '../../lib/defaults/defaults.js';
 import { KubeClient } from '../../api/client/index.js';
 import { InformerFactory } from '../controllers/informers.js';
-import { EventRecorder, clientSink } from '../controllers/events/recorder.js';
+import { EventRecorder, clientSink } from '../../api/client/events.js';
 import { runElected, type RunningComponent } from '../controllers/manager.js';
 import { parseCommonFlags } from '../controllers/flags.js';
 import type { LogFn } from '../controllers/controller.js';
@@ -25,7 +26,7 @@ export interface SchedulerConfig {
 
 /** Parse flags; the config or every problem. */
 export function parseSchedulerFlags(argv: string[]): { config?: SchedulerConfig; problems: string[] } {
-  const c = parseCommonFlags(argv, ['scheduler-name'], { healthPort: 10259 });
+  const c = parseCommonFlags(argv, ['scheduler-name'], { healthPort: PORTS.schedulerHealth });
   if (c.problems.length) return { problems: c.problems };
   return {
     problems: [],

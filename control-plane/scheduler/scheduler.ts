@@ -8,7 +8,7 @@ import type { KubeObject } from '../../api/meta.js';
 import { isConflict, isNotFound, keyOf, type KubeClient } from '../../api/client/index.js';
 import type { InformerFactory } from '../controllers/informers.js';
 import { refs } from '../controllers/informers.js';
-import type { EventRecorder } from '../controllers/events/recorder.js';
+import type { EventRecorder } from '../../api/client/events.js';
 import { WorkQueue, ItemExponentialLimiter } from '../controllers/queue/queue.js';
 import { podRequests, type NodeInfo } from './filters.js';
 import { pickNode } from './scores.js';

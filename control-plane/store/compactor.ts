@@ -3,6 +3,7 @@
 // it works on any Store. Old history is what lets a watch resume; keeping ~1000 revisions / 5 minutes
 // gives clients that long to reconnect before they must relist (410 Gone).
 
+import { realClock, type Clock } from '../../lib/time/clock.js';
 import { type Store, StoreError } from './types.js';
 
 /** Settings for startAutoCompaction. */
@@ -14,8 +15,8 @@ export interface AutoCompactionOptions {
   /** told about each compaction (revision) or failure; default: nothing */
   onCompact?: (revision: number) => void;
   onError?: (err: Error) => void;
-  /** timer seam for tests */
-  timers?: { setInterval: typeof setInterval; clearInterval: typeof clearInterval };
+  /** the time seam (tests: lib/time's FakeClock) */
+  clock?: Clock;
 }
 
 /** A running auto-compactor. `stop()` is idempotent and waits for a compaction in progress. */
@@ -31,7 +32,7 @@ export function startAutoCompaction(store: Store, opts: AutoCompactionOptions = 
   const keep = opts.keepRevisions ?? 1000;
   if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) throw new TypeError(`autoCompaction: intervalMs: must be a positive integer, got ${intervalMs}`);
   if (!Number.isSafeInteger(keep) || keep < 0) throw new TypeError(`autoCompaction: keepRevisions: must be an integer >= 0, got ${keep}`);
-  const timers = opts.timers ?? { setInterval, clearInterval };
+  const clock = opts.clock ?? realClock;
   let last = 0;
   let running: Promise<number> | null = null;
   let stopped = false;
@@ -64,17 +65,16 @@ export function startAutoCompaction(store: Store, opts: AutoCompactionOptions = 
     return running;
   };
 
-  const timer = timers.setInterval(() => {
+  const timer = clock.setInterval(() => {
     runOnce().catch((err: Error) => opts.onError?.(err));
   }, intervalMs);
-  (timer as { unref?: () => void }).unref?.();
 
   return {
     runOnce,
     async stop() {
       if (stopped) return;
       stopped = true;
-      timers.clearInterval(timer);
+      clock.clearInterval(timer);
       await running?.catch(() => undefined);
     },
   };

@@ -20,7 +20,8 @@ import { ImageCatalog } from './images/catalog.js';
 import { NodeHeartbeat } from './node/node.js';
 import { type Os, realOs } from './os.js';
 import { PodManager } from './pods/manager.js';
-import { type Clock, realClock } from './probes/probe.js';
+import { firstHost } from '../../lib/net/ip.js';
+import { type Clock, realClock } from '../../lib/time/clock.js';
 import { addUnreachable, removeUnreachable, unreachableCidrs } from './sandbox/routes.js';
 import { Sandboxes } from './sandbox/sandbox.js';
 import { realSysctls } from './sandbox/sysctls.js';
@@ -111,7 +112,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
           }
         },
       },
-      node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstServiceIP(cfg.serviceCidr) },
+      node: { hostIP: cfg.nodeIP, cpu: cpus().length, memory: totalmem(), kubernetesServiceIP: firstHost(cfg.serviceCidr) },
       backoff: seams.backoff ?? kubeletBackoff,
       clock: seams.clock ?? realClock,
       beforeFirstSandbox: () => (routesDone ??= addUnreachable(os, routes, routeHolder).catch((e) => log('host routes', e)).finally(checkHost)),
@@ -125,7 +126,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     await server.listen({ host: cfg.bindAddress, port: cfg.port });
     const port = (server.server.address() as { port: number }).port;
     // the Node advertises the port actually bound (--port 0 picks a free one), so logs and exec reach it
-    heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port, podCIDR: cfg.podCidr }, log);
+    heartbeat = new NodeHeartbeat(client, { name: cfg.nodeName, hostIP: cfg.nodeIP, port, podCIDR: cfg.podCidr }, log, undefined, seams.clock);
     await heartbeat.register();
     // pods left by a previous agent: their routes must be there before they are adopted
     if (sandboxes.known().length) await (routesDone ??= addUnreachable(os, routes, routeHolder).catch((e) => log('host routes', e)));
@@ -149,14 +150,4 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
     await client.close().catch(() => undefined);
     throw e;
   }
-}
-
-/** The first host address of the service range (10.96.0.0/12 → 10.96.0.1): the `kubernetes` Service. */
-export function firstServiceIP(cidr: string): string | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) return undefined;
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const mask = Number(m[5]) === 0 ? 0 : (0xffffffff << (32 - Number(m[5]))) >>> 0;
-  const first = ((n & mask) + 1) >>> 0;
-  return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join('.');
 }

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
+import { PATHS, PORTS, RANGES, homeDir } from '../../lib/defaults/defaults.js';
+import { isIPv4Cidr } from '../../lib/net/ip.js';
 
 /** Validated settings of the agent. */
 export interface AgentConfig {
@@ -37,11 +39,8 @@ export function defaultNodeIP(): string {
   return '127.0.0.1';
 }
 
-const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
 function checkCidr(flag: string, v: string, problems: string[]): void {
-  const m = CIDR4.exec(v);
-  if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || Number(m[5]) > 32) problems.push(`--${flag}: must be an IPv4 CIDR like 10.244.0.0/24, got ${JSON.stringify(v)}`);
+  if (!isIPv4Cidr(v)) problems.push(`--${flag}: must be an IPv4 CIDR like 10.244.0.0/24, got ${JSON.stringify(v)}`);
 }
 
 /** Parses flags; returns the config or every problem. */
@@ -55,16 +54,16 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv = process
     else if (t.kind === 'positional') problems.push(`unexpected argument: ${JSON.stringify(t.value)}`);
   }
   const s = (k: string) => values[k] as string | undefined;
-  const home = s('home') ?? (env.SHOAL_HOME || '/var/lib/shoal');
-  const portText = s('port') ?? '10250';
+  const home = homeDir(s('home'), env);
+  const portText = s('port') ?? String(PORTS.agent);
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) problems.push(`--port: must be an integer between 0 and 65535, got ${JSON.stringify(portText)}`);
-  const dns = (s('cluster-dns') ?? '10.96.0.10').split(',').filter(Boolean);
+  const dns = (s('cluster-dns') ?? RANGES.clusterDns).split(',').filter(Boolean);
   for (const d of dns) if (!isIP(d)) problems.push(`--cluster-dns: ${JSON.stringify(d)} is not an IP address`);
   const nodeIP = s('node-ip') ?? defaultNodeIP();
   if (!isIP(nodeIP)) problems.push(`--node-ip: ${JSON.stringify(nodeIP)} is not an IP address`);
-  const podCidr = s('pod-cidr') ?? '10.244.0.0/24';
-  const clusterCidr = s('cluster-cidr') ?? '10.244.0.0/16';
-  const serviceCidr = s('service-cidr') ?? '10.96.0.0/12';
+  const podCidr = s('pod-cidr') ?? RANGES.podCidr;
+  const clusterCidr = s('cluster-cidr') ?? RANGES.clusterCidr;
+  const serviceCidr = s('service-cidr') ?? RANGES.serviceCidr;
   checkCidr('pod-cidr', podCidr, problems);
   checkCidr('cluster-cidr', clusterCidr, problems);
   checkCidr('service-cidr', serviceCidr, problems);
@@ -85,9 +84,9 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv = process
       cleanupOnExit: cleanup === 'true',
       kubeconfig: s('kubeconfig') ?? join(home, 'kubeconfig'),
       nodeName, nodeIP, home,
-      cniConfDir: s('cni-conf-dir') ?? '/etc/cni/net.d',
-      cniBinDirs: (s('cni-bin-dir') ?? '/opt/cni/bin,/usr/lib/cni').split(/[,:]/).filter(Boolean),
-      cniSocket: s('cni-socket') ?? '/run/shoal/cni.sock',
+      cniConfDir: s('cni-conf-dir') ?? PATHS.cniConfDir,
+      cniBinDirs: (s('cni-bin-dir') ?? `${PATHS.cniBinDir},/usr/lib/cni`).split(/[,:]/).filter(Boolean),
+      cniSocket: s('cni-socket') ?? PATHS.cniSocket,
       clusterDns: dns, clusterDomain: domain, podCidr, clusterCidr, serviceCidr, netnsPrefix: prefix,
       bindAddress: s('bind-address') ?? '0.0.0.0', port: Number(portText), cgroupName: s('cgroup-name') ?? 'shoal', hostRoutes: hostRoutes === 'true',
     },

@@ -1,16 +1,11 @@
-// The agent's one seam to the operating system's processes: run a command to completion, spawn a
-// detached long-lived process (holders and containers outlive a restarted agent), and look at or
-// signal a PID. Sandbox, container runner and cgroups take an `Os`; unit tests pass a fake.
+// The agent's one seam to the operating system's processes: run a command to completion (lib/host's
+// runner, with its one failure rule), spawn a detached long-lived process (holders and containers outlive
+// a restarted agent), and look at or signal a PID. Sandbox, container runner and cgroups take an `Os`;
+// unit tests pass a fake.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-
-/** A finished command. */
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { realRunner, type Runner } from '../../lib/host/run.js';
 
 /** A detached process; `exited` settles when it ends (only for processes this agent spawned). */
 export interface Spawned {
@@ -21,8 +16,7 @@ export interface Spawned {
 }
 
 /** The process seam. */
-export interface Os {
-  run(cmd: string, args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+export interface Os extends Runner {
   spawnDetached(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logFd?: number; readFirstLine?: boolean }): Spawned;
   /** running and not a zombie */
   alive(pid: number): boolean;
@@ -44,26 +38,7 @@ function procStat(pid: number): string[] | undefined {
 
 /** The real thing. */
 export const realOs: Os = {
-  run(cmd, args, opts = {}) {
-    return new Promise((resolve) => {
-      const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', (e) => {
-        if (timer) clearTimeout(timer);
-        resolve({ code: 127, stdout, stderr: stderr + e.message });
-      });
-      child.on('close', (code, signal) => {
-        if (timer) clearTimeout(timer);
-        resolve({ code: code ?? (signal === 'SIGKILL' && opts.timeoutMs ? 124 : 128), stdout, stderr });
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input ?? '');
-    });
-  },
+  run: (cmd, args, opts) => realRunner.run(cmd, args, opts),
 
   spawnDetached(cmd, args, opts) {
     const out = opts.readFirstLine ? 'pipe' : (opts.logFd ?? 'ignore');
@@ -123,24 +98,3 @@ export const realOs: Os = {
     return procStat(pid)?.[19] ?? '';
   },
 };
-
-/** Quotes a word for /bin/sh. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `f` until it returns a value (not undefined) or `ms` pass. */
-export async function pollFor<T>(f: () => T | undefined, ms: number, stepMs = 2): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) return undefined;
-    await sleep(stepMs);
-  }
-}

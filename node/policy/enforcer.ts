@@ -6,13 +6,16 @@
 // failure is logged, reported as a Warning Event on the Node, and retried (as a full replacement)
 // after `retryMs`.
 
-import { Informer, type KubeClient } from '../../api/client/index.js';
-import { mustRun, type Host } from '../service-proxy/host/host.js';
-import { BoundedFrequencyRunner, type Timers } from '../service-proxy/sync/runner.js';
-import { Compiler, type TableState } from './desired/compiler.js';
+import { EventRecorder, Informer, clientSink, nodeRef, type KubeClient } from '../../api/client/index.js';
+import { NftTable, type NftObjects } from '../../lib/host/nft.js';
+import { mustRun } from '../../lib/host/run.js';
+import type { Host } from '../../lib/host/sysctl.js';
+import { BoundedFrequencyRunner } from '../../lib/time/bounded.js';
+import type { Clock } from '../../lib/time/clock.js';
+import { Compiler } from './desired/compiler.js';
 import { computePolicy, namespaceInfo, podInfo, type PodPolicy } from './model/policy.js';
-import { deleteTable } from './nftables/rules.js';
-import { diffText, fullText } from './nftables/transaction.js';
+import { tableName } from './nftables/rules.js';
+import { diffText, fullText, toObjects } from './nftables/transaction.js';
 
 /** Settings of one enforcer. */
 export interface EnforcerOptions {
@@ -23,7 +26,7 @@ export interface EnforcerOptions {
   maxSyncMs: number;
   retryMs: number;
   log(level: 'info' | 'warn' | 'error', msg: string): void;
-  timers?: Timers;
+  clock?: Clock;
   /** called after each successful sync with where its time went (metrics) */
   onSync?(s: SyncStats): void;
 }
@@ -66,8 +69,9 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
   const namespaces = new Informer(client, { apiVersion: 'v1', plural: 'namespaces', namespaced: false });
   const policies = new Informer(client, { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true }, { namespace: '' });
   const informers = [pods, namespaces, policies];
-  // the table as last applied; undefined (unknown) at start and after a failure → next sync is full
-  let applied: TableState | undefined;
+  // the table as last applied, kept by the shared engine: unknown at start and after a failure → full
+  const table = new NftTable<NftObjects>(host, `inet ${tableName(o.tableSuffix)}`);
+  const events = new EventRecorder(clientSink(client), { component: 'shoal-policy', host: o.nodeName });
   let lastInputs: Parameters<typeof computePolicy> = [[], [], []];
   const compiler = new Compiler();
   let modelOf: { inputs?: unknown; model: PodPolicy[] } = { model: [] };
@@ -77,25 +81,25 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
   const runner = new BoundedFrequencyRunner(async () => {
     const t0 = performance.now();
     const inputs: Parameters<typeof computePolicy> = [pods.list().map(podInfo), namespaces.list().map(namespaceInfo), policies.list()];
-    const desired = compiler.compile(...inputs);
-    const kind = applied ? 'diff' : 'full';
-    const text = applied ? diffText(o.tableSuffix, applied, desired) : fullText(o.tableSuffix, desired);
-    const t1 = performance.now();
-    if (text) {
-      applied = undefined; // unknown until the transaction succeeds
-      await mustRun(host, 'nft policy transaction', 'nft', ['-f', '-'], text);
-    }
-    applied = desired;
+    const desired = toObjects(compiler.compile(...inputs));
+    let t1 = t0;
+    const r = await table.sync((applied) => {
+      const plan = applied
+        ? { kind: 'diff' as const, text: diffText(o.tableSuffix, applied, desired), next: desired }
+        : { kind: 'full' as const, text: fullText(o.tableSuffix, desired), next: desired };
+      t1 = performance.now();
+      return { ...plan, label: 'nft policy transaction' };
+    });
     lastInputs = inputs;
     lastError = undefined;
-    o.onSync?.({ compileMs: t1 - t0, applyMs: performance.now() - t1, kind: text ? kind : 'none', bytes: text.length });
+    o.onSync?.({ compileMs: t1 - t0, applyMs: performance.now() - t1, kind: r.kind, bytes: r.bytes });
   }, {
-    minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: o.retryMs, timers: o.timers,
+    minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: o.retryMs, clock: o.clock,
     onError: (e) => {
       const msg = (e as Error).message;
       lastError = msg;
       o.log('error', `policy sync failed, previous rules stay in force; retrying: ${msg}`);
-      void reportFailure(client, o.nodeName, msg).catch(() => undefined);
+      reportFailure(events, o.nodeName, msg);
     },
   });
   const kick = () => {
@@ -106,16 +110,10 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
   await Promise.all(informers.map((i) => i.waitForSync()));
   await ensureBridgeNetfilter(host);
   started = true;
-  const first = runner.idle();
-  runner.run();
-  await first;
+  await runner.runAndWait();
 
   return {
-    synced() {
-      const p = runner.idle();
-      runner.run();
-      return p;
-    },
+    synced: () => runner.runAndWait(),
     model() {
       if (modelOf.inputs !== lastInputs) modelOf = { inputs: lastInputs, model: computePolicy(...lastInputs) };
       return modelOf.model;
@@ -124,20 +122,12 @@ export async function startEnforcer(client: KubeClient, host: Host, o: EnforcerO
     async close(c = {}) {
       runner.stop();
       for (const i of informers) await i.stop();
-      if (c.removeTable) await host.run('nft', ['-f', '-'], deleteTable(o.tableSuffix));
+      if (c.removeTable) await table.remove();
     },
   };
 }
 
 /** A failed sync as a Warning Event on the Node (reason `SyncNetworkPolicyFailed`). */
-export async function reportFailure(client: KubeClient, nodeName: string, message: string): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  await client.create({ apiVersion: 'v1', plural: 'events', namespaced: true }, {
-    apiVersion: 'v1', kind: 'Event',
-    metadata: { generateName: `${nodeName}.`, namespace: 'default' },
-    involvedObject: { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName },
-    reason: 'SyncNetworkPolicyFailed', message: `Failed to program network policy rules, previous rules kept, retrying: ${message.slice(0, 900)}`,
-    type: 'Warning', source: { component: 'shoal-policy', host: nodeName }, firstTimestamp: now, lastTimestamp: now, count: 1,
-    reportingComponent: 'shoal-policy', reportingInstance: nodeName,
-  }, { namespace: 'default' });
+export function reportFailure(events: EventRecorder, nodeName: string, message: string): void {
+  events.event(nodeRef(nodeName), 'Warning', 'SyncNetworkPolicyFailed', `Failed to program network policy rules, previous rules kept, retrying: ${message.slice(0, 900)}`);
 }

@@ -4,7 +4,8 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { durationMs } from '../service-proxy/flags.js';
+import { PORTS, TIMEOUTS } from '../../lib/defaults/defaults.js';
+import { parseDuration } from '../../lib/time/duration.js';
 
 /** The validated, frozen configuration. */
 export interface PolicyConfig {
@@ -41,15 +42,16 @@ export function parsePolicyFlags(argv: string[], env: NodeJS.ProcessEnv = proces
   const tableSuffix = str('table-suffix') ?? '';
   if (!/^[a-z0-9]{0,11}$/.test(tableSuffix)) problems.push(`--table-suffix: at most 11 lowercase letters or digits, got ${JSON.stringify(tableSuffix)}`);
   const dur = (flag: string, def: string): number => {
-    const v = durationMs(str(flag) ?? def);
+    const v = parseDuration(str(flag) ?? def) ?? NaN;
     if (Number.isNaN(v) || v <= 0) problems.push(`--${flag}: must be a positive duration like 1s or 100ms, got ${JSON.stringify(str(flag))}`);
     return v;
   };
-  const minSyncMs = dur('min-sync-period', '10ms');
-  const maxSyncMs = dur('sync-period', '30s');
-  const retryMs = dur('retry-period', '1s');
-  const healthPort = Number(str('health-port') ?? '9099');
-  if (!/^[0-9]+$/.test(str('health-port') ?? '9099') || healthPort > 65535) problems.push(`--health-port: must be 0..65535, got ${JSON.stringify(str('health-port'))}`);
+  const minSyncMs = dur('min-sync-period', TIMEOUTS.policyMinSync);
+  const maxSyncMs = dur('sync-period', TIMEOUTS.policySync);
+  const retryMs = dur('retry-period', TIMEOUTS.policyRetry);
+  const healthText = str('health-port') ?? String(PORTS.policyHealth);
+  const healthPort = Number(healthText);
+  if (!/^[0-9]+$/.test(healthText) || healthPort > 65535) problems.push(`--health-port: must be 0..65535, got ${JSON.stringify(str('health-port'))}`);
   const bindAddress = str('bind-address') ?? '127.0.0.1';
   if (!isIP(bindAddress)) problems.push(`--bind-address: must be an IP address, got ${JSON.stringify(bindAddress)}`);
   const nodeName = str('node-name') ?? env.NODE_NAME ?? hostname();

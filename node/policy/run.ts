@@ -1,10 +1,10 @@
 // The enforcer as a running component: enforcer plus its `/healthz` (200 while the last sync succeeded,
 // 503 with the error otherwise) and `/metrics` (sync durations, Prometheus text). Used by main.ts (its own process) and by `shoal up`'s grouped node process.
 
-import { createServer } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KubeClient } from '../../api/client/index.js';
-import { realHost } from '../service-proxy/host/host.js';
+import { realHost } from '../../lib/host/sysctl.js';
+import { checkRoute, metricsRoute, serve, type Served } from '../../lib/serve/serve.js';
 import { startEnforcer, type SyncStats } from './enforcer.js';
 import type { PolicyConfig } from './flags.js';
 
@@ -44,21 +44,12 @@ export async function runPolicy(config: PolicyConfig, log: (level: 'info' | 'war
   const client = KubeClient.fromKubeconfig(config.kubeconfig);
   const m = metrics();
   const enforcer = await startEnforcer(client, realHost, { ...config, log, onSync: m.observe });
-  const health = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      void m.registry.metrics().then((text) => res.writeHead(200, { 'content-type': m.registry.contentType }).end(text));
-      return;
-    }
-    if (req.url !== '/healthz') return void res.writeHead(404).end('not found\n');
-    const err = enforcer.lastError();
-    res.writeHead(err ? 503 : 200, { 'content-type': 'text/plain' }).end(err ? `last sync failed: ${err}\n` : 'ok\n');
-  });
-  if (config.healthPort) await new Promise<void>((res) => health.listen(config.healthPort, config.bindAddress, res));
-  const addr = health.address();
+  const routes = [checkRoute('/healthz', () => enforcer.lastError(), { failPrefix: 'last sync failed: ' }), metricsRoute(m.registry)];
+  const health: Served | undefined = config.healthPort ? await serve(config.bindAddress, config.healthPort, routes) : undefined;
   return {
-    healthUrl: addr && typeof addr === 'object' ? `http://${config.bindAddress}:${addr.port}/healthz` : undefined,
+    healthUrl: health && `${health.url}/healthz`,
     async close() {
-      await new Promise((r) => health.close(r));
+      await health?.close();
       await enforcer.close({ removeTable: config.cleanupOnExit });
       await client.close();
     },

@@ -5,7 +5,7 @@ import { KubeClient } from '../../api/client/index.js';
 import type { Backend } from './backend.js';
 import type { ProxyConfig } from './flags.js';
 import { tableName, vipIfname } from './flags.js';
-import { realHost, type Host } from './host/host.js';
+import { realHost, type Host } from '../../lib/host/sysctl.js';
 import { VipInterface } from './host/vips.js';
 import { NftProxier } from './nftables/proxier.js';
 import { startProxy, type Proxy } from './proxy.js';

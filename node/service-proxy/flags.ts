@@ -3,6 +3,9 @@
 
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
+import { PORTS, RANGES, TIMEOUTS } from '../../lib/defaults/defaults.js';
+import { isIPv4Cidr as isCidr } from '../../lib/net/ip.js';
+import { parseDuration } from '../../lib/time/duration.js';
 
 /** The validated, frozen configuration. */
 export interface ProxyConfig {
@@ -24,20 +27,8 @@ export interface ProxyConfig {
   logLevel: string;
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** Whether `s` is an IPv4 CIDR. */
-export function isCidr(s: string): boolean {
-  const m = CIDR.exec(s);
-  return !!m && m.slice(1, 5).every((x) => Number(x) <= 255) && Number(m[5]) <= 32;
-}
-
-/** Go-style durations (`1s`, `250ms`, `1m`) in milliseconds, or NaN. */
-export function durationMs(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
-  if (!m) return NaN;
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'];
-}
+/** A duration flag in milliseconds, NaN when malformed (lib/time: Go's syntax). */
+const durationMs = (s: string) => parseDuration(s) ?? NaN;
 
 /** The table name for a suffix. */
 export const tableName = (suffix: string) => (suffix ? `shoal-proxy-${suffix}` : 'shoal-proxy');
@@ -60,9 +51,9 @@ export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process
   }
   const mode = values.mode ?? 'nftables';
   if (mode !== 'nftables' && mode !== 'userspace') problems.push(`--mode: must be nftables or userspace, got ${JSON.stringify(mode)}`);
-  const clusterCidr = values['cluster-cidr'] ?? '10.244.0.0/16';
+  const clusterCidr = values['cluster-cidr'] ?? RANGES.clusterCidr;
   if (clusterCidr !== '' && !isCidr(clusterCidr)) problems.push(`--cluster-cidr: must be an IPv4 CIDR or '', got ${JSON.stringify(clusterCidr)}`);
-  const serviceCidr = values['service-cidr'] ?? '10.96.0.0/12';
+  const serviceCidr = values['service-cidr'] ?? RANGES.serviceCidr;
   if (!isCidr(serviceCidr)) problems.push(`--service-cidr: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
   const nodePortAddresses = (values['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const c of nodePortAddresses) if (!isCidr(c)) problems.push(`--nodeport-addresses: ${JSON.stringify(c)} is not an IPv4 CIDR`);
@@ -70,11 +61,11 @@ export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (!/^[A-Za-z0-9_.-]{0,15}$/.test(podBridgeInterface)) problems.push(`--pod-bridge-interface: an interface name of at most 15 letters, digits, '.', '_' or '-', got ${JSON.stringify(podBridgeInterface)}`);
   const tableSuffix = values['table-suffix'] ?? '';
   if (!/^[a-z0-9]{0,11}$/.test(tableSuffix)) problems.push(`--table-suffix: at most 11 lowercase letters or digits, got ${JSON.stringify(tableSuffix)}`);
-  const healthPort = Number(values['health-port'] ?? '10256');
+  const healthPort = Number(values['health-port'] ?? String(PORTS.serviceProxyHealth));
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) problems.push(`--health-port: must be 0..65535, got ${JSON.stringify(values['health-port'])}`);
-  const minSyncMs = durationMs(values['min-sync-period'] ?? '100ms');
+  const minSyncMs = durationMs(values['min-sync-period'] ?? TIMEOUTS.proxyMinSync);
   if (Number.isNaN(minSyncMs)) problems.push(`--min-sync-period: must be a duration like 1s or 100ms, got ${JSON.stringify(values['min-sync-period'])}`);
-  const maxSyncMs = durationMs(values['sync-period'] ?? '30s');
+  const maxSyncMs = durationMs(values['sync-period'] ?? TIMEOUTS.proxySync);
   if (Number.isNaN(maxSyncMs) || maxSyncMs <= 0) problems.push(`--sync-period: must be a positive duration, got ${JSON.stringify(values['sync-period'])}`);
   const loadBalancerCidr = values['load-balancer-cidr'] ?? '';
   if (loadBalancerCidr !== '' && !isCidr(loadBalancerCidr)) problems.push(`--load-balancer-cidr: must be an IPv4 CIDR or '', got ${JSON.stringify(loadBalancerCidr)}`);

@@ -2,14 +2,15 @@
 // bounded-frequency runner → desired state for the changed Services → the mode's backend. Also serves
 // `/healthz` (kube-proxy's 10256) and allocates LoadBalancer IPs when a pool is configured.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Informer, keyOf, type KubeClient } from '../../api/client/index.js';
+import { EventRecorder, Informer, clientSink, keyOf, nodeRef, type KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
+import { serve } from '../../lib/serve/serve.js';
+import { BoundedFrequencyRunner } from '../../lib/time/bounded.js';
+import { realClock, type Clock } from '../../lib/time/clock.js';
 import type { Backend } from './backend.js';
 import { LbAllocator } from './loadbalancer/allocator.js';
 import { servicePorts, type ServicePort } from './model/servicemap.js';
-import { BoundedFrequencyRunner, ChangeTracker, type Timers } from './sync/runner.js';
+import { ChangeTracker } from './sync/tracker.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -23,7 +24,7 @@ export interface ProxyOptions {
   /** CIDR for LoadBalancer IPs; '' = none allocated */
   loadBalancerCidr: string;
   log(level: 'info' | 'warn' | 'error', msg: string): void;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /** A running proxy. */
@@ -72,6 +73,8 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
   };
 
   const lb = o.loadBalancerCidr ? new LbAllocator(client, o.loadBalancerCidr, o.log) : undefined;
+  const clock = o.clock ?? realClock;
+  const events = syncFailureRecorder(client, o.nodeName);
 
   const runner = new BoundedFrequencyRunner(async () => {
     if (!initDone) {
@@ -87,15 +90,15 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
     }
     try {
       await backend.sync(desired, changed);
-      lastOk = Date.now();
+      lastOk = clock.now();
     } catch (e) {
       tracker.restore();
       initDone = false;
       throw e;
     }
-  }, { minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: Math.max(o.minSyncMs, 1000), timers: o.timers, onError: (e) => {
+  }, { minIntervalMs: o.minSyncMs, maxIntervalMs: o.maxSyncMs, retryMs: Math.max(o.minSyncMs, 1000), clock, onError: (e) => {
     o.log('error', `sync failed, full resync next: ${(e as Error).message}`);
-    void reportSyncFailure(client, o.nodeName, (e as Error).message).catch(() => undefined);
+    reportSyncFailure(events, o.nodeName, (e as Error).message);
   } });
 
   services.addEventHandler({ onAdd: onService, onUpdate: (_a, b) => onService(b), onDelete: onService });
@@ -105,35 +108,34 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
   await Promise.all([services.waitForSync(), slices.waitForSync(), nodes.waitForSync()]);
   tracker.markAll();
   started = true;
-  const first = runner.idle();
-  runner.run();
-  await first;
+  await runner.runAndWait();
   lb?.start(() => services.list());
 
-  const health: Server = createServer((req, res) => {
-    const healthy = lastOk > 0 && Date.now() - lastOk < 2 * o.maxSyncMs + 5000;
-    res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ lastUpdated: new Date(lastOk).toISOString(), currentTime: new Date().toISOString(), services: desired.size }));
-  });
-  await new Promise<void>((r) => health.listen(o.healthPort, o.bindAddress, r));
-  const addr = health.address() as AddressInfo;
+  // kube-proxy's /healthz: 200 while syncs keep succeeding, with when the rules were last written
+  const healthz = () => {
+    const healthy = lastOk > 0 && clock.now() - lastOk < 2 * o.maxSyncMs + 5000;
+    const body = JSON.stringify({ lastUpdated: new Date(lastOk).toISOString(), currentTime: new Date(clock.now()).toISOString(), services: desired.size });
+    return { status: healthy ? 200 : 503, body, type: 'application/json' };
+  };
+  const health = await serve(o.bindAddress, o.healthPort, [{ path: '/healthz', reply: healthz }, { path: '/livez', reply: healthz }]);
 
   return {
-    healthUrl: `http://${o.bindAddress}:${addr.port}/healthz`,
+    healthUrl: `${health.url}/healthz`,
     backend,
-    synced: () => {
-      const p = runner.idle();
-      runner.run();
-      return p;
-    },
+    synced: () => runner.runAndWait(),
     async close() {
       runner.stop();
       lb?.stop();
       for (const i of [services, slices, nodes]) await i.stop();
-      await new Promise((r) => health.close(r));
+      await health.close();
       await backend.close();
     },
   };
+}
+
+/** The proxy's Event recorder (kube-proxy's source). */
+export function syncFailureRecorder(client: KubeClient, nodeName: string): EventRecorder {
+  return new EventRecorder(clientSink(client), { component: 'kube-proxy', host: nodeName });
 }
 
 /**
@@ -141,14 +143,6 @@ export async function startProxy(client: KubeClient, backend: Backend, o: ProxyO
  * describe node` and `kubectl get events` show it; the old rules stay in place (the transaction failed as
  * a whole) and the next sync rewrites the whole table.
  */
-export async function reportSyncFailure(client: KubeClient, nodeName: string, message: string): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  await client.create({ apiVersion: 'v1', plural: 'events', namespaced: true }, {
-    apiVersion: 'v1', kind: 'Event',
-    metadata: { generateName: `${nodeName}.`, namespace: 'default' },
-    involvedObject: { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName },
-    reason: 'SyncProxyRulesFailed', message: `Failed to sync proxy rules, retrying with a full sync: ${message.slice(0, 900)}`,
-    type: 'Warning', source: { component: 'kube-proxy', host: nodeName }, firstTimestamp: now, lastTimestamp: now, count: 1,
-    reportingComponent: 'kube-proxy', reportingInstance: nodeName,
-  }, { namespace: 'default' });
+export function reportSyncFailure(events: EventRecorder, nodeName: string, message: string): void {
+  events.event(nodeRef(nodeName), 'Warning', 'SyncProxyRulesFailed', `Failed to sync proxy rules, retrying with a full sync: ${message.slice(0, 900)}`);
 }

@@ -3,6 +3,7 @@
 // IPAM data dir), the agent's embedded CNI daemon on a temp socket, netns/cgroup names with a
 // per-test prefix. `close()` (registered with t.teardown) stops every pod and removes all of it.
 
+import { waitFor } from '../wait.js';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,19 +111,19 @@ export async function createPod(env: AgentEnv, name: string, spec: Record<string
 
 /** Polls the pod until `pred` holds; returns it (throws with the last status after `ms`). */
 export async function waitPod(env: AgentEnv, name: string, pred: (p: any) => boolean, ms = 15000, namespace = 'default'): Promise<any> {
-  const end = Date.now() + ms;
   let last: any;
-  for (;;) {
+  const found = await waitFor(`pod ${name}`, async () => {
     try {
       last = await env.client.get(podsRef, name, { namespace });
-      if (pred(last)) return last;
+      return pred(last) && { pod: last };
     } catch (e) {
       last = { error: (e as Error).message };
-      if (pred(undefined)) return undefined;
+      return pred(undefined) && { pod: undefined };
     }
-    if (Date.now() > end) throw new Error(`pod ${name}: condition not met in ${ms} ms; last: ${JSON.stringify(last?.status ?? last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  }, ms).catch(() => {
+    throw new Error(`pod ${name}: condition not met in ${ms} ms; last: ${JSON.stringify(last?.status ?? last)}`);
+  });
+  return found.pod;
 }
 
 /** Whether the pod's Ready condition is True. */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, expand, resolveEnv, type ObjectSource } from '../../node/agent/containers/env.js';
 import { nextDelay, shouldRestart, kubeletBackoff, type BackoffState } from '../../node/agent/containers/backoff.js';
-import { ProbeLoop, ThresholdCounter, type Clock } from '../../node/agent/probes/probe.js';
+import { ProbeLoop, ThresholdCounter } from '../../node/agent/probes/probe.js';
+import { FakeClock } from '../../lib/time/fake.js';
 import { podPhase, podStatus, type ContainerStatus, type PodSnapshot } from '../../node/agent/pods/status.js';
 import { hostsFile, resolvConf } from '../../node/agent/sandbox/dns.js';
 import { ImageCatalog, containerArgv, parseImageRef } from '../../node/agent/images/catalog.js';
@@ -77,34 +78,7 @@ t.test('restart policy and back-off', async (t) => {
   t.same([10_000, 80_000, 300_000].map(formatDelay), ['10s', '1m20s', '5m0s']);
 });
 
-function fakeClock(): Clock & { advance(ms: number): Promise<void> } {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let id = 0;
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      timers.push({ at: now + ms, fn, id: ++id });
-      return id;
-    },
-    clearTimeout(h) {
-      timers = timers.filter((x) => x.id !== h);
-    },
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-        for (let i = 0; i < 5; i++) await Promise.resolve();
-      }
-      now = end;
-    },
-  };
-}
+const fakeClock = () => new FakeClock(0);
 
 t.test('probe thresholds', async (t) => {
   const rows: { s: number; f: number; seq: boolean[]; want: (boolean | undefined)[] }[] = [

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { age, humanDuration } from '../../api/age.js';
 import { isQuantity, milliValue, parseQuantity, tryParseQuantity } from '../../api/quantity.js';
-import { cidr, cidrContains, dns1035Label, dns1123Label, dns1123Subdomain, parseCidr, portName, qualifiedName, wildcardOrSubdomain } from '../../api/validation/names.js';
+import { cidr, dns1035Label, dns1123Label, dns1123Subdomain, portName, qualifiedName, wildcardOrSubdomain } from '../../api/validation/names.js';
+import { cidrCovers as cidrContains, parseCIDR as parseCidr } from '../../lib/net/ip.js';
 
 t.test('quantities', async (t) => {
   const rows: [string | number, number][] = [

@@ -5,19 +5,10 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));

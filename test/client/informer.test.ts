@@ -3,6 +3,7 @@
 // the re-watch gets 410 Expired, the informer re-lists, and the handlers see exactly what changed.
 // A TCP proxy on 127.0.0.1 between client and server lets the test cut and restore the connection.
 
+import { waitFor } from '../wait.js';
 import t from 'tap';
 import net from 'node:net';
 import { KubeClient } from '../../api/client/client.js';
@@ -49,13 +50,7 @@ async function startProxy(port: number) {
   };
 }
 
-async function until(what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 10_000) => waitFor(what, pred, timeoutMs, 25);
 
 function recorder(inf: Informer) {
   const log: string[] = [];

@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatIP, overlaps, parseCIDR, parseIP } from '../../cni/spec/ip.js';
+import { formatIP, overlaps, parseCIDR, parseIP } from '../../lib/net/ip.js';
 import { convertResult, parseResult } from '../../cni/spec/version.js';
 import { type PluginTable, dispatch } from '../../cni/skel/skel.js';
 import { CniCode, CniError } from '../../cni/spec/errors.js';

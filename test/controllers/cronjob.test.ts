@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startCluster } from '../client/fixture.js';
 import { Informer, isNotFound } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
-import { type Clock, realClock } from '../../api/clock.js';
+import { type Clock, realClock } from '../../lib/time/clock.js';
 import { InformerFactory } from '../../control-plane/controllers/informers.js';
 import { makeContext } from '../../control-plane/controllers/context.js';
 import { jobController } from '../../control-plane/controllers/job/job.js';

@@ -9,21 +9,8 @@ import type { KubeObject } from '../../api/meta.js';
 import { buildControllers } from '../../control-plane/controllers/manager.js';
 import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
 
-/** Poll `f` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The one polling helper (test/wait.ts), re-exported for the tests that take the fixture. */
+export { waitFor } from '../wait.js';
 
 /** A fake kubelet: pods get phase Running, an IP and Ready (unless `notReady(pod)`; the fixture's uses the label `test/not-ready=true`); bound pods under graceful deletion are removed. */
 export function fakeKubelet(client: KubeClient, o: { notReady?: (p: KubeObject) => boolean } = {}) {

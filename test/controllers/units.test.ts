@@ -2,7 +2,8 @@
 // desired pod counts, deployment status, endpoint building, GC verdicts, daemon placement, flags.
 
 import t from 'tap';
-import { WorkQueue, ItemExponentialLimiter, BucketLimiter, type Clock } from '../../control-plane/controllers/queue/queue.js';
+import { WorkQueue, ItemExponentialLimiter, BucketLimiter } from '../../control-plane/controllers/queue/queue.js';
+import { FakeClock } from '../../lib/time/fake.js';
 import { resolveFenceposts, newReplicaSetReplicas, scaleDownOld, podTemplateHash, templatesEqual, intOrPercent } from '../../control-plane/controllers/deployment/rolling.js';
 import { replicaSetDiff, slowStartBatch } from '../../control-plane/controllers/replicaset/replicaset.js';
 import { deploymentStatus } from '../../control-plane/controllers/deployment/deployment.js';
@@ -11,26 +12,11 @@ import { podEndpoints, endpointsSubsets, sliceContents, resolveTargetPort } from
 import { ownerVerdict } from '../../control-plane/controllers/gc/gc.js';
 import { daemonPlan, shouldRunOn } from '../../control-plane/controllers/daemonset/daemonset.js';
 import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
-import { EventRecorder } from '../../control-plane/controllers/events/recorder.js';
+import { EventRecorder } from '../../api/client/events.js';
 import { deletionOrder } from '../../control-plane/controllers/podutil.js';
 import type { KubeObject } from '../../api/meta.js';
 
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let id = 0;
-  return {
-    now: () => now,
-    setTimeout(fn, ms) { timers.push({ at: now + ms, fn, id: ++id }); return id; },
-    clearTimeout(h) { timers = timers.filter((x) => x.id !== h); },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((x) => x.at <= now).sort((a, b) => a.at - b.at);
-      timers = timers.filter((x) => x.at > now);
-      for (const d of due) d.fn();
-    },
-  };
-}
+const fakeClock = () => new FakeClock(0);
 
 t.test('work queue: dedupe, in-flight re-add, delays', async (t) => {
   const clock = fakeClock();
@@ -48,9 +34,9 @@ t.test('work queue: dedupe, in-flight re-add, delays', async (t) => {
   t.equal(await q.get(), 'a');
   q.done('a');
   q.addRateLimited('x'); q.addRateLimited('y');
-  clock.advance(4);
+  clock.advanceSync(4);
   t.equal(q.len(), 0, 'nothing before 5 ms');
-  clock.advance(1);
+  clock.advanceSync(1);
   t.equal(q.len(), 2, 'due after 5 ms');
   const waiter = q.get();
   q.shutDown();

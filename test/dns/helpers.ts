@@ -3,10 +3,11 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+export { freePort } from '../../lib/serve/serve.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const run = promisify(execFile);
 
@@ -42,18 +43,6 @@ export function parseDig(out: string): Dig {
     else if (section && !line.startsWith(';')) d[section].push(line.trim().split(/\s+/).join(' '));
   }
   return d;
-}
-
-/** A free TCP port on 127.0.0.1 (also free for UDP in practice; tests bind both right after). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 /** A running dnsmasq serving a hosts file on 127.0.0.1. */

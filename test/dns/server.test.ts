@@ -1,6 +1,7 @@
 // The DNS server for real: an API server in-process, the DNS server on 127.0.0.1 with a free port, dnsmasq
 // as its upstream, and `dig` asking for every record form of the Kubernetes DNS spec, over UDP and TCP.
 
+import { waitFor } from '../wait.js';
 import t from 'tap';
 import { startCluster } from '../client/fixture.js';
 import { startDnsServer, type DnsServer } from '../../dns/server.js';
@@ -18,13 +19,6 @@ function slice(name: string, svc: string, ips: [string, boolean, string?][], por
   };
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('cluster DNS answers by the Kubernetes DNS spec', async (t) => {
   const cluster = await startCluster('shoalt-dns-');

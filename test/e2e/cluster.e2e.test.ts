@@ -7,10 +7,10 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -23,15 +23,6 @@ const deployments = { apiVersion: 'apps/v1', plural: 'deployments', namespaced: 
 
 function sh(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 /** What of ours is on the host: netns, links, cgroups, mounts. */

@@ -2,10 +2,11 @@
 // netns on a bridge, the enforcer in-process on a per-test table. Default-deny ingress isolates every
 // pod; an allow-from-b policy opens a ← b only; relabelling c as b opens a ← c without touching any
 // policy; the node itself (readiness probes, host → pod) always gets through.
+import { waitFor } from '../wait.js';
 import t from 'tap';
 import { createPod, execIn, isReady, rootSkip, startAgentEnv, waitPod, type AgentEnv } from '../agent/fixture.js';
 import { startEnforcer, type Enforcer } from '../../node/policy/enforcer.js';
-import { realHost } from '../../node/service-proxy/host/host.js';
+import { realHost } from '../../lib/host/sysctl.js';
 import { tableName } from '../../node/policy/nftables/rules.js';
 
 const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
@@ -19,15 +20,9 @@ s.on('connect',()=>{clearTimeout(k);s.destroy();process.stdout.write('ok')});s.o
   return r.stdout === 'ok' ? 'ok' : 'deny';
 }
 
-/** Waits until the enforcer's applied model satisfies `pred` (bounded). */
-async function until(enf: Enforcer, what: string, pred: () => boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`enforcer: ${what} not applied in ${ms} ms`);
-    await enf.synced();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits until the enforcer's applied model satisfies `pred` (bounded), asking for a sync between looks. */
+const until = (enf: Enforcer, what: string, pred: () => boolean, ms = 10000) =>
+  waitFor(`enforcer: ${what}`, async () => pred() || (await enf.synced(), pred()), ms, 20);
 
 t.test('enforcer: default-deny ingress, then allow from one pod', { skip: rootSkip() }, async (t) => {
   const env = await startAgentEnv(t, 85);

@@ -5,37 +5,24 @@
 import t from 'tap';
 import { startCluster } from '../client/fixture.js';
 import { startEnforcer } from '../../node/policy/enforcer.js';
-import type { Host, RunResult } from '../../node/service-proxy/host/host.js';
+import { FakeHost } from '../../lib/host/fake.js';
+import { waitFor } from '../wait.js';
 
-/** Records nft transactions; fails them while `failing` is set. */
+/** Records nft transactions that succeeded; fails them while `failing` is set. */
 function fakeHost() {
-  const h = {
-    failing: false,
-    applied: [] as string[],
-    sysctls: new Map<string, string>([['net.bridge.bridge-nf-call-iptables', '0']]),
-    async run(cmd: string, args: string[], stdin?: string): Promise<RunResult> {
-      if (cmd !== 'nft') return { code: 0, stdout: '', stderr: '' };
-      if (h.failing) return { code: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted' };
-      h.applied.push(stdin ?? args.join(' '));
-      return { code: 0, stdout: '', stderr: '' };
-    },
-    readSysctl: (n: string) => h.sysctls.get(n),
-    writeSysctl: (n: string, v: string) => void h.sysctls.set(n, v),
-  };
-  return h satisfies Host;
+  const h = Object.assign(new FakeHost({ 'net.bridge.bridge-nf-call-iptables': '0' }), { failing: false, applied: [] as string[] });
+  h.on(/^nft /, (c) => {
+    if (h.failing) return { code: 1, stderr: 'Error: Could not process rule: Operation not permitted' };
+    h.applied.push(c.input || c.args.join(' '));
+    return {};
+  });
+  return h;
 }
 
 const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
 const nsRef = { apiVersion: 'v1', plural: 'namespaces', namespaced: false } as const;
 const npRef = { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true } as const;
 
-async function eventually(what: string, pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('enforcer loop with a fake host', async (t) => {
   const cluster = await startCluster('shoalt-policy-');
@@ -60,7 +47,7 @@ t.test('enforcer loop with a fake host', async (t) => {
 
   await client.create(npRef, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'from-team-x', namespace: 'pa' },
     spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'x' } } }] }] } } as any, { namespace: 'pa' });
-  await eventually('policy applied', () => /10\.55\.0\.2 : jump ing-pa\/web/.test(last()));
+  await waitFor('policy applied', () => /10\.55\.0\.2 : jump ing-pa\/web/.test(last()));
   t.notMatch(last(), /^add table/, 'an incremental transaction, not a table');
   t.match(last(), /add set inet shoal-policy-unit sel-\w+ \{ type ipv4_addr; \}\n/, 'the selector set');
   t.match(last(), /add rule inet shoal-policy-unit ing-pa\/web jump (pol-in-\w+)\nadd rule inet shoal-policy-unit ing-pa\/web counter drop\n/, 'the pod chain jumps to the policy chain, then drops');
@@ -68,21 +55,21 @@ t.test('enforcer loop with a fake host', async (t) => {
   t.notMatch(last(), /add element inet shoal-policy-unit sel-/, 'no namespace labelled team=x: the set is empty, web accepts nobody');
 
   await client.patch(nsRef, 'pb', { metadata: { labels: { team: 'x' } } }, { type: 'merge' });
-  await eventually('namespace label applied', () => /add element inet shoal-policy-unit sel-\w+ \{ 10\.55\.0\.3 \}/.test(last()));
+  await waitFor('namespace label applied', () => /add element inet shoal-policy-unit sel-\w+ \{ 10\.55\.0\.3 \}/.test(last()));
   t.notMatch(last(), /chain|rule/, 'namespace relabel: set elements only, no chain rewritten');
 
   host.failing = true;
   const before = host.applied.length;
   await client.patch(podsRef, 'cli', { metadata: { labels: { app: 'other' } } }, { type: 'merge', namespace: 'pb' });
   await client.delete(npRef, 'from-team-x', { namespace: 'pa' });
-  await eventually('failure reported', async () => {
+  await waitFor('failure reported', async () => {
     const ev = await client.list({ apiVersion: 'v1', plural: 'events', namespaced: true }, { namespace: 'default' });
     return (ev.items as any[]).some((e) => e.reason === 'SyncNetworkPolicyFailed' && e.involvedObject?.name === 'n1');
   });
   t.equal(host.applied.length, before, 'nothing applied while nft fails');
   t.match(logs.join('\n'), /previous rules stay in force/);
   host.failing = false;
-  await eventually('retried after recovery', () => host.applied.length > before && !/jump ing-/.test(last()));
+  await waitFor('retried after recovery', () => host.applied.length > before && !/jump ing-/.test(last()));
   t.match(host.applied[before], /^add table inet shoal-policy-unit\ndelete table inet shoal-policy-unit\ntable inet shoal-policy-unit \{/, 'the sync after a failure is a full replacement');
   t.equal(enf.lastError(), undefined, 'healthy again');
 });

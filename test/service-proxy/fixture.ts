@@ -10,7 +10,7 @@ import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
 import { parseProxyFlags, tableName, vipIfname } from '../../node/service-proxy/flags.js';
 import { runProxy } from '../../node/service-proxy/build.js';
 import type { Proxy } from '../../node/service-proxy/proxy.js';
-import { realHost } from '../../node/service-proxy/host/host.js';
+import { realHost } from '../../lib/host/sysctl.js';
 
 export { rootSkip } from '../agent/fixture.js';
 

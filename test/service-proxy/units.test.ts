@@ -4,7 +4,8 @@ import { servicePorts, usableEndpoints, type Endpoint, type ServicePort } from '
 import { fullSync, partialSync, serviceObjects, type RuleConfig } from '../../node/service-proxy/nftables/rules.js';
 import { RoundRobin } from '../../node/service-proxy/userspace/balancer.js';
 import { parseProxyFlags } from '../../node/service-proxy/flags.js';
-import { poolOf, pickFree } from '../../node/service-proxy/loadbalancer/allocator.js';
+import { pickFree } from '../../node/service-proxy/loadbalancer/allocator.js';
+import { hostsOf as poolOf } from '../../lib/net/ip.js';
 
 const ep = (ip: string, o: Partial<Endpoint> = {}): Endpoint => ({ ip, port: 8080, ready: true, serving: true, terminating: false, nodeName: 'n1', ...o });
 const sp = (o: Partial<ServicePort> = {}): ServicePort => ({
@@ -65,7 +66,7 @@ t.test('partial sync touches only the changed service', async (t) => {
   t.match(text, /delete chain ip shoal-proxy ep-\S+__10\.244\.0\.3\/8080/, 'the removed endpoint chain goes');
   t.match(text, /add rule ip shoal-proxy svc-\S+ goto ep-\S+__10\.244\.0\.2\/8080\n/, 'one endpoint left: taken unconditionally');
   t.ok(text.indexOf('flush chain ip shoal-proxy svc-') < text.indexOf('delete chain'), 'the reference goes before the chain');
-  t.equal(partialSync(cfg, [{ old: [before], cur: [before] }]), '\n', 'no change, no statement');
+  t.equal(partialSync(cfg, [{ old: [before], cur: [before] }]), '', 'no change, no statement');
   t.equal(serviceObjects(cfg, [other]).elements.filter(([m]) => m === 'cluster-ips').length, 1);
   t.equal(partialSync(cfg, [{ old: [before], cur: [] }]).match(/^add /gm), null, 'a deleted service adds nothing');
 });

@@ -1,30 +1,13 @@
-// startAutoCompaction with its timer seam: the tick runs a round, failures go to onError, an external
+// startAutoCompaction with lib/time's FakeClock: the tick runs a round, failures go to onError, an external
 // compaction past ours is not an error, and bad settings name the setting. Uses a tiny fake Store.
 
 import t from 'tap';
 import { startAutoCompaction } from '../../control-plane/store/compactor.js';
 import { type Store, StoreError } from '../../control-plane/store/types.js';
+import { FakeClock } from '../../lib/time/fake.js';
 
 function fakeStore(current: number, compactImpl: (rev: number) => Promise<void>): Store {
   return { currentRevision: async () => current, compact: compactImpl } as unknown as Store;
-}
-
-function fakeTimers() {
-  const ticks: Array<() => void> = [];
-  let cleared = 0;
-  return {
-    timers: {
-      setInterval: ((fn: () => void) => {
-        ticks.push(fn);
-        return { unref() {} };
-      }) as unknown as typeof setInterval,
-      clearInterval: (() => {
-        cleared++;
-      }) as unknown as typeof clearInterval,
-    },
-    tick: () => ticks.forEach((f) => f()),
-    cleared: () => cleared,
-  };
 }
 
 t.test('a tick compacts; errors go to onError; external compaction is skipped', async (t) => {
@@ -35,9 +18,9 @@ t.test('a tick compacts; errors go to onError; external compaction is skipped', 
     if (fail) throw fail;
   });
   const errors: Error[] = [];
-  const ft = fakeTimers();
-  const ac = startAutoCompaction(store, { keepRevisions: 10, timers: ft.timers, onError: (e) => errors.push(e) });
-  ft.tick();
+  const clock = new FakeClock();
+  const ac = startAutoCompaction(store, { keepRevisions: 10, intervalMs: 1000, clock, onError: (e) => errors.push(e) });
+  clock.advanceSync(1000);
   await new Promise((r) => setImmediate(r));
   t.same(calls, [90], 'the tick compacted to current - keep');
   (store as unknown as { currentRevision: () => Promise<number> }).currentRevision = async () => 150;
@@ -48,11 +31,11 @@ t.test('a tick compacts; errors go to onError; external compaction is skipped', 
   t.same(calls, [90, 140], 'the second round was skipped without calling compact');
   (store as unknown as { currentRevision: () => Promise<number> }).currentRevision = async () => 300;
   fail = new StoreError('Unavailable', 'down');
-  ft.tick();
+  clock.advanceSync(1000);
   await new Promise((r) => setTimeout(r, 10));
   t.match(errors, [{ code: 'Unavailable' }], 'a failed round reports through onError');
   await ac.stop();
-  t.equal(ft.cleared(), 1, 'stop clears the timer');
+  t.equal(clock.pending(), 0, 'stop clears the timer');
 });
 
 t.test('bad settings name the setting', async (t) => {

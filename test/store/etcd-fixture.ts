@@ -7,9 +7,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+export { freePort } from '../../lib/serve/serve.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 /** Where the etcd binary is looked for; SHOAL_ETCD overrides. */
 export const ETCD_BIN = process.env.SHOAL_ETCD ?? '/usr/bin/etcd';
@@ -39,19 +40,6 @@ export function etcdMissing(): string | null {
   } catch {
     return `etcd not found at ${ETCD_BIN} (apt-get install etcd-server, or set SHOAL_ETCD); skipping etcd tests`;
   }
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before returning; etcd binds it right after). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Minimal teardown registrar (tap's `t` fits). */

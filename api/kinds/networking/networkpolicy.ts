@@ -5,7 +5,8 @@
 import { age } from '../../age.js';
 import { fromLabelSelector, toString as selectorString, validateLabelSelector } from '../../labels.js';
 import { arr, enm, int, intOrStr, obj, str } from '../../schema/schema.js';
-import { cidr, cidrContains, parseCidr } from '../../validation/names.js';
+import { cidrCovers, parseCIDR } from '../../../lib/net/ip.js';
+import { cidr } from '../../validation/names.js';
 import { type FieldError, Path, asArr, asObj, dupChecker, each, ensureObj, fieldError, kindSchema, labelSelector, setDefault, validatePortNumOrName } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 
@@ -46,12 +47,12 @@ function validatePeer(errs: FieldError[], p: Path, peerObj: any): void {
   const bp = p.child('ipBlock');
   if (!ib.cidr) return void errs.push(fieldError.required(bp.child('cidr')));
   each(errs, bp.child('cidr'), ib.cidr, cidr(ib.cidr));
-  const outer = parseCidr(ib.cidr);
+  const outer = parseCIDR(ib.cidr);
   asArr(ib.except).forEach((e: string, i: number) => {
     const ep = bp.child('except').index(i);
-    const inner = parseCidr(e);
+    const inner = parseCIDR(e);
     if (!inner) return each(errs, ep, e, cidr(e));
-    if (outer && (!cidrContains(outer, inner) || inner.prefix <= outer.prefix))
+    if (outer && (!cidrCovers(outer, inner) || inner.prefix <= outer.prefix))
       errs.push(fieldError.invalid(ep, e, 'must be a strict subset of `cidr`'));
   });
 }

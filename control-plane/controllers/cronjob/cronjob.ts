@@ -8,7 +8,7 @@
 
 import type { KubeObject } from '../../../api/meta.js';
 import { isAlreadyExists, isNotFound, keyOf } from '../../../api/client/index.js';
-import { type Clock, realClock } from '../../../api/clock.js';
+import { type Clock, realClock } from '../../../lib/time/clock.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import type { ControllerContext } from '../context.js';
 import { controllerRef } from '../informers.js';
@@ -22,7 +22,7 @@ export const cronJobsRef = { apiVersion: 'batch/v1', plural: 'cronjobs', namespa
 const refOf = (j: KubeObject) => ({ kind: 'Job', namespace: j.metadata.namespace, name: j.metadata.name, uid: j.metadata.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata.resourceVersion });
 
 /**
- * The CronJob controller (`cronjob` in --controllers). Its time comes from `clock` (api/clock.ts), both
+ * The CronJob controller (`cronjob` in --controllers). Its time comes from `clock` (lib/time/clock.ts), both
  * for "now" and for the work queue's timers; by default the context's clock, so tests pass a fake one.
  */
 export function cronJobController(ctx: ControllerContext, o: { clock?: Clock } = {}): Controller {

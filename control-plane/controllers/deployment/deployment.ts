@@ -144,13 +144,34 @@ export function deploymentController(ctx: ControllerContext): Controller {
     return updated;
   }
 
+  /** One reconcile's working state: the Deployment (a copy), its ReplicaSets, the current one and the old ones. */
+  interface Rollout {
+    d: KubeObject;
+    ns: string;
+    desired: number;
+    rsList: KubeObject[];
+    newRS: KubeObject | undefined;
+    old: KubeObject[];
+    maxOldRevision: number;
+    progressed: boolean;
+  }
+
   async function reconcile(key: string): Promise<ReconcileResult> {
     const cached = dInf.get(key);
     if (!cached) return;
-    const d = structuredClone(cached);
+    const s = await claimReplicaSets(structuredClone(cached));
+    if (s.d.metadata.deletionTimestamp) return writeStatus(s.d, s.newRS, s.rsList, false);
+    if (s.d.spec?.paused) return syncPaused(s);
+    if (s.d.spec?.strategy?.type === 'Recreate') await rolloutRecreate(s);
+    else await rolloutRolling(s);
+    await syncRevisionAnnotation(s);
+    await cleanupHistory(s.d, s.old);
+    return writeStatus(s.d, s.newRS, [...s.old, ...(s.newRS ? [s.newRS] : [])], s.progressed);
+  }
+
+  /** The Deployment's ReplicaSets (adopting matching orphans), split into the current one and the old ones. */
+  async function claimReplicaSets(d: KubeObject): Promise<Rollout> {
     const ns = d.metadata.namespace!;
-    const desired = d.spec?.replicas ?? 1;
-    // ---- claim ReplicaSets (adopt matching orphans)
     const rsList: KubeObject[] = [];
     for (const rs of rsInf.list()) {
       if (rs.metadata.namespace !== ns) continue;
@@ -163,123 +184,129 @@ export function deploymentController(ctx: ControllerContext): Controller {
         rsList.push(adopted);
       }
     }
-    let newRS = rsList.find((rs) => templatesEqual(rs.spec?.template, d.spec?.template));
+    const newRS = rsList.find((rs) => templatesEqual(rs.spec?.template, d.spec?.template));
     const old = rsList.filter((rs) => rs !== newRS).sort(byAge);
-    let progressed = false;
+    return { d, ns, desired: d.spec?.replicas ?? 1, rsList, newRS, old, maxOldRevision: Math.max(0, ...old.map(revisionOf)), progressed: false };
+  }
 
-    if (d.metadata.deletionTimestamp) return writeStatus(d, newRS, rsList, false);
+  /** Paused: no rollout; a Deployment whose only set is current still follows spec.replicas. */
+  async function syncPaused(s: Rollout): Promise<ReconcileResult> {
+    if (s.newRS && s.old.every((r) => (r.spec?.replicas ?? 0) === 0)) s.newRS = await scale(s.d, s.newRS, s.desired);
+    return writeStatus(s.d, s.newRS, [...s.old, ...(s.newRS ? [s.newRS] : [])], s.progressed);
+  }
 
-    const maxOldRevision = Math.max(0, ...old.map(revisionOf));
-    const ensureNew = async (initialReplicas: number): Promise<KubeObject> => {
-      if (newRS) {
-        // an old template came back (rollout undo): it takes the next revision
-        if (revisionOf(newRS) <= maxOldRevision) {
-          const next = structuredClone(newRS);
-          const prevRev = String(revisionOf(newRS));
-          const hist = next.metadata.annotations?.[REVISION_HISTORY];
-          next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: String(maxOldRevision + 1), [REVISION_HISTORY]: hist ? `${hist},${prevRev}` : prevRev };
-          newRS = await ctx.client.update(refs.replicasets, next, { namespace: ns });
-          progressed = true;
-        }
-        return newRS;
+  /** Recreate: scale every old set to 0, and once their pods are gone, the new set to spec.replicas. */
+  async function rolloutRecreate(s: Rollout): Promise<void> {
+    let scaledDown = false;
+    for (let i = 0; i < s.old.length; i++) {
+      if ((s.old[i]!.spec?.replicas ?? 0) > 0) {
+        s.old[i] = await scale(s.d, s.old[i]!, 0);
+        scaledDown = true;
       }
-      const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
-      const template = structuredClone(d.spec.template);
-      template.metadata ??= {};
-      template.metadata.labels = { ...(template.metadata.labels ?? {}), 'pod-template-hash': hash };
-      const { surge } = rollingParams(d);
-      const rs: KubeObject = {
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: {
-          name: `${d.metadata.name}-${hash}`,
-          namespace: ns,
-          labels: template.metadata.labels,
-          annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: String(maxOldRevision + 1), [DESIRED_REPLICAS]: String(desired), [MAX_REPLICAS]: String(desired + surge) },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name!, uid: d.metadata.uid!, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: {
-          replicas: initialReplicas,
-          minReadySeconds: d.spec.minReadySeconds ?? 0,
-          selector: { ...structuredClone(d.spec.selector), matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
-          template,
-        },
-      };
-      delete rs.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration'];
-      delete rs.metadata.annotations![REVISION_HISTORY];
-      try {
-        newRS = await ctx.client.create(refs.replicasets, rs, { namespace: ns });
-      } catch (e) {
-        if (!isAlreadyExists(e)) throw e;
-        const existing = await ctx.client.get(refs.replicasets, rs.metadata.name!, { namespace: ns });
-        if (controllerRef(existing)?.uid === d.metadata.uid && templatesEqual(existing.spec?.template, d.spec.template)) return (newRS = existing);
-        // a hash collision: count it and come back with another name
-        await ctx.client.updateStatus(refs.deployments, { ...d, status: { ...(d.status ?? {}), collisionCount: (d.status?.collisionCount ?? 0) + 1 } }, { namespace: ns });
-        throw new Error(`replica set ${rs.metadata.name} exists with another template (hash collision)`);
-      }
-      progressed = true;
-      const conds = setCondition(d.status?.conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${newRS.metadata.name}"`, lastUpdateTime: isoSeconds(ctx.now()), lastTransitionTime: isoSeconds(ctx.now()) });
-      d.status = { ...(d.status ?? {}), conditions: conds };
-      if (initialReplicas > 0) rec.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initialReplicas}`);
-      return newRS;
-    };
-    const syncRevisionAnnotation = async () => {
-      if (!newRS) return;
-      const rev = String(revisionOf(newRS));
-      if (d.metadata.annotations?.[REVISION] === rev) return;
-      const updated = await ctx.client.patch(refs.deployments, d.metadata.name!, { metadata: { annotations: { [REVISION]: rev } } }, { namespace: ns, type: 'merge' });
-      d.metadata.resourceVersion = updated.metadata.resourceVersion;
-    };
-
-    if (d.spec?.paused) {
-      // paused: no rollout; a Deployment whose only set is current still follows spec.replicas
-      if (newRS && old.every((r) => (r.spec?.replicas ?? 0) === 0)) newRS = await scale(d, newRS, desired);
-      return writeStatus(d, newRS, [...old, ...(newRS ? [newRS] : [])], progressed);
     }
+    const oldUids = new Set(s.old.map((r) => r.metadata.uid));
+    const oldPodsRunning = podInf.list().some((p) => p.metadata.namespace === s.ns && oldUids.has(controllerRef(p)?.uid) && (isPodActive(p) || p.metadata.deletionTimestamp));
+    if (scaledDown || oldPodsRunning) return;
+    const rs = await ensureNewReplicaSet(s, s.desired);
+    s.newRS = await scale(s.d, rs, s.desired);
+  }
 
-    if (d.spec?.strategy?.type === 'Recreate') {
-      let scaledDown = false;
-      for (let i = 0; i < old.length; i++) {
-        if ((old[i]!.spec?.replicas ?? 0) > 0) {
-          old[i] = await scale(d, old[i]!, 0);
-          scaledDown = true;
-        }
-      }
-      const oldUids = new Set(old.map((r) => r.metadata.uid));
-      const oldPodsRunning = podInf.list().some((p) => p.metadata.namespace === ns && oldUids.has(controllerRef(p)?.uid) && (isPodActive(p) || p.metadata.deletionTimestamp));
-      if (!scaledDown && !oldPodsRunning) {
-        await ensureNew(desired);
-        newRS = await scale(d, newRS!, desired);
-      }
+  /** RollingUpdate: surge the new set up within maxSurge, else scale old sets down within maxUnavailable. */
+  async function rolloutRolling(s: Rollout): Promise<void> {
+    const { surge, unavailable } = rollingParams(s.d);
+    const allSpec = s.rsList.reduce((n, r) => n + (r.spec?.replicas ?? 0), 0);
+    let newRS = await ensureNewReplicaSet(s, newReplicaSetReplicas(s.desired, surge, allSpec, 0));
+    const all = [...s.old, newRS];
+    const total = all.reduce((n, r) => n + (r.spec?.replicas ?? 0), 0);
+    const want = (newRS.spec?.replicas ?? 0) > s.desired ? s.desired : newReplicaSetReplicas(s.desired, surge, total, newRS.spec?.replicas ?? 0);
+    if (want !== newRS.spec?.replicas) {
+      newRS = await scale(s.d, newRS, want);
+      s.progressed = true;
     } else {
-      const { surge } = rollingParams(d);
-      const allSpec = rsList.reduce((n, r) => n + (r.spec?.replicas ?? 0), 0);
-      const first = newReplicaSetReplicas(desired, surge, allSpec, 0);
-      await ensureNew(first);
-      const all = [...old, newRS!];
-      const total = all.reduce((n, r) => n + (r.spec?.replicas ?? 0), 0);
-      const want = (newRS!.spec?.replicas ?? 0) > desired ? desired : newReplicaSetReplicas(desired, surge, total, newRS!.spec?.replicas ?? 0);
-      if (want !== newRS!.spec?.replicas) {
-        newRS = await scale(d, newRS!, want);
-        progressed = true;
-      } else {
-        const { unavailable } = rollingParams(d);
-        const counts = all.map((r) => ({ id: r.metadata.uid!, replicas: r.spec?.replicas ?? 0, available: r.status?.availableReplicas ?? 0, isNew: r === newRS }));
-        const changes = scaleDownOld(desired, unavailable, counts);
-        for (let i = 0; i < old.length; i++) {
-          const n = changes.get(old[i]!.metadata.uid!);
-          if (n !== undefined) {
-            old[i] = await scale(d, old[i]!, n);
-            progressed = true;
-          }
+      const counts = all.map((r) => ({ id: r.metadata.uid!, replicas: r.spec?.replicas ?? 0, available: r.status?.availableReplicas ?? 0, isNew: r === newRS }));
+      const changes = scaleDownOld(s.desired, unavailable, counts);
+      for (let i = 0; i < s.old.length; i++) {
+        const n = changes.get(s.old[i]!.metadata.uid!);
+        if (n !== undefined) {
+          s.old[i] = await scale(s.d, s.old[i]!, n);
+          s.progressed = true;
         }
       }
-      if (newRS) newRS = await scale(d, newRS, newRS.spec?.replicas ?? 0); // keep the replica annotations current
     }
-    await syncRevisionAnnotation();
-    const all = [...old, ...(newRS ? [newRS] : [])];
-    await cleanupHistory(d, old);
-    return writeStatus(d, newRS, all, progressed);
+    s.newRS = await scale(s.d, newRS, newRS.spec?.replicas ?? 0); // keep the replica annotations current
+  }
+
+  /** The current ReplicaSet: the existing one (renumbered when an old template came back), or a new one. */
+  async function ensureNewReplicaSet(s: Rollout, initialReplicas: number): Promise<KubeObject> {
+    if (s.newRS) {
+      if (revisionOf(s.newRS) <= s.maxOldRevision) s.newRS = await takeNextRevision(s, s.newRS);
+      return s.newRS;
+    }
+    return (s.newRS = await createNewReplicaSet(s, initialReplicas));
+  }
+
+  /** Rollout undo: the old template's set takes the next revision and remembers its previous one. */
+  async function takeNextRevision(s: Rollout, rs: KubeObject): Promise<KubeObject> {
+    const next = structuredClone(rs);
+    const prevRev = String(revisionOf(rs));
+    const hist = next.metadata.annotations?.[REVISION_HISTORY];
+    next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: String(s.maxOldRevision + 1), [REVISION_HISTORY]: hist ? `${hist},${prevRev}` : prevRev };
+    s.progressed = true;
+    return ctx.client.update(refs.replicasets, next, { namespace: s.ns });
+  }
+
+  /** A ReplicaSet `<name>-<pod-template-hash>` for the current template; a hash collision bumps collisionCount. */
+  async function createNewReplicaSet(s: Rollout, initialReplicas: number): Promise<KubeObject> {
+    const { d, ns, desired } = s;
+    const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
+    const template = structuredClone(d.spec.template);
+    template.metadata ??= {};
+    template.metadata.labels = { ...(template.metadata.labels ?? {}), 'pod-template-hash': hash };
+    const { surge } = rollingParams(d);
+    const rs: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.metadata.name}-${hash}`,
+        namespace: ns,
+        labels: template.metadata.labels,
+        annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: String(s.maxOldRevision + 1), [DESIRED_REPLICAS]: String(desired), [MAX_REPLICAS]: String(desired + surge) },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name!, uid: d.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: {
+        replicas: initialReplicas,
+        minReadySeconds: d.spec.minReadySeconds ?? 0,
+        selector: { ...structuredClone(d.spec.selector), matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
+        template,
+      },
+    };
+    delete rs.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration'];
+    delete rs.metadata.annotations![REVISION_HISTORY];
+    let created: KubeObject;
+    try {
+      created = await ctx.client.create(refs.replicasets, rs, { namespace: ns });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      const existing = await ctx.client.get(refs.replicasets, rs.metadata.name!, { namespace: ns });
+      if (controllerRef(existing)?.uid === d.metadata.uid && templatesEqual(existing.spec?.template, d.spec.template)) return existing;
+      // a hash collision: count it and come back with another name
+      await ctx.client.updateStatus(refs.deployments, { ...d, status: { ...(d.status ?? {}), collisionCount: (d.status?.collisionCount ?? 0) + 1 } }, { namespace: ns });
+      throw new Error(`replica set ${rs.metadata.name} exists with another template (hash collision)`);
+    }
+    s.progressed = true;
+    const conds = setCondition(d.status?.conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${created.metadata.name}"`, lastUpdateTime: isoSeconds(ctx.now()), lastTransitionTime: isoSeconds(ctx.now()) });
+    d.status = { ...(d.status ?? {}), conditions: conds };
+    if (initialReplicas > 0) rec.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${initialReplicas}`);
+    return created;
+  }
+
+  /** The Deployment's revision annotation follows its current ReplicaSet's. */
+  async function syncRevisionAnnotation(s: Rollout): Promise<void> {
+    if (!s.newRS) return;
+    const rev = String(revisionOf(s.newRS));
+    if (s.d.metadata.annotations?.[REVISION] === rev) return;
+    const updated = await ctx.client.patch(refs.deployments, s.d.metadata.name!, { metadata: { annotations: { [REVISION]: rev } } }, { namespace: s.ns, type: 'merge' });
+    s.d.metadata.resourceVersion = updated.metadata.resourceVersion;
   }
 
   /** Delete the oldest empty old ReplicaSets beyond revisionHistoryLimit. */

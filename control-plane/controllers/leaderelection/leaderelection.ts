@@ -8,7 +8,7 @@ import type { KubeClient } from '../../../api/client/index.js';
 import { isConflict, isNotFound, isAlreadyExists } from '../../../api/client/index.js';
 import type { KubeObject } from '../../../api/meta.js';
 import { refs } from '../informers.js';
-import { type Clock, realClock } from '../queue/queue.js';
+import { type Clock, realClock } from '../../../lib/time/clock.js';
 
 /** Settings of one election (kube's defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
 export interface LeaderElectionConfig {

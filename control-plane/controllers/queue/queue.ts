@@ -4,8 +4,7 @@
 // per-item exponential backoff (5 ms doubling to 1000 s) and an overall token bucket (10 qps, burst 100),
 // like client-go's DefaultControllerRateLimiter. Time is behind a Clock seam so tests need not sleep.
 
-import { type Clock, realClock } from '../../../api/clock.js';
-export { type Clock, realClock };
+import { type Clock, realClock } from '../../../lib/time/clock.js';
 
 /** How long an item waits before its next retry. */
 export interface RateLimiter {

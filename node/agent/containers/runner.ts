@@ -7,7 +7,8 @@
 
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Os, pollFor, sleep } from '../os.js';
+import { pollFor, sleep } from '../../../lib/time/clock.js';
+import type { Os } from '../os.js';
 import { constants } from 'node:os';
 
 /** What to start. */

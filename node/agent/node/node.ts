@@ -3,6 +3,7 @@
 // 10 s (duration 40 s), and refresh the Ready condition's heartbeat every minute.
 
 import { cpus, hostname, totalmem, arch, release } from 'node:os';
+import { realClock, type Clock } from '../../../lib/time/clock.js';
 import type { KubeClient } from '../../../api/client/client.js';
 import { isAlreadyExists, isNotFound } from '../../../api/client/errors.js';
 
@@ -47,10 +48,10 @@ export function nodeObject(n: NodeInfo): Record<string, any> {
 
 /** Registers the node and keeps its lease; `stop()` ends the heartbeats. */
 export class NodeHeartbeat {
-  private leaseTimer?: NodeJS.Timeout;
-  private statusTimer?: NodeJS.Timeout;
+  private leaseTimer?: unknown;
+  private statusTimer?: unknown;
 
-  constructor(private readonly client: KubeClient, private readonly n: NodeInfo, private readonly log: (m: string, e?: unknown) => void, private readonly leaseEveryMs = 10_000) {}
+  constructor(private readonly client: KubeClient, private readonly n: NodeInfo, private readonly log: (m: string, e?: unknown) => void, private readonly leaseEveryMs = 10_000, private readonly clock: Clock = realClock) {}
 
   async register(): Promise<void> {
     const obj = nodeObject(this.n);
@@ -68,10 +69,8 @@ export class NodeHeartbeat {
       if (!isAlreadyExists(e)) throw e;
     }
     await this.renewLease();
-    this.leaseTimer = setInterval(() => void this.renewLease().catch((e) => this.log('lease renew', e)), this.leaseEveryMs);
-    this.leaseTimer.unref();
-    this.statusTimer = setInterval(() => void this.heartbeatStatus().catch((e) => this.log('node status', e)), 60_000);
-    this.statusTimer.unref();
+    this.leaseTimer = this.clock.setInterval(() => void this.renewLease().catch((e) => this.log('lease renew', e)), this.leaseEveryMs);
+    this.statusTimer = this.clock.setInterval(() => void this.heartbeatStatus().catch((e) => this.log('node status', e)), 60_000);
   }
 
   /** Renews (or creates) the node's Lease. */
@@ -97,7 +96,7 @@ export class NodeHeartbeat {
   }
 
   stop(): void {
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.leaseTimer) this.clock.clearInterval(this.leaseTimer);
+    if (this.statusTimer) this.clock.clearInterval(this.statusTimer);
   }
 }

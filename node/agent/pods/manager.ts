@@ -7,12 +7,13 @@
 import { Informer } from '../../../api/client/informer.js';
 import type { KubeClient } from '../../../api/client/client.js';
 import { isNotFound } from '../../../api/client/errors.js';
+import { EventRecorder, clientSink } from '../../../api/client/events.js';
+import type { KubeObject } from '../../../api/meta.js';
 import { podStatus } from './status.js';
 import { PodWorker, type WorkerDeps } from './worker.js';
 import type { Pod } from './types.js';
 
 const podsRef = { apiVersion: 'v1', plural: 'pods', namespaced: true } as const;
-const eventsRef = { apiVersion: 'v1', plural: 'events', namespaced: true } as const;
 
 /** Options of the pod manager. */
 export interface ManagerOptions {
@@ -28,15 +29,16 @@ export class PodManager {
   readonly workers = new Map<string, PodWorker>();
   private readonly informer: Informer<Pod>;
   private readonly pendingStatus = new Set<string>();
-  private statusTimer?: NodeJS.Timeout;
+  private statusTimer?: unknown;
   private flushing?: Promise<void>;
   private readonly lastWritten = new Map<string, string>();
-  private readonly eventCounts = new Map<string, { name: string; count: number }>();
+  private readonly events: EventRecorder;
   private closed = false;
   /** handlers wait until the start-up adoption pass has run */
   private adopting = true;
 
   constructor(private readonly o: ManagerOptions) {
+    this.events = new EventRecorder(clientSink(o.client), { component: 'kubelet', host: o.nodeName }, () => new Date(o.deps.clock.now()), (e) => o.deps.log('event', e));
     this.informer = new Informer<Pod>(o.client, podsRef, { fieldSelector: `spec.nodeName=${o.nodeName}`, onError: (e) => o.deps.log('pod informer', e) });
     this.informer.addEventHandler({
       onAdd: (p) => this.sync(p),
@@ -68,7 +70,7 @@ export class PodManager {
   async close(stopPods = false): Promise<void> {
     this.closed = true;
     this.informer.stop();
-    if (this.statusTimer) clearTimeout(this.statusTimer);
+    if (this.statusTimer) this.o.deps.clock.clearTimeout(this.statusTimer);
     if (stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(0)));
     for (const w of this.workers.values()) w.detach();
   }
@@ -119,10 +121,10 @@ export class PodManager {
   // ------------------------------------------------------------------ status
 
   private statusChanged(w: PodWorker): void {
-    if (w.readyAt === undefined && w.ready()) w.readyAt = Date.now();
+    if (w.readyAt === undefined && w.ready()) w.readyAt = this.o.deps.clock.now();
     this.pendingStatus.add(w.pod.metadata.uid!);
     if (!this.statusTimer) {
-      this.statusTimer = setTimeout(() => void this.flushInOrder(), this.o.statusDelayMs ?? 20);
+      this.statusTimer = this.o.deps.clock.setTimeout(() => void this.flushInOrder(), this.o.statusDelayMs ?? 20);
     }
   }
 
@@ -163,23 +165,7 @@ export class PodManager {
 
   private event(p: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
     if (this.closed) return;
-    const ns = p.metadata.namespace ?? 'default';
-    const key = `${p.metadata.uid}\n${reason}\n${message}`;
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const seen = this.eventCounts.get(key);
-    if (seen) {
-      seen.count++;
-      void this.o.client.patch(eventsRef, seen.name, { count: seen.count, lastTimestamp: now }, { namespace: ns, type: 'merge' }).catch(() => undefined);
-      return;
-    }
-    const name = `${p.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
-    this.eventCounts.set(key, { name, count: 1 });
-    const ev = {
-      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
-      involvedObject: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid, apiVersion: 'v1' },
-      reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
-      source: { component: 'kubelet', host: this.o.nodeName }, reportingComponent: 'kubelet', reportingInstance: this.o.nodeName,
-    };
-    void this.o.client.create(eventsRef, ev as any, { namespace: ns }).catch((e) => this.o.deps.log(`event ${reason}`, e));
+    this.events.event({ ...p, apiVersion: 'v1', kind: 'Pod' } as KubeObject, type, reason, message);
   }
+
 }

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageCatalog } from '../images/catalog.js';
 import type { Os } from '../os.js';
-import type { Clock } from '../probes/probe.js';
+import type { Clock } from '../../../lib/time/clock.js';
 import type { BackoffPolicy } from '../containers/backoff.js';
 import type { Cgroups } from '../containers/cgroups.js';
 import { Container, type ContainerRecord } from '../containers/container.js';
@@ -63,14 +63,15 @@ export class PodWorker {
   terminating?: Promise<void>;
   /** when the pod became Ready (benchmarks) */
   readyAt?: number;
-  readonly createdAt = Date.now();
+  readonly createdAt: number;
   private stopped = false;
-  private sandboxTimer?: NodeJS.Timeout;
+  private sandboxTimer?: unknown;
   /** the app containers of a Never/OnFailure pod finished and the sidecars are being stopped */
   private completing = false;
 
   constructor(pod: Pod, private readonly d: WorkerDeps) {
     this.pod = pod;
+    this.createdAt = d.clock.now();
     const dir = podDir(d.home, pod.metadata.uid!);
     const ctx = {
       pod: () => this.pod, facts: () => this.facts(), holderPid: () => this.sandbox?.holderPid ?? -1, podDir: dir,
@@ -187,8 +188,7 @@ export class PodWorker {
       this.d.event(this.pod, 'Warning', reason, reason === 'FailedMount' ? `MountVolume.SetUp failed: ${msg}` : `Failed to create pod sandbox: ${msg}`);
       for (const c of [...this.init, ...this.app]) c.status.state = { waiting: { reason: 'ContainerCreating', message: msg } };
       this.d.changed(this);
-      this.sandboxTimer = setTimeout(() => void this.createSandbox(), 2000);
-      this.sandboxTimer.unref();
+      this.sandboxTimer = this.d.clock.setTimeout(() => void this.createSandbox(), 2000);
       return;
     }
     if (this.stopped) {
@@ -256,7 +256,7 @@ export class PodWorker {
   /** Stops supervising (agent shutdown) and leaves the pod running for adoption. */
   detach(): void {
     this.stopped = true;
-    if (this.sandboxTimer) clearTimeout(this.sandboxTimer);
+    if (this.sandboxTimer) this.d.clock.clearTimeout(this.sandboxTimer);
     for (const c of [...this.init, ...this.app]) c.detach();
   }
 
@@ -268,7 +268,7 @@ export class PodWorker {
 
   private async doTerminate(graceSeconds: number): Promise<void> {
     this.stopped = true;
-    if (this.sandboxTimer) clearTimeout(this.sandboxTimer);
+    if (this.sandboxTimer) this.d.clock.clearTimeout(this.sandboxTimer);
     const graceMs = Math.max(0, graceSeconds) * 1000;
     const deadline = Date.now() + graceMs;
     for (const c of this.app) if (c.proc) this.d.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);

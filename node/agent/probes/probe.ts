@@ -7,9 +7,8 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { type Clock, realClock } from '../../../api/clock.js';
+import { type Clock, realClock } from '../../../lib/time/clock.js';
 import type { ContainerSpec, Handler, Probe } from '../pods/types.js';
-export { type Clock, realClock };
 
 /** Probe fields with Kubernetes' defaults filled in. */
 export function probeTiming(p: Probe): Required<Pick<Probe, 'initialDelaySeconds' | 'timeoutSeconds' | 'periodSeconds' | 'successThreshold' | 'failureThreshold'>> {

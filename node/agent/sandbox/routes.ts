@@ -4,6 +4,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PATHS } from '../../../lib/defaults/defaults.js';
 import type { Os } from '../os.js';
 
 /**
@@ -12,7 +13,7 @@ import type { Os } from '../os.js';
  * when no holder is left that needs it; a holder that crashed keeps its routes in place (the safe side)
  * until `shoal down` releases it by name.
  */
-export const ROUTE_HOLDERS = '/run/shoal/route-holders';
+export const ROUTE_HOLDERS: string = PATHS.routeHolders;
 
 const holderFile = (dir: string, holder: string) => join(dir, holder.replace(/[^A-Za-z0-9_.-]/g, '_'));
 

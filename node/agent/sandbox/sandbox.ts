@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, st
 import { dirname, join } from 'node:path';
 import type { CniRuntime } from '../../../cni/runtime/runtime.js';
 import { loadConfDir, type NetworkList } from '../../../cni/runtime/conflist.js';
-import { type Os, shq } from '../os.js';
+import { shq } from '../../../lib/host/run.js';
+import type { Os } from '../os.js';
 import type { MountPlan } from '../containers/volumes.js';
 import { type DnsSettings, hostsFile, podHostname, resolvConf } from './dns.js';
 import type { Pod } from '../pods/types.js';

@@ -11,8 +11,9 @@
 // alone. The caller switches forwarding on only after the egress guard exists (cli/up).
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { runSync } from '../../../lib/host/run.js';
+import { realSysctls as hostSysctls } from '../../../lib/host/sysctl.js';
 import { ownerAlive, processStartTime, withLockSync } from '../../../lib/lockfile.js';
 
 /** Where the holders are recorded (tmpfs: a reboot restores the kernel defaults and forgets them). */
@@ -33,23 +34,11 @@ export interface SysctlSeam {
   loadModule(name: string): boolean;
 }
 
-const procPath = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
-
-/** The real kernel: /proc/sys and modprobe. */
+/** The real kernel: /proc/sys (lib/host's sysctls) and modprobe (lib/host's runner). */
 export const realSysctls: SysctlSeam = {
-  read(name) {
-    try {
-      return readFileSync(procPath(name), 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  },
-  write(name, value) {
-    writeFileSync(procPath(name), value);
-  },
-  loadModule(name) {
-    return spawnSync('modprobe', [name], { stdio: 'ignore' }).status === 0;
-  },
+  read: (name) => hostSysctls.readSysctl(name),
+  write: (name, value) => hostSysctls.writeSysctl(name, value),
+  loadModule: (name) => runSync('modprobe', [name]).code === 0,
 };
 
 /** What happened to one setting. */

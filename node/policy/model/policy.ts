@@ -5,6 +5,7 @@
 // the kernel can be checked against the model packet by packet (`allowed`).
 
 import { fromLabelSelector, matches } from '../../../api/labels.js';
+import { ipv4InCidr } from '../../../lib/net/ip.js';
 
 // ---------------------------------------------------------------------------------------------------
 // inputs (the subset of Pod / Namespace / NetworkPolicy the semantics read)
@@ -223,18 +224,8 @@ export function resolvePorts(ports: any[] | undefined, pod: PodInfo | undefined)
 
 /** Whether `ip` lies in the block. */
 export function inBlock(ip: string, b: Block): boolean {
-  return inCidr(ip, b.cidr) && !b.except.some((e) => inCidr(ip, e));
+  return ipv4InCidr(ip, b.cidr) && !b.except.some((e) => ipv4InCidr(ip, e));
 }
-
-function inCidr(ip: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const bits = Number(len ?? 32);
-  if (!net || net.includes(':') !== ip.includes(':') || ip.includes(':')) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((v4(ip) & mask) >>> 0) === ((v4(net) & mask) >>> 0);
-}
-
-const v4 = (s: string) => s.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
 
 function allows(list: Allow[] | undefined, peer: string, protocol: Protocol, port: number): boolean {
   if (!list) return true;

@@ -5,13 +5,13 @@
 // route lookup succeed (local table first) for exactly the VIPs that have rules, so host → ClusterIP works,
 // the userspace proxy can bind to the VIP, and a VIP without a Service still fails at once.
 
-import { mustRun, type Host } from './host.js';
+import { firstLines, mustRun, type Runner } from '../../../lib/host/run.js';
 
 /** Keeps the dummy interface's addresses equal to the wanted VIP set. */
 export class VipInterface {
   private current = new Set<string>();
 
-  constructor(private readonly host: Host, readonly ifname: string) {}
+  constructor(private readonly host: Runner, readonly ifname: string) {}
 
   /** The address label that marks our addresses on `lo`. */
   get label(): string {
@@ -30,7 +30,7 @@ export class VipInterface {
     for (const ip of want) if (!this.current.has(ip)) cmds.push(`addr replace ${ip}/32 dev lo label ${this.label}`);
     for (const ip of this.current) if (!want.has(ip)) cmds.push(`addr del ${ip}/32 dev lo`);
     if (!cmds.length) return;
-    const r = await this.host.run('ip', ['-force', '-batch', '-'], cmds.join('\n') + '\n');
+    const r = await this.host.run('ip', ['-force', '-batch', '-'], { input: cmds.join('\n') + '\n' });
     if (r.code === 0) {
       // success: the kernel now holds exactly `want`; listing 10k addresses back would cost more than the change
       this.current = new Set(want);
@@ -39,7 +39,7 @@ export class VipInterface {
     // re-read what is there so a partial failure is repaired by the next sync
     const show = await this.host.run('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', this.label]);
     this.current = new Set([...show.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)].map((m) => m[1]));
-    throw new Error(`VIP addresses on ${this.ifname}: ${r.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
+    throw new Error(`VIP addresses on ${this.ifname}: ${firstLines(r.stderr, 4)}`);
   }
 
   /** Whether `ip` is currently configured. */

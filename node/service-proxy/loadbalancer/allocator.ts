@@ -4,22 +4,7 @@
 
 import { isNotFound, type KubeClient } from '../../../api/client/index.js';
 import type { KubeObject } from '../../../api/meta.js';
-import { ipNum } from '../model/servicemap.js';
-
-/** The usable addresses of an IPv4 CIDR (network and broadcast excluded for prefixes below /31). */
-export function poolOf(cidr: string): string[] {
-  const [base, bits] = cidr.split('/');
-  const n = Number(bits);
-  const size = 2 ** (32 - n);
-  const start = ipNum(base) & (n === 0 ? 0 : (~0 << (32 - n)) >>> 0);
-  const out: string[] = [];
-  const [lo, hi] = n >= 31 ? [0, size] : [1, size - 1];
-  for (let i = lo; i < hi && out.length < 65536; i++) {
-    const v = (start >>> 0) + i;
-    out.push([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.'));
-  }
-  return out;
-}
+import { hostsOf } from '../../../lib/net/ip.js';
 
 /** The lowest free address, or undefined when the pool is used up (pure). */
 export function pickFree(pool: string[], used: Set<string>): string | undefined {
@@ -35,7 +20,7 @@ export class LbAllocator {
   private stopped = false;
 
   constructor(private readonly client: KubeClient, cidr: string, private readonly log: (l: 'info' | 'warn' | 'error', m: string) => void) {
-    this.pool = poolOf(cidr);
+    this.pool = hostsOf(cidr);
   }
 
   /** Begins (after the informer synced), given the cache. */

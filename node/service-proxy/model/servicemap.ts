@@ -2,6 +2,9 @@
 // service port, with every address it is reachable on and every endpoint with its conditions. Both
 // backends (nftables, userspace) consume only this, so the Kubernetes object shapes stay in this file.
 
+import { ipv4ToInt } from '../../../lib/net/ip.js';
+
+const isIPv4 = (s: string) => ipv4ToInt(s) !== undefined;
 import type { KubeObject } from '../../../api/meta.js';
 
 /** One endpoint of one service port. */
@@ -88,7 +91,7 @@ function sliceEndpoints(slices: KubeObject[], portName: string, protocol: string
       }
     }
   }
-  return [...seen.values()].sort((a, b) => (a.ip === b.ip ? a.port - b.port : ipNum(a.ip) - ipNum(b.ip)));
+  return [...seen.values()].sort((a, b) => (a.ip === b.ip ? a.port - b.port : (ipv4ToInt(a.ip) ?? 0) - (ipv4ToInt(b.ip) ?? 0)));
 }
 
 /**
@@ -104,15 +107,4 @@ export function usableEndpoints(eps: Endpoint[], localNode?: string): Endpoint[]
 /** Whether the port has any endpoint at all that traffic may use (else: REJECT). */
 export function hasEndpoints(sp: ServicePort): boolean {
   return usableEndpoints(sp.endpoints).length > 0;
-}
-
-/** A dotted IPv4 address. */
-export function isIPv4(s: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  return !!m && m.slice(1).every((x) => Number(x) <= 255);
-}
-
-/** The address as a 32-bit unsigned number. */
-export function ipNum(s: string): number {
-  return s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 }

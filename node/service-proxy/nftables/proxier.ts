@@ -1,12 +1,17 @@
-// The nftables backend: remembers what it applied per Service, turns a sync into one `nft -f -`
-// transaction (the whole table after start or any failure, else only the changed Services), keeps the
-// VIP addresses in step, and flushes stale UDP conntrack entries for UDP ports whose endpoints changed.
+// The nftables backend: one user of the shared transaction engine (lib/host/nft.ts), which remembers
+// what was applied per Service and makes a sync one `nft -f -` transaction (the whole table after start
+// or any failure, else only the changed Services). Here: which Services changed, the VIP addresses kept
+// in step, and stale UDP conntrack entries flushed for UDP ports whose endpoints changed.
 
+import type { Host } from '../../../lib/host/sysctl.js';
+import { NftTable } from '../../../lib/host/nft.js';
 import type { Backend } from '../backend.js';
-import { mustRun, type Host } from '../host/host.js';
 import type { VipInterface } from '../host/vips.js';
 import { hasEndpoints, usableEndpoints, type ServicePort } from '../model/servicemap.js';
-import { deleteTable, fullSync, partialSync, type RuleConfig } from './rules.js';
+import { fullSync, partialSync, type RuleConfig } from './rules.js';
+
+type Applied = Map<string, ServicePort[]>;
+type Pair = { key: string; old: ServicePort[]; cur: ServicePort[] };
 
 /** Figures of the last sync, for health and the benchmark. */
 export interface SyncStats {
@@ -19,13 +24,14 @@ export interface SyncStats {
 
 /** nftables mode. */
 export class NftProxier implements Backend {
-  private applied = new Map<string, ServicePort[]>();
-  private needFull = true;
+  private readonly table: NftTable<Applied>;
   private prevLocalnet?: string;
   /** the last sync's figures */
   last?: SyncStats;
 
-  constructor(private readonly cfg: RuleConfig, private readonly host: Host, private readonly vips: VipInterface) {}
+  constructor(private readonly cfg: RuleConfig, private readonly host: Host, private readonly vips: VipInterface) {
+    this.table = new NftTable<Applied>(host, `ip ${cfg.table}`);
+  }
 
   async init(): Promise<void> {
     await this.vips.init();
@@ -35,32 +41,39 @@ export class NftProxier implements Backend {
       this.prevLocalnet = cur;
       this.host.writeSysctl('net.ipv4.conf.all.route_localnet', '1');
     }
-    this.needFull = true;
+    this.table.invalidate();
   }
 
   async sync(desired: Map<string, ServicePort[]>, changed: Set<string> | undefined): Promise<void> {
     const t0 = performance.now();
-    const full = this.needFull || changed === undefined;
-    const keys = full ? new Set([...desired.keys(), ...this.applied.keys()]) : changed;
-    const pairs: { key: string; old: ServicePort[]; cur: ServicePort[] }[] = [];
-    for (const key of keys) {
-      const old = this.applied.get(key) ?? [];
-      const cur = desired.get(key) ?? [];
-      if (full || JSON.stringify(old) !== JSON.stringify(cur)) pairs.push({ key, old, cur });
+    let pairs: Pair[] = [];
+    const r = await this.table.sync((applied) => {
+      const full = applied === undefined || changed === undefined;
+      const keys = full ? new Set([...desired.keys(), ...(applied?.keys() ?? [])]) : changed;
+      pairs = [];
+      for (const key of keys) {
+        const old = applied?.get(key) ?? [];
+        const cur = desired.get(key) ?? [];
+        if (full || JSON.stringify(old) !== JSON.stringify(cur)) pairs.push({ key, old, cur });
+      }
+      const next: Applied = full ? new Map() : new Map(applied);
+      for (const p of pairs) {
+        if (p.cur.length) next.set(p.key, p.cur);
+        else next.delete(p.key);
+      }
+      const label = `nft transaction (${full ? 'full' : `${pairs.length} services`})`;
+      return full ? { kind: 'full', text: fullSync(this.cfg, desired.values()), next, label } : { kind: 'diff', text: pairs.length ? partialSync(this.cfg, pairs) : '', next, label };
+    });
+    if (r.kind === 'none') return;
+    const applied = this.table.applied!;
+    try {
+      await this.vips.sync(vipSet(applied));
+      await this.flushUdp(pairs);
+    } catch (e) {
+      this.table.invalidate(); // the rules went in but the rest did not: start over with a full sync
+      throw e;
     }
-    if (!full && !pairs.length) return;
-    const text = full ? fullSync(this.cfg, [...desired.values()]) : partialSync(this.cfg, pairs);
-    this.needFull = true; // until this sync has fully succeeded
-    await mustRun(this.host, `nft transaction (${full ? 'full' : `${pairs.length} services`})`, 'nft', ['-f', '-'], text);
-    for (const p of pairs) {
-      if (p.cur.length) this.applied.set(p.key, p.cur);
-      else this.applied.delete(p.key);
-    }
-    if (full) for (const k of [...this.applied.keys()]) if (!desired.has(k)) this.applied.delete(k);
-    await this.vips.sync(vipSet(this.applied));
-    await this.flushUdp(pairs);
-    this.needFull = false;
-    this.last = { full, services: this.applied.size, changed: pairs.length, ruleBytes: text.length, ms: performance.now() - t0 };
+    this.last = { full: r.kind === 'full', services: applied.size, changed: pairs.length, ruleBytes: r.bytes, ms: performance.now() - t0 };
   }
 
   /**
@@ -92,11 +105,9 @@ export class NftProxier implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.host.run('nft', ['-f', '-'], deleteTable(this.cfg));
+    await this.table.remove();
     await this.vips.remove();
     if (this.prevLocalnet !== undefined) this.host.writeSysctl('net.ipv4.conf.all.route_localnet', this.prevLocalnet);
-    this.applied.clear();
-    this.needFull = true;
   }
 }
 

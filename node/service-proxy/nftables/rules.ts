@@ -3,7 +3,10 @@
 // `numgen` cascade. A change to one Service is a diff against what was
 // applied: only the map elements, chains and sets that differ are touched, in one `nft -f -` transaction
 // (kube-proxy's nftables mode, simplified; see README.md for the chain layout and why there are no per-chain maps).
+// The full and diff texts come from the shared engine (lib/host/nft.ts); this file only says what the
+// objects of a Service are.
 
+import { deleteTableText, diffText, fullStatements, type NftObjects } from '../../../lib/host/nft.js';
 import { hasEndpoints, usableEndpoints, type Endpoint, type ServicePort } from '../model/servicemap.js';
 
 /** Frozen settings that shape the ruleset. */
@@ -110,7 +113,7 @@ function addPort(cfg: RuleConfig, sp: ServicePort, out: ServiceObjects): void {
     const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
     if (sp.affinitySeconds !== undefined) {
       const set = affSet(sp, e);
-      out.sets.set(set, `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s ; }`);
+      out.sets.set(set, `type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s`);
       rules.push(`update @${set} { ip saddr }`);
     }
     rules.push(`meta l4proto ${p} dnat to ${e.ip}:${e.port}`);
@@ -186,70 +189,45 @@ export function baseTable(cfg: RuleConfig): string {
 
 /** The whole table, replaced in one transaction (first sync and after any failure). */
 export function fullSync(cfg: RuleConfig, services: Iterable<ServicePort[]>): string {
-  const t = cfg.table;
-  const lines = [`add table ip ${t}`, `delete table ip ${t}`, baseTable(cfg)];
-  const all = merge(cfg, services);
-  for (const [s, decl] of all.sets) lines.push(`add set ip ${t} ${s} ${decl}`);
-  for (const c of all.chains.keys()) lines.push(`add chain ip ${t} ${c}`);
-  for (const [c, rules] of all.chains) for (const r of rules) lines.push(`add rule ip ${t} ${c} ${r}`);
-  elements(lines, cfg, 'add', all.elements);
-  return lines.join('\n') + '\n';
+  return fullStatements(`ip ${cfg.table}`, merge(cfg, services), baseTable(cfg));
 }
 
 /**
  * Only what differs between the applied and the desired ports of the changed Services (`changes` pairs
- * them): elements that changed or went are deleted, chains whose rules changed are flushed and refilled,
- * new sets and chains are added, vanished ones deleted, new elements added. Unchanged elements and
- * chains are not mentioned, so one endpoint change is a few element updates and one or two chains.
+ * them), by lib/host/nft's diff: elements that changed or went are deleted, chains whose rules changed are
+ * flushed and refilled, new sets and chains are added, vanished ones deleted, new elements added.
+ * Unchanged elements and chains are not mentioned, so one endpoint change is one or two chains.
  */
 export function partialSync(cfg: RuleConfig, changes: { old: ServicePort[]; cur: ServicePort[] }[]): string {
-  const t = cfg.table;
-  const old = merge(cfg, changes.map((c) => c.old));
-  const cur = merge(cfg, changes.map((c) => c.cur));
-  const curEls = new Set(cur.elements.map(([m, e]) => `${m}\0${e}`));
-  const oldEls = new Set(old.elements.map(([m, e]) => `${m}\0${e}`));
-  const lines: string[] = [];
-  // an element whose value changed is deleted and re-added
-  elements(lines, cfg, 'delete', old.elements.filter(([m, e]) => !curEls.has(`${m}\0${e}`)));
-  const changed = (c: string) => old.chains.has(c) && cur.chains.has(c) && old.chains.get(c)!.join('\n') !== cur.chains.get(c)!.join('\n');
-  for (const c of old.chains.keys()) if (changed(c) || !cur.chains.has(c)) lines.push(`flush chain ip ${t} ${c}`);
-  for (const [s, decl] of cur.sets) if (!old.sets.has(s)) lines.push(`add set ip ${t} ${s} ${decl}`);
-  for (const c of cur.chains.keys()) if (!old.chains.has(c)) lines.push(`add chain ip ${t} ${c}`);
-  for (const [c, rules] of cur.chains) if (!old.chains.has(c) || changed(c)) for (const r of rules) lines.push(`add rule ip ${t} ${c} ${r}`);
-  for (const c of old.chains.keys()) if (!cur.chains.has(c)) lines.push(`delete chain ip ${t} ${c}`);
-  for (const s of old.sets.keys()) if (!cur.sets.has(s)) lines.push(`delete set ip ${t} ${s}`);
-  elements(lines, cfg, 'add', cur.elements.filter(([m, e]) => !oldEls.has(`${m}\0${e}`)));
-  return lines.join('\n') + '\n';
+  return diffText(`ip ${cfg.table}`, merge(cfg, changes.map((c) => c.old)), merge(cfg, changes.map((c) => c.cur)));
 }
 
-/** The objects of many Services in one. */
-function merge(cfg: RuleConfig, services: Iterable<ServicePort[]>): ServiceObjects {
-  const all: ServiceObjects = { chains: new Map(), sets: new Map(), elements: [] };
+/** Sets and maps declared by baseTable: the diff moves their elements only. */
+const FIXED_SETS = ['cluster-ips'];
+const FIXED_MAPS = ['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports'];
+
+/** The objects of many Services as one table's changing part (lib/host/nft). */
+function merge(cfg: RuleConfig, services: Iterable<ServicePort[]>): NftObjects {
+  const sets = new Map<string, { decl?: string; elements: Set<string> }>(FIXED_SETS.map((n) => [n, { elements: new Set<string>() }]));
+  const maps = new Map<string, { elements: Map<string, string> }>(FIXED_MAPS.map((n) => [n, { elements: new Map<string, string>() }]));
+  const chains = new Map<string, string[]>();
   for (const ports of services) {
     const o = serviceObjects(cfg, ports);
-    for (const [k, v] of o.chains) all.chains.set(k, v);
-    for (const [k, v] of o.sets) all.sets.set(k, v);
-    for (const e of o.elements) all.elements.push(e);
+    for (const [k, v] of o.chains) chains.set(k, v);
+    for (const [k, decl] of o.sets) sets.set(k, { decl, elements: new Set() });
+    for (const [m, e] of o.elements) {
+      const set = sets.get(m);
+      if (set) set.elements.add(e);
+      else {
+        const i = e.indexOf(' : ');
+        maps.get(m)!.elements.set(e.slice(0, i), e.slice(i + 3));
+      }
+    }
   }
-  return all;
-}
-
-/** `add|delete element` lines, one per map, elements batched. */
-function elements(lines: string[], cfg: RuleConfig, verb: 'add' | 'delete', els: [string, string][]): void {
-  const byMap = new Map<string, string[]>();
-  for (const [m, e] of els) {
-    const key = verb === 'delete' ? e.replace(/ : .*$/, '') : e;
-    const l = byMap.get(m);
-    if (l) l.push(key);
-    else byMap.set(m, [key]);
-  }
-  for (const [m, list] of byMap) {
-    const uniq = [...new Set(list)];
-    for (let i = 0; i < uniq.length; i += 1000) lines.push(`${verb} element ip ${cfg.table} ${m} { ${uniq.slice(i, i + 1000).join(', ')} }`);
-  }
+  return { sets, maps, chains };
 }
 
 /** The statement that removes the whole table (shutdown, tests). */
 export function deleteTable(cfg: Pick<RuleConfig, 'table'>): string {
-  return `add table ip ${cfg.table}\ndelete table ip ${cfg.table}\n`;
+  return deleteTableText(`ip ${cfg.table}`);
 }

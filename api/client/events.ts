@@ -1,12 +1,15 @@
-// The event recorder: controllers and the scheduler say what they did as core/v1 Events, in the shape
-// kube's record.EventRecorder writes them (involvedObject, reason, message, source, first/lastTimestamp,
-// count). Aggregation is kube's simplest rule: an event equal to one already written (same object, type,
-// reason, message) within ten minutes bumps that Event's count and lastTimestamp instead of making a new
-// one. Writes are queued in the background so a reconcile never waits on them; `flush()` waits (tests).
+// The one event recorder every process uses (controllers, scheduler, node agent, service proxy, policy
+// enforcer): what a component did or failed at, as core/v1 Events in the shape kube's
+// record.EventRecorder writes them (involvedObject, reason, message, source, first/lastTimestamp, count).
+// Aggregation is kube's simplest rule: an event equal to one already written (same object, type, reason,
+// message) within ten minutes bumps that Event's count and lastTimestamp instead of making a new one.
+// Writes are queued in the background so a reconcile or sync never waits on them; `flush()` waits (tests).
 
-import type { KubeClient } from '../../../api/client/index.js';
-import type { KubeObject } from '../../../api/meta.js';
-import { refs } from '../informers.js';
+import { rfc3339 } from '../../lib/time/clock.js';
+import type { KubeObject } from '../meta.js';
+import type { KubeClient, ResourceRef } from './client.js';
+
+const eventsRef: ResourceRef = { apiVersion: 'v1', plural: 'events', namespaced: true };
 
 /** Normal or Warning, as Kubernetes. */
 export type EventType = 'Normal' | 'Warning';
@@ -20,8 +23,8 @@ export interface EventSink {
 /** An EventSink over the typed client. */
 export function clientSink(client: KubeClient): EventSink {
   return {
-    create: (ev) => client.create(refs.events, ev, { namespace: ev.metadata.namespace }),
-    patch: (namespace, name, patch) => client.patch(refs.events, name, patch, { namespace, type: 'merge' }),
+    create: (ev) => client.create(eventsRef, ev, { namespace: ev.metadata.namespace }),
+    patch: (namespace, name, patch) => client.patch(eventsRef, name, patch, { namespace, type: 'merge' }),
   };
 }
 
@@ -36,17 +39,31 @@ interface Seen {
 const AGGREGATE_WINDOW_MS = 10 * 60 * 1000;
 const MAX_REMEMBERED = 4096;
 
-/** Records events for one component (`source.component`, e.g. `deployment-controller`). */
+/** Who reports: `source.component` (`deployment-controller`, `kubelet`) and, for node components, the node. */
+export interface EventSource {
+  component: string;
+  host?: string;
+}
+
+/** Records events for one component. */
 export class EventRecorder {
   private readonly seen = new Map<string, Seen>();
   private chain: Promise<void> = Promise.resolve();
+  private readonly source: EventSource;
 
   constructor(
     private readonly sink: EventSink,
-    readonly component: string,
+    source: string | EventSource,
     private readonly now: () => Date = () => new Date(),
     private readonly onError: (e: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.source = typeof source === 'string' ? { component: source } : source;
+  }
+
+  /** `source.component`. */
+  get component(): string {
+    return this.source.component;
+  }
 
   /** Record `reason`/`message` about `obj`. Never throws; the write happens in the background. */
   event(obj: KubeObject, type: EventType, reason: string, message: string): void {
@@ -63,7 +80,7 @@ export class EventRecorder {
 
   private async write(obj: KubeObject, namespace: string, key: string, type: EventType, reason: string, message: string): Promise<void> {
     const nowDate = this.now();
-    const ts = nowDate.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ts = rfc3339(nowDate.getTime());
     const prev = this.seen.get(key);
     if (prev && nowDate.getTime() - prev.at < AGGREGATE_WINDOW_MS) {
       prev.count++;
@@ -87,12 +104,17 @@ export class EventRecorder {
         ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
       },
       reason, message, type,
-      source: { component: this.component },
+      source: { ...this.source },
       firstTimestamp: ts, lastTimestamp: ts, count: 1,
-      reportingComponent: this.component, reportingInstance: this.component,
+      reportingComponent: this.source.component, reportingInstance: this.source.host ?? this.source.component,
     };
     await this.sink.create(ev);
     if (this.seen.size >= MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, { name, namespace, count: 1, first: ts, at: nowDate.getTime() });
   }
+}
+
+/** A Node as the object of an Event (node components report about their own Node). */
+export function nodeRef(nodeName: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
 }

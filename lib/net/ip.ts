@@ -1,6 +1,8 @@
-// IP address and CIDR arithmetic for IPv4 and IPv6 on bigints. IPAM walks ranges address by address
-// and the bridge derives gateways and routes, so both need exact parsing and the canonical text form
-// (RFC 5952 for IPv6, which is also what Go's net.IP.String() prints: host-local's file names use it).
+// IP address and CIDR arithmetic for IPv4 and IPv6, the one copy every process uses (CNI IPAM and
+// bridge, API validation, the Service IP allocator, the node agent, the policy model, the service proxy's
+// LoadBalancer pool). Exact parsing and the canonical text form (RFC 5952 for IPv6, which is also what
+// Go's net.IP.String() prints: host-local's file names use it) on bigints; IPv4 on plain numbers at the
+// end for hot paths.
 
 /** An IP address: its family and its value as an unsigned integer. */
 export interface IP {
@@ -137,4 +139,94 @@ export function addIP(ip: IP, n: bigint): IP {
 /** Whether two addresses are the same. */
 export function ipEqual(a: IP, b: IP): boolean {
   return a.family === b.family && a.value === b.value;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// text-level helpers (what flags, validation and allocators need)
+
+/** The address after `n` host steps from the network of `cidr` (`10.96.0.0/12`, 1 → `10.96.0.1`); undefined when malformed or outside. */
+export function nthAddress(cidr: string, n: number | bigint): string | undefined {
+  const c = parseCIDR(cidr);
+  if (!c) return undefined;
+  const ip = addIP(networkOf(c), BigInt(n));
+  return contains(c, ip) ? formatIP(ip) : undefined;
+}
+
+/** The first host address of a range (`10.96.0.0/12` → `10.96.0.1`: the `kubernetes` Service). */
+export function firstHost(cidr: string): string | undefined {
+  return nthAddress(cidr, 1);
+}
+
+/** Whether `ip` lies in `cidr` (a bare address counts as /32 or /128); false when either is malformed. */
+export function cidrHas(cidr: string, ip: string): boolean {
+  const c = parseCIDR(cidr.includes('/') ? cidr : `${cidr}/${cidr.includes(':') ? 128 : 32}`);
+  const a = parseIP(ip);
+  return !!c && !!a && contains(c, a);
+}
+
+/** Whether `inner` lies wholly inside `outer` (same family, prefix at least as long). */
+export function cidrCovers(outer: CIDR, inner: CIDR): boolean {
+  return outer.ip.family === inner.ip.family && inner.prefix >= outer.prefix && contains(outer, networkOf(inner));
+}
+
+/** The number of addresses of a CIDR. */
+export function sizeOf(c: CIDR): bigint {
+  return 1n << BigInt(bits(c.ip.family) - c.prefix);
+}
+
+/** Whether `text` is an IPv4 CIDR (`a.b.c.d/n`, host bits allowed). */
+export function isIPv4Cidr(text: string): boolean {
+  const c = parseCIDR(text);
+  return !!c && c.ip.family === 4 && /^[\d.]+\/\d+$/.test(text);
+}
+
+/**
+ * The usable addresses of a CIDR, at most `max`: network and broadcast excluded for IPv4 prefixes below
+ * /31 (kube's ipallocator and MetalLB pools), every address otherwise.
+ */
+export function hostsOf(cidr: string, max = 65536): string[] {
+  const c = parseCIDR(cidr);
+  if (!c) return [];
+  const size = sizeOf(c);
+  const trim = c.ip.family === 4 && c.prefix < 31 ? 1n : 0n;
+  const base = networkOf(c);
+  const out: string[] = [];
+  for (let i = trim; i < size - trim && out.length < max; i++) out.push(formatIP(addIP(base, i)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// IPv4 on plain numbers (hot paths: allocation bitmaps, the policy oracle)
+
+/** `10.96.0.1` → 0x0a600001, or undefined when not a dotted quad. */
+export function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
+    v = v * 256 + Number(p);
+  }
+  return v;
+}
+
+/** 0x0a600001 → `10.96.0.1`. */
+export function intToIpv4(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** The netmask of an IPv4 prefix length as an unsigned number. */
+export function ipv4Mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** Whether IPv4 `ip` lies in IPv4 `cidr` (a bare address counts as /32); false for anything else. Number maths: fast enough for truth tables. */
+export function ipv4InCidr(ip: string, cidr: string): boolean {
+  const slash = cidr.indexOf('/');
+  const a = ipv4ToInt(ip);
+  const n = ipv4ToInt(slash < 0 ? cidr : cidr.slice(0, slash));
+  const prefix = slash < 0 ? 32 : Number(cidr.slice(slash + 1));
+  if (a === undefined || n === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
+  const m = ipv4Mask(prefix);
+  return ((a & m) >>> 0) === ((n & m) >>> 0);
 }

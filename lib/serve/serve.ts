@@ -1,0 +1,105 @@
+// The health, readiness and metrics endpoint every long-running process serves (controller manager and
+// scheduler :10257/:10259, service proxy :10256, policy enforcer :9099, DNS :8080/:8181/:9153, the
+// sidecar's :15020/:15021): a table of routes on plain node:http, since a handful of fixed GET paths need
+// no framework. A route answers from a function; the helpers below build the usual ones (a check that
+// is healthy while it returns undefined, a prom-client registry). Tests use `handle()` in-process.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** What a route answers. */
+export interface Reply {
+  status: number;
+  body: string;
+  /** content-type (default text/plain) */
+  type?: string;
+}
+
+/** A route: a path and its answer. */
+export interface Route {
+  path: string;
+  reply(): Reply | Promise<Reply>;
+}
+
+/** A listening endpoint. */
+export interface Served {
+  server: Server;
+  port: number;
+  /** `http://host:port` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The answer of `routes` for `url` (404 `not found` for unknown paths; query strings ignored). */
+export async function handle(routes: readonly Route[], url: string): Promise<Reply> {
+  const path = url.split('?')[0];
+  const r = routes.find((x) => x.path === path);
+  if (!r) return { status: 404, body: 'not found\n' };
+  try {
+    return await r.reply();
+  } catch (e) {
+    return { status: 500, body: `${(e as Error).message}\n` };
+  }
+}
+
+/** Serves `routes` on host:port (port 0 picks one). */
+export async function serve(host: string, port: number, routes: readonly Route[]): Promise<Served> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void handle(routes, req.url ?? '/').then((r) => res.writeHead(r.status, { 'content-type': r.type ?? 'text/plain' }).end(r.body));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    port: bound,
+    url: `http://${shown}:${bound}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * A health or readiness route: 200 with `okBody` while `problem()` returns undefined, else 503 with
+ * `failPrefix` and the problem.
+ */
+export function checkRoute(path: string, problem: () => string | undefined, o: { okBody?: string; failPrefix?: string } = {}): Route {
+  return {
+    path,
+    reply: () => {
+      const p = problem();
+      return p === undefined ? { status: 200, body: o.okBody ?? 'ok\n' } : { status: 503, body: `${o.failPrefix ?? ''}${p}\n` };
+    },
+  };
+}
+
+/** `/metrics` from a prom-client registry. */
+export function metricsRoute(registry: Registry, path = '/metrics'): Route {
+  return { path, reply: async () => ({ status: 200, body: await registry.metrics(), type: registry.contentType }) };
+}
+
+/** `host:port`, `[v6]:port` or `:port` (all interfaces). */
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (!m) throw new Error(`${addr}: must be host:port`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (side-by-side clusters and tests pick ports with it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
