@@ -9,3 +9,4 @@ const [listen, upstream] = process.argv.slice(2).map(Number);
 const pool = new UpstreamPool();
 const server = createServer((sock) => serveHttp1(sock, (head): Decision => ({ kind: 'forward', address: '127.0.0.1', port: upstream, head, responseOps: NO_OPS }), pool));
 server.listen(listen, '127.0.0.1', () => process.send?.('ready'));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));

@@ -17,7 +17,7 @@ import type { Lease, UpstreamPool } from './pool.js';
 /** What the chain decided for one request. */
 export type Decision =
   | { kind: 'respond'; status: number; headers: string[]; body: string | Buffer }
-  | { kind: 'forward'; address: string; port: number; head: RequestHead; responseOps: HeaderOps; onResponse?: (status: number) => void }
+  | { kind: 'forward'; address: string; port: number; head: RequestHead; responseOps: HeaderOps; onResponse?: (status: number) => void; onEnd?: () => void }
   | { kind: 'close'; reason: string };
 
 /** Facts about the downstream connection the chain may use. */
@@ -80,7 +80,15 @@ class Http1Connection {
     sock.on('end', () => { if (!this.busy) sock.end(); });
   }
 
+  /** Tells the chain a forwarded exchange is over (balancers count active requests). */
+  private endDecision(): void {
+    const d = this.decision;
+    this.decision = null;
+    if (d?.kind === 'forward') d.onEnd?.();
+  }
+
   private teardown(): void {
+    this.endDecision();
     this.closed = true;
     if (this.lease) { this.lease.sock.destroy(); this.lease = null; }
   }
@@ -175,6 +183,7 @@ class Http1Connection {
       this.respStarted = false;
       this.noReuse = false;
       lease.sock.on('data', this.onUp).on('end', this.onUpEnd).on('error', this.onUpErr).on('close', this.onUpEnd);
+      lease.sock.cork();
       lease.sock.write(serializeRequest(d.head));
       const rest = this.buf;
       this.buf = null;
@@ -185,12 +194,23 @@ class Http1Connection {
         if (this.reqDone) this.buf = rest;
         else this.body(rest);
       }
+      lease.sock.uncork();
       if (this.sock.isPaused() && (this.buf === null || this.buf.length < PIPELINE_PAUSE)) this.sock.resume();
     }, fresh);
   }
 
   private upstreamData(chunk: Buffer): void {
     if (this.respFramer !== null) return this.responseBody(chunk, 0);
+    // Head and the body bytes that came with it leave in one writev.
+    this.sock.cork();
+    try {
+      this.responseHead(chunk);
+    } finally {
+      this.sock.uncork();
+    }
+  }
+
+  private responseHead(chunk: Buffer): void {
     this.rbuf = this.rbuf === null ? chunk : Buffer.concat([this.rbuf, chunk]);
     const d = this.decision as Extract<Decision, { kind: 'forward' }>;
     while (this.rbuf !== null) {
@@ -313,6 +333,7 @@ class Http1Connection {
       else this.pool.release(l);
       this.lease = null;
     }
+    this.endDecision();
     this.busy = false;
     this.retried = false;
     this.reqFramer = null;
@@ -331,6 +352,7 @@ class Http1Connection {
   }
 
   private destroyBoth(graceful = false): void {
+    this.endDecision();
     this.dropLease();
     this.closed = true;
     if (graceful) this.sock.end();

@@ -50,10 +50,13 @@ export type ParseResult<H> =
   | { kind: 'error'; status: number; reason: string; fatal: boolean; end: number; skip: number }
   | { kind: 'ok'; head: H; end: number };
 
+// Field values and request-targets must not carry control characters (RFC 9110 5.5): the regexes name them.
+/* eslint-disable no-control-regex */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+/* eslint-enable no-control-regex */
 const DIGITS = /^\d{1,15}$/;
 const INCOMPLETE = Object.freeze({ kind: 'incomplete' as const });
 
