@@ -66,6 +66,7 @@ class Http1Connection {
   private decision: Decision | null = null;
   private retried = false;
   private noReuse = false;
+  private inNext = false;
   private readonly onUp = (c: Buffer) => this.upstreamData(c);
   private readonly onUpEnd = () => this.upstreamEnd();
   private readonly onUpErr = (e: Error) => this.upstreamFailed(e.message);
@@ -119,6 +120,17 @@ class Http1Connection {
   }
 
   private next(): void {
+    // Re-entered from an exchange that finished synchronously (local answers): the loop below goes on.
+    if (this.inNext) return;
+    this.inNext = true;
+    try {
+      this.nextLoop();
+    } finally {
+      this.inNext = false;
+    }
+  }
+
+  private nextLoop(): void {
     while (!this.busy && !this.closed && this.buf !== null) {
       const r = parseRequestHead(this.buf, 0);
       if (r.kind === 'incomplete') {
@@ -138,18 +150,16 @@ class Http1Connection {
     }
   }
 
-  /** Starts an exchange whose request body follows in `rest`. */
+  /** Starts an exchange whose request body follows in `rest` (a local answer was already written). */
   private begin(head: RequestHead | null, framing: ReturnType<typeof requestFraming>, rest: Buffer | null): void {
     this.busy = true;
     this.head = head;
     this.reqFramer = new BodyFramer(framing);
     this.reqDone = this.reqFramer.done;
-    this.respDone = head === null;
-    if (rest !== null) {
-      if (this.reqDone) this.buf = rest;
-      else this.body(rest);
-    }
-    if (head === null) this.maybeFinish();
+    this.respDone = true;
+    if (rest !== null && !this.reqDone) return this.body(rest); // body() finishes the exchange when the body ends
+    if (rest !== null) this.buf = rest;
+    this.maybeFinish();
   }
 
   private start(head: RequestHead, rest: Buffer | null): void {
@@ -161,12 +171,12 @@ class Http1Connection {
       this.sock.write(localResponse(d.status, d.headers, d.body, !this.keepAlive));
       this.opts.onDone?.(d.status, 'respond');
       this.respStatus = d.status;
-      this.begin(head, requestFraming(head.contentLength, head.chunked), rest);
-      this.respDone = true;
-      return this.maybeFinish();
+      return this.begin(head, requestFraming(head.contentLength, head.chunked), rest);
     }
     // Forward: hold the request's bytes until the upstream is connected.
     this.busy = true;
+    this.reqDone = false;
+    this.respDone = false;
     this.head = head;
     this.buf = rest;
     this.sock.pause();
@@ -305,13 +315,17 @@ class Http1Connection {
       this.retried = true;
       return this.connect(d, true);
     }
-    this.respDone = true;
     this.respStatus = 503;
-    const close = !this.reqDone;
-    if (close) this.keepAlive = false;
     this.sock.write(localResponse(503, TEXT, UPSTREAM_RESET + reason, !this.keepAlive));
     this.opts.onDone?.(503, 'forward');
-    if (close) return this.close();
+    if (this.reqFramer === null) {
+      // Never connected: the request's body (if any) is still in the buffer; skip it and go on.
+      const rest = this.buf;
+      this.buf = null;
+      return this.begin(this.head, requestFraming(this.head!.contentLength, this.head!.chunked), rest);
+    }
+    // Connected: the rest of the body (lease gone) is discarded as it arrives.
+    this.respDone = true;
     this.maybeFinish();
   }
 
