@@ -44,15 +44,12 @@ export interface CompileResult {
   errors: string[];
 }
 
-/** A host in `ns` → its FQDN (`reviews` → `reviews.ns.svc.cluster.local`). */
+/** A host in `ns` → its FQDN, as Istio resolves short names: only a name without dots is expanded
+ * (`reviews` → `reviews.ns.svc.cluster.local`); anything with a dot is taken as written. */
 export function resolveHost(host: string, ns: string, domain = 'cluster.local'): string {
   const h = host.toLowerCase();
-  if (h.includes('*') || h.endsWith(`.${domain}`)) return h;
-  const dots = h.split('.').length - 1;
-  if (dots === 0) return `${h}.${ns}.svc.${domain}`;
-  if (dots === 1) return `${h}.svc.${domain}`;
-  if (h.endsWith('.svc')) return `${h}.${domain}`;
-  return h;
+  if (h.includes('*') || h.includes('.')) return h;
+  return `${h}.${ns}.svc.${domain}`;
 }
 
 /** `outbound|port|subset|host`, Istio's cluster name. */
