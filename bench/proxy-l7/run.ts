@@ -1,6 +1,7 @@
 // HTTP/1.1 reverse-proxy throughput on loopback, same run, same upstream (an nginx origin with one worker
-// returning 1 KB): direct; through proxy/http1 (bench/proxy-l7/proxy.ts); through nginx as a keep-alive
-// reverse proxy with one worker; through node:http + undici. wrk, 16 connections, one thread, bounded
+// returning 1 KB): direct; through proxy/http1 (bench/proxy-l7/proxy.ts), bare and with the sidecar's
+// filter chain over a compiled VirtualService; through nginx as a keep-alive reverse proxy with one worker;
+// through node:http + undici. wrk, 16 connections, one thread, bounded
 // seconds per target, rounds interleaved. Prints rps, the proxy's CPU (from /proc, so "rps per core" =
 // rps / cores used) and ratios to nginx. Not a test.
 //   node dist/bench/proxy-l7/run.js [seconds=5] [rounds=2]
@@ -15,7 +16,7 @@ const rounds = Number(process.argv[3] ?? 2);
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-l7-'));
 const base = 20000 + Math.floor(Math.random() * 20000);
-const ORIGIN = base, NGINX = base + 1, OURS = base + 2, NODE = base + 3;
+const ORIGIN = base, NGINX = base + 1, OURS = base + 2, NODE = base + 3, CHAIN = base + 4;
 const children: ChildProcess[] = [];
 const TICK = 100; // USER_HZ
 
@@ -35,8 +36,8 @@ async function startNginx(name: string, server: string): Promise<ChildProcess> {
   return p;
 }
 
-async function startNode(script: string, listen: number): Promise<ChildProcess> {
-  const p = fork(join(here, script), [String(listen), String(ORIGIN)], { stdio: 'ignore' });
+async function startNode(script: string, listen: number, ...extra: string[]): Promise<ChildProcess> {
+  const p = fork(join(here, script), [String(listen), String(ORIGIN), ...extra], { stdio: 'ignore' });
   children.push(p);
   await new Promise((resolve, reject) => { p.once('message', resolve); p.once('exit', reject); });
   return p;
@@ -67,11 +68,13 @@ async function main(): Promise<void> {
   const nginx = await startNginx('proxy', `upstream o { server 127.0.0.1:${ORIGIN}; keepalive 32; }
     server { listen 127.0.0.1:${NGINX}; location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
   const ours = await startNode('proxy.js', OURS);
+  const chain = await startNode('proxy.js', CHAIN, 'chain');
   const node = await startNode('node-proxy.js', NODE);
   const targets = [
     { name: 'direct (nginx origin)', port: ORIGIN, pid: 0 },
     { name: 'nginx proxy (1 worker)', port: NGINX, pid: nginx.pid! },
     { name: 'proxy/http1', port: OURS, pid: ours.pid! },
+    { name: 'proxy/http1 + filter chain', port: CHAIN, pid: chain.pid! },
     { name: 'node:http + undici', port: NODE, pid: node.pid! },
   ];
   for (const t of targets) if (t.port !== ORIGIN) wrk1s(t.port);
