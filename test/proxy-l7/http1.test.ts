@@ -192,6 +192,15 @@ t.test('keep-alive both ways, pooled upstream, pipelining in order', async (t) =
   t.match(ops.text, /x-upstream: rewritten/, 'response header operations applied');
 });
 
+t.test('3000 pipelined requests answered locally in one write: served in order, no deep recursion', async (t) => {
+  const u = await upstream(t);
+  const p = await proxy(t, u.port);
+  const n = 3000;
+  const r = await raw(p.port, 'GET /local HTTP/1.1\r\nHost: web\r\n\r\n'.repeat(n - 1) + 'GET /last HTTP/1.1\r\nHost: web\r\n\r\n', (s) => s.endsWith('hop='));
+  t.equal(count(r.text, 'HTTP/1.1 200 OK'), n);
+  t.match(r.text.slice(-200), /GET \/last/, 'the forwarded one comes last');
+});
+
 t.test('bodies stream: a chunked upload sent in pieces, a chunked response', async (t) => {
   const u = await upstream(t);
   const p = await proxy(t, u.port);
