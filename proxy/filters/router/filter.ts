@@ -1,0 +1,65 @@
+// The terminal `router` handler: applies the route's rewrite (uri, uriRegexRewrite, authority), picks an
+// endpoint of the chosen cluster with the cluster's balancer (endpoints selected by the subset's labels),
+// and returns `forward` with the head to send and the response header operations. No route (the route
+// filter let an unknown host through): forward to the original destination. A cluster with no endpoints:
+// 503 `no healthy upstream`, as Envoy answers.
+import { type HeaderOps } from '../../http1/headers.js';
+import { Balancer, type LbEndpoint } from '../../balance/balancer.js';
+import { rewritten } from '../../route/match.js';
+import type { Cluster, RouteTable } from '../../route/types.js';
+import { respond, type Handler, type HttpContext } from '../chain.js';
+
+/** An endpoint as the router sees it: an address, a port and its pod's labels. */
+export interface RouterEndpoint extends LbEndpoint {
+  labels: Readonly<Record<string, string>>;
+}
+
+export interface RouterConfig {
+  table: RouteTable;
+  /** The ready endpoints of a cluster's service port (the router filters them by the subset's labels). */
+  endpoints: (cluster: Cluster) => readonly RouterEndpoint[];
+}
+
+function merge(list: readonly HeaderOps[], setCookie?: string): HeaderOps {
+  const set: (readonly [string, string])[] = [], add: (readonly [string, string])[] = [], remove: string[] = [];
+  for (const o of list) { set.push(...o.set); add.push(...o.add); remove.push(...o.remove); }
+  if (setCookie) add.push(['set-cookie', setCookie]);
+  return { set, add, remove };
+}
+
+const selects = (labels: Readonly<Record<string, string>>, ep: RouterEndpoint) => {
+  for (const k in labels) if (ep.labels[k] !== labels[k]) return false;
+  return true;
+};
+
+/** Makes the terminal handler; balancers live as long as the handler (one config). */
+export function makeRouter(cfg: RouterConfig): Handler {
+  const balancers = new Map<string, Balancer<RouterEndpoint>>();
+  return (ctx: HttpContext) => {
+    const dest = ctx.destination;
+    if (!dest) {
+      if (ctx.route) return respond(500, 'route without destination');
+      return { kind: 'forward', address: ctx.peer.destinationIp, port: ctx.peer.destinationPort, head: ctx.head, responseOps: merge(ctx.responseOps) };
+    }
+    const cluster = cfg.table.clusters.get(dest.cluster);
+    if (!cluster) return respond(503, 'no healthy upstream');
+    let b = balancers.get(cluster.name);
+    if (!b) balancers.set(cluster.name, (b = new Balancer<RouterEndpoint>(cluster.lb)));
+    const all = cfg.endpoints(cluster);
+    const eps = Object.keys(cluster.labels).length === 0 ? all : all.filter((e) => selects(cluster.labels, e));
+    const pick = b.pick(eps, { headers: ctx.view.headers, path: ctx.view.path, sourceIp: ctx.peer.sourceIp });
+    if (!pick) return respond(503, 'no healthy upstream');
+    let head = ctx.head;
+    if (ctx.route?.rewrite) {
+      const rw = rewritten(ctx.route, ctx.match ?? null, ctx.view);
+      const headers = rw.authority !== ctx.view.authority ? head.headers.map((v, i) => (i % 2 === 1 && head.headers[i - 1] === 'host' ? rw.authority : v)) : head.headers;
+      head = { ...head, target: rw.path, host: rw.authority, headers };
+    }
+    const balancer = b;
+    const endpoint = pick.endpoint;
+    return {
+      kind: 'forward', address: endpoint.address, port: endpoint.port, head, responseOps: merge(ctx.responseOps, pick.setCookie),
+      onEnd: () => balancer.release(endpoint),
+    };
+  };
+}
