@@ -2,8 +2,10 @@
 // (source app → sidecar B's HBONE server → HTTP/2 CONNECT over mTLS → sidecar A's tunnel client → A's
 // outbound-side socket → sink), against plain TCP source → sink. CPU time rather than MB/s because wall
 // time on a shared machine mostly measures the other processes. Knobs for experiments (env):
-//   HBONE_MAX_FRAME (bytes, HTTP/2 SETTINGS_MAX_FRAME_SIZE), HBONE_WINDOW (initialWindowSize bytes)
-//   node dist/bench/sidecar/bulk.js [MiB per run] [runs]
+//   HBONE_MAX_FRAME (bytes, HTTP/2 SETTINGS_MAX_FRAME_SIZE), HBONE_WINDOW (initialWindowSize bytes),
+//   HBONE_DEBUG=1 (count the data events of the client's CONNECT stream and their mean size).
+// PINGPONG=1: instead, 16 connections of 1 KB request/response (echo app) for 3 s, CPU per 1000 requests.
+//   node [--max-semi-space-size=2] dist/bench/sidecar/bulk.js [MiB per run] [runs]
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { ConfigStore } from '../../proxy/config/store.js';
 import { TYPE_WORKLOAD } from '../../proxy/config/types.js';
@@ -80,9 +82,35 @@ const outbound = createServer({ noDelay: true }, (s: Socket) => {
   if (process.env.HBONE_DEBUG) t.on('data', (d: Buffer) => { chunks.n++; chunks.bytes += d.length; });
   relay(s, t, () => {});
 });
-process.on('exit', () => { if (process.env.HBONE_DEBUG) console.log(`stream data events ${chunks.n}, mean ${(chunks.bytes / chunks.n).toFixed(0)} B; outbound socket writableHighWaterMark`); });
+process.on('exit', () => { if (process.env.HBONE_DEBUG) console.log(`stream data events ${chunks.n}, mean ${(chunks.bytes / chunks.n).toFixed(0)} B`); });
 const outPort = await listen(outbound);
 
+if (process.env.PINGPONG) {
+  const echo = createServer({ noDelay: true }, (s: Socket) => { s.on('error', () => {}); s.pipe(s); });
+  const echoPort = await listen(echo);
+  const out2 = createServer({ noDelay: true }, (s: Socket) => relay(s, tunnel.open('127.0.0.1', echoPort, 'spiffe://cluster.local/ns/foo/sa/server'), () => {}));
+  const out2Port = await listen(out2);
+  const msg = Buffer.alloc(1024, 0x62);
+  for (const [name, port] of [['plain TCP echo', echoPort], ['through HBONE (both sidecars)', out2Port]] as const) {
+    let n = 0;
+    const end = performance.now() + 3000;
+    const c0 = process.cpuUsage();
+    await Promise.all(Array.from({ length: 16 }, () => new Promise<void>((resolve) => {
+      const s = netConnect({ host: '127.0.0.1', port, noDelay: true });
+      let got = 0;
+      s.on('connect', () => s.write(msg));
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got < msg.length) return;
+        got = 0; n++;
+        if (performance.now() < end) s.write(msg); else { s.destroy(); resolve(); }
+      });
+    })));
+    const cu = process.cpuUsage(c0);
+    console.log(`  ${name.padEnd(32)} ${n} requests, CPU ${(((cu.user + cu.system) / 1000) / n * 1000).toFixed(0)} ms per 1000 requests (whole process)`);
+  }
+  process.exit(0);
+}
 const med = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: [string, number][] = [['plain TCP source → sink', sourcePort], ['through HBONE (both sidecars)', outPort]];
 console.log(`bulk ${MIB} MiB x ${RUNS}, one process, loopback; settings ${JSON.stringify(HBONE_SETTINGS)}`);
