@@ -17,6 +17,7 @@ import { representationOf, toMetadataList, toTable, partial } from './handlers/t
 import { openapiDoc, openapiIndex } from './handlers/openapi.js';
 import { openLogs, pickContainer, execInContainer } from './handlers/node-proxy.js';
 import { routeUpgrades, streamExec } from './handlers/exec-stream.js';
+import { streamPortForward } from './handlers/port-forward.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from './handlers/discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request/info.js';
 import { decodeObject, decodeOptional, decodePatch } from './request/body.js';
@@ -394,6 +395,15 @@ export function buildServer(opts: ServerOptions): ApiServer {
       const command = ([] as string[]).concat((req.query as Record<string, string | string[]>).command ?? []);
       const stdin = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : undefined;
       return reply.type('application/json').send(await execInContainer(pod, node, container, command, stdin));
+    }
+    // kubectl attach and port-forward: upgrades only (handlers/exec-stream.ts, handlers/port-forward.ts)
+    if ((sub === 'attach' || sub === 'portforward') && rt.kind === 'Pod' && (info.verb === 'create' || info.verb === 'get')) {
+      const pod = await objects.mustGet(rt, ns, name);
+      const container = sub === 'attach' ? pickContainer(pod, query.container) : '';
+      if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+      const node = await objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
+      if (!req.headers.upgrade) throw errors.badRequest(`${sub} requires an upgrade to a streaming protocol (WebSocket or SPDY/3.1)`);
+      return sub === 'attach' ? streamExec(req, reply, pod, node, container, 'attach') : streamPortForward(req, reply, pod, node);
     }
     if (sub === 'finalize' && rt.kind === 'Namespace' && info.verb === 'update') {
       const body = decodeObject(req.headers['content-type'], req.body as Buffer) as KubeObject;
