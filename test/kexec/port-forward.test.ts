@@ -151,6 +151,14 @@ t.test('port-forward in raw SPDY frames through the API server', { skip }, async
   t.equal(s.text(7), 'echo:hello', 'bytes both ways through the agent and the helper');
   t.equal(s.text(5), '', 'no error');
 
+  // request 2 opened data-first, with its bytes and FIN before the error stream: kept until the pair is whole
+  await s.syn(11, { streamtype: 'data', port: String(live), requestid: '3' });
+  s.data(11, Buffer.from('early'), true);
+  await new Promise((r) => setTimeout(r, 100));
+  await s.syn(13, { streamtype: 'error', port: String(live), requestid: '3' });
+  await s.until(() => s.fin(11), 'the data-first stream to end');
+  t.equal(s.text(11), 'echo:early', 'data sent before the pair was complete is relayed');
+
   // PING echoed; a stream of unknown type reset
   s.sock.write(controlFrame(FrameType.ping, 0, Buffer.of(0, 0, 0, 9)));
   await s.syn(9, { streamtype: 'bogus', port: '1', requestid: '2' });

@@ -78,21 +78,29 @@ export async function streamPortForward(req: FastifyRequest, reply: FastifyReply
 
 /** Pairs each request id's error and data streams and runs one relay per pair. */
 class Forwarder {
-  private pending = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
+  private pending = new Map<string, { error?: SpdyStream; data?: SpdyStream; early: Buffer[]; ended: boolean }>();
   constructor(private readonly pod: KubeObject, private readonly agent: string) {}
 
   add(s: SpdyStream): void {
     const type = s.headers.streamtype;
     const id = s.headers.requestid ?? '';
     if (type !== 'error' && type !== 'data') return s.reset();
-    const p = this.pending.get(id) ?? {};
+    const p = this.pending.get(id) ?? { early: [], ended: false };
     if (p[type]) return s.reset();
     p[type] = s;
     this.pending.set(id, p);
     s.onReset = () => this.pending.get(id)?.[type] === s && this.pending.delete(id);
+    // kubectl opens the error stream first, but a client may send data before the pair is complete: kept
+    if (type === 'data') {
+      s.onData = (d) => p.early.push(d);
+      s.onEnd = () => (p.ended = true);
+    }
     if (p.error && p.data) {
       this.pending.delete(id);
-      relayPair(this.pod, this.agent, p.error, p.data);
+      const data = p.data;
+      relayPair(this.pod, this.agent, p.error, data);
+      for (const d of p.early.splice(0)) data.onData?.(d);
+      if (p.ended) data.onEnd?.();
     }
   }
 }
