@@ -44,3 +44,15 @@ if (existsSync(odSrc)) {
     console.warn(`postbuild: could not build the SO_ORIGINAL_DST addon (${e.message}); the sidecar needs gcc and ${include}`);
   }
 }
+
+// The node agent's streaming helper (pseudo-terminals for `kubectl exec -t`, in-pod connect for
+// `kubectl port-forward`): node/agent/stream/shoal-stream.c. Without it those two say so at run time.
+const streamSrc = 'node/agent/stream/shoal-stream.c';
+if (existsSync(streamSrc)) {
+  mkdirSync('dist/node/agent/stream', { recursive: true });
+  try {
+    execFileSync('cc', ['-O2', '-Wall', '-o', 'dist/node/agent/stream/shoal-stream', streamSrc, '-lutil'], { stdio: 'inherit' });
+  } catch (e) {
+    console.warn(`postbuild: could not build the streaming helper (${e.message}); kubectl exec -t and port-forward need it`);
+  }
+}

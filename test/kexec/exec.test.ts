@@ -148,7 +148,6 @@ t.test('exec over WebSocket through the API server (stand-in agent, host command
     const errs: { name: string; path: string; protocols: string[]; status: number; reason: string; field?: string; message: RegExp }[] = [
       { name: 'no supported subprotocol', path: q(['true']), protocols: ['v3.channel.k8s.io'], status: 400, reason: 'BadRequest', field: 'Sec-WebSocket-Protocol', message: /supported values: v5.channel.k8s.io, v4.channel.k8s.io/ },
       { name: 'missing command', path: '/api/v1/namespaces/default/pods/web/exec?container=app&stdout=true', protocols: ['v5.channel.k8s.io'], status: 400, reason: 'BadRequest', field: 'command', message: /command: Required value/ },
-      { name: 'tty refused', path: q(['sh'], '&tty=true'), protocols: ['v5.channel.k8s.io'], status: 400, reason: 'BadRequest', field: 'tty', message: /TTY is not supported|a TTY is not supported/ },
       { name: 'unknown container', path: q(['true']).replace('container=app', 'container=zz'), protocols: ['v5.channel.k8s.io'], status: 400, reason: 'BadRequest', field: 'container', message: /container zz is not valid for pod web/ },
       { name: 'unknown pod', path: '/api/v1/namespaces/default/pods/nope/exec?command=true&stdout=true', protocols: ['v5.channel.k8s.io'], status: 404, reason: 'NotFound', message: /pods "nope" not found/ },
     ];

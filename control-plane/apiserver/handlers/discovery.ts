@@ -60,6 +60,8 @@ const EXTRA_SUBRESOURCES: Record<string, { name: string; kind: string; group?: s
     { name: 'binding', kind: 'Binding', verbs: ['create'] },
     { name: 'log', kind: 'Pod', verbs: ['get'] },
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+    { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+    { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   ],
   Namespace: [{ name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
 };

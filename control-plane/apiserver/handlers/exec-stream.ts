@@ -1,10 +1,10 @@
-// Interactive `pods/exec` (what `kubectl exec` uses since 1.30): a WebSocket upgrade speaking Kubernetes'
+// Interactive `pods/exec` and `pods/attach` (what `kubectl exec` and `kubectl attach` use since 1.30): a WebSocket upgrade speaking Kubernetes'
 // remotecommand channel protocol, `v5.channel.k8s.io` or `v4.channel.k8s.io`. The API server does not run
 // anything itself: it authenticates the request like any other, checks pod, container and query, dials the
 // pod's node agent with a WebSocket on the same path shape (`/exec/{ns}/{pod}/{container}?…`) and the
 // same subprotocol, and once the agent has accepted it answers the client's upgrade and relays messages
 // verbatim both ways (the agent owns the meaning of the channels). Errors the API server finds itself
-// (401, 404 pod, 400 container/command/tty/subprotocol) are plain HTTP answers carrying a Kubernetes
+// (401, 404 pod, 400 container/command/subprotocol) are plain HTTP answers carrying a Kubernetes
 // Status, and the same checks answer an SPDY upgrade, because kubectl retries a refused WebSocket over
 // SPDY and shows that second answer. An agent that refuses or cannot be reached is reported after the
 // upgrade, as a Status on the error channel (3), so its message is the one kubectl prints.
@@ -56,20 +56,24 @@ export function routeUpgrades(app: FastifyInstance): void {
   });
 }
 
+/** The socket and early bytes of an upgrade request routed by `routeUpgrades` (undefined if not one). */
+export function upgradeSocket(req: IncomingMessage): { socket: Duplex; head: Buffer } | undefined {
+  const raw = req as UpgradeRequest;
+  return raw[kSocket] ? { socket: raw[kSocket], head: raw[kHead] ?? Buffer.alloc(0) } : undefined;
+}
+
 /** The first subprotocol offered that we speak. */
 export function pickProtocol(header: string | string[] | undefined): string | undefined {
   const offered = String(header ?? '').split(',').map((s) => s.trim());
   return EXEC_PROTOCOLS.find((p) => offered.includes(p));
 }
 
-/** Checks what can be checked here; returns the query to pass on to the agent. */
-export function checkExecQuery(query: Record<string, string | string[]>): URLSearchParams {
+/** Checks what can be checked here; returns the query to pass on to the agent (attach has no command). */
+export function checkExecQuery(query: Record<string, string | string[]>, kind: 'exec' | 'attach' = 'exec'): URLSearchParams {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) for (const x of ([] as string[]).concat(v)) if (k !== 'container') qs.append(k, x);
-  if (!qs.getAll('command').length)
+  if (kind === 'exec' && !qs.getAll('command').length)
     throw errors.badRequest('command: Required value: you must specify at least one command for the container', [{ reason: 'FieldValueRequired', field: 'command', message: 'Required value' }]);
-  if (['true', '1'].includes(qs.get('tty') ?? ''))
-    throw errors.badRequest('tty: Invalid value: true: a TTY is not supported; run kubectl exec without -t', [{ reason: 'FieldValueNotSupported', field: 'tty', message: 'TTY is not supported' }]);
   return qs;
 }
 
@@ -78,9 +82,9 @@ export function checkExecQuery(query: Record<string, string | string[]>): URLSea
  * then upgrades the client and relays. Throws ApiError (answered by the normal error handler) before any
  * byte of the upgrade is written.
  */
-export async function streamExec(req: FastifyRequest, reply: FastifyReply, pod: KubeObject, node: KubeObject, container: string): Promise<void> {
+export async function streamExec(req: FastifyRequest, reply: FastifyReply, pod: KubeObject, node: KubeObject, container: string, kind: 'exec' | 'attach' = 'exec'): Promise<void> {
   const raw = req.raw as UpgradeRequest;
-  const qs = checkExecQuery(req.query as Record<string, string | string[]>);
+  const qs = checkExecQuery(req.query as Record<string, string | string[]>, kind);
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   if (upgrade !== 'websocket' || !raw[kSocket])
     throw errors.badRequest(`Upgrade: Unsupported value: ${JSON.stringify(req.headers.upgrade ?? '')}: interactive exec is served over WebSocket only (${EXEC_PROTOCOLS.join(', ')}), not SPDY; use kubectl 1.30 or newer`);
@@ -88,7 +92,7 @@ export async function streamExec(req: FastifyRequest, reply: FastifyReply, pod: 
   if (!protocol)
     throw errors.badRequest(`Sec-WebSocket-Protocol: Unsupported value: ${JSON.stringify(req.headers['sec-websocket-protocol'] ?? '')}: supported values: ${EXEC_PROTOCOLS.join(', ')}`, [{ reason: 'FieldValueNotSupported', field: 'Sec-WebSocket-Protocol', message: 'no supported subprotocol offered' }]);
 
-  const url = `ws://${agentAddress(node)}/exec/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(container)}?${qs}`;
+  const url = `ws://${agentAddress(node)}/${kind}/${encodeURIComponent(pod.metadata.namespace!)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(container)}?${qs}`;
   const upstream = await dialAgent(url, protocol).catch((e: ApiError) => e);
   reply.hijack();
   const wss = new WebSocketServer({ noServer: true, handleProtocols: () => protocol });

@@ -1,4 +1,5 @@
-// Subresources, each a small handler keyed by name: status, scale, binding, log, exec, finalize. A
+// Subresources, each a small handler keyed by name: status, scale, binding, log, exec, attach,
+// portforward, finalize. A
 // subresource the resource type does not have, or a verb it does not take, is NotFound / 405 as in
 // kube-apiserver.
 
@@ -7,6 +8,7 @@ import type { KubeObject } from '../../../api/meta.js';
 import type { ResourceType } from '../../../api/resource.js';
 import { registry } from '../api-adapter.js';
 import { streamExec } from '../handlers/exec-stream.js';
+import { streamPortForward } from '../handlers/port-forward.js';
 import { execInContainer, openLogs, pickContainer } from '../handlers/node-proxy.js';
 import { applyPatch } from '../handlers/patch-adapter.js';
 import { toScale } from '../handlers/write.js';
@@ -72,6 +74,22 @@ async function exec(c: Call, name: string) {
   return sendJson(c, await execInContainer(pod, node, container, command, stdin));
 }
 
+/** kubectl attach: upgrades only (WebSocket channels, as exec). */
+async function attach(c: Call, name: string) {
+  const { pod, node, container } = await podOnNode(c, name);
+  if (!c.req.headers.upgrade) throw errors.badRequest('attach requires an upgrade to a streaming protocol (WebSocket or SPDY/3.1)');
+  return streamExec(c.req, c.reply, pod, node, container, 'attach');
+}
+
+/** kubectl port-forward: SPDY/3.1, inside WebSocket or on its own (handlers/port-forward.ts). */
+async function portForward(c: Call, name: string) {
+  const pod = await c.core.objects.mustGet(c.rt, c.info.namespace, name);
+  if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const node = await c.core.objects.mustGet(registry.get('', 'v1', 'nodes')!, '', pod.spec.nodeName);
+  if (!c.req.headers.upgrade) throw errors.badRequest('portforward requires an upgrade to a streaming protocol (WebSocket or SPDY/3.1)');
+  return streamPortForward(c.req, c.reply, pod, node);
+}
+
 async function finalize(c: Call, name: string) {
   return sendObject(c, (await c.core.writer.update(c.rt, '', name, 'finalize', bodyObject(c), writeContext(c))).object);
 }
@@ -83,6 +101,8 @@ const SUBRESOURCES: { name: string; applies(rt: ResourceType, verb: string): boo
   { name: 'binding', applies: (rt, verb) => rt.kind === 'Pod' && verb === 'create', handle: binding },
   { name: 'log', applies: (rt, verb) => rt.kind === 'Pod' && verb === 'get', handle: log },
   { name: 'exec', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: exec },
+  { name: 'attach', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: attach },
+  { name: 'portforward', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: portForward },
   { name: 'finalize', applies: (rt, verb) => rt.kind === 'Namespace' && verb === 'update', handle: finalize },
 ];
 

@@ -4,17 +4,24 @@
 // the one place that knows what the channels mean:
 //   every binary message = [channel byte, ...data]
 //   0 stdin (client → us)   1 stdout   2 stderr   3 error: one JSON metav1.Status when the command ends
-//   4 resize (ignored: no TTY)   255 close (v5 only): [255, 0] = the client's stdin has ended
+//   4 resize: JSON {"Width","Height"} (TTY only)   255 close (v5 only): [255, 0] = the client's stdin has ended
+// With `tty=true` the command runs on a pseudo-terminal made by the `shoal-stream pty` helper (forkpty;
+// resizes through its control pipe, fd 3, as TIOCSWINSZ); its output is all on channel 1, as kube's.
+// `/attach/{ns}/{pod}/{container}` streams what the container writes from now on (its log file, followed).
+// `/portForward/{ns}/{pod}?port=N` is port-forward.ts.
 // The command runs exactly like the non-interactive exec (`execInPod`): nsenter into every namespace of
 // the pod's holder, with the container's env and workingDir. The process is its own process group, so a
 // client that goes away takes nsenter and the command it forked with it.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { IncomingMessage, Server } from 'node:http';
 import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { enterArgs } from '../containers/runner.js';
+import { findStreamHelper } from './stream-helper.js';
+import { PORT_FORWARD_PROTOCOL, parsePort, runPortForward, type PortConnector } from './port-forward.js';
+import { followAttach } from './attach.js';
 
 /** Subprotocols we speak, best first. v1–v3 differ in how channel 3 reports errors; not offered. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -50,11 +57,40 @@ export const nsenterSpawner: ExecSpawner = (argv, target) => {
   });
 };
 
+/** Starts a command on a pseudo-terminal: stdio[3] is the helper's control pipe ("ROWS COLS\n"). */
+export type TtySpawner = (argv: string[], target: ExecTarget, size: { rows: number; cols: number }) => ChildProcess;
+
+/** The real TTY spawner: `shoal-stream pty ROWS COLS -- nsenter … CMD` (the pty is made on the host). */
+export const helperTtySpawner: TtySpawner = (argv, target, size) => {
+  const helper = findStreamHelper();
+  const args = enterArgs(target.holderPid);
+  if (target.workingDir) args.splice(args.length - 1, 0, `--wd=${target.workingDir}`);
+  // `setsid -c` inside the pod's PID namespace makes the command lead a new session with the pty as its
+  // controlling terminal, so its process group is one the shell can see (dash/bash restore the foreground
+  // group on exit and fail with "Cannot set tty process group" on a group of the host's namespace)
+  return spawn(helper, ['pty', String(size.rows), String(size.cols), '--', 'nsenter', ...args, 'setsid', '-c', ...argv], {
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm', ...target.env },
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true,
+  });
+};
+
+/** What attach needs: the container's current log file and whether that run is still the current one. */
+export interface AttachTarget {
+  logFile: string;
+  current(): boolean;
+}
+
 /** Options of `attachExecStream`. */
 export interface ExecStreamDeps {
   /** the container's exec target; throws a LookupError (404 pod/container, 400 not running) */
   find(ns: string, pod: string, container: string): ExecTarget;
+  /** the pod's holder process (its network namespace), for port-forward; throws a LookupError */
+  findPod?(ns: string, pod: string): { holderPid: number };
+  /** the container's output, for attach; throws a LookupError */
+  findAttach?(ns: string, pod: string, container: string): AttachTarget;
   spawn?: ExecSpawner;
+  spawnTty?: TtySpawner;
+  connect?: PortConnector;
 }
 
 /** The parsed query of a streaming exec, or the field at fault. */
@@ -73,7 +109,6 @@ export function parseExecParams(qs: URLSearchParams): ExecParams | { field: stri
   const command = qs.getAll('command');
   if (!command.length) return { field: 'command', message: 'command: Required value: you must specify at least one command for the container' };
   const p = { command, stdin: truthy(qs.get('stdin')), stdout: truthy(qs.get('stdout')), stderr: truthy(qs.get('stderr')), tty: truthy(qs.get('tty')) };
-  if (p.tty) return { field: 'tty', message: 'tty: Invalid value: true: a TTY is not supported by this node agent; run kubectl exec without -t' };
   if (!p.stdin && !p.stdout && !p.stderr) return { field: 'stdout', message: 'you must specify at least 1 of stdin, stdout, stderr' };
   return p;
 }
@@ -103,25 +138,61 @@ export function refuseUpgrade(socket: Duplex, code: number, reason: string, mess
 
 /** Serves `/exec/...` upgrades on the agent's HTTP server; returns a function that ends every session. */
 export function attachExecStream(server: Server, deps: ExecStreamDeps): () => void {
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (set) => pickProtocol([...set].join(',')) ?? false });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (set) => pickProtocol([...set].join(',')) ?? (set.has(PORT_FORWARD_PROTOCOL) ? PORT_FORWARD_PROTOCOL : false) });
   const spawner = deps.spawn ?? nsenterSpawner;
+  const ttySpawner = deps.spawnTty ?? helperTtySpawner;
+  const refuseLookup = (socket: Duplex, e: unknown) => {
+    const le = e as LookupError;
+    return refuseUpgrade(socket, le.code ?? 500, le.reason ?? 'InternalError', le.message);
+  };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://agent');
-    const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (!m) return refuseUpgrade(socket, 404, 'NotFound', `no streaming endpoint at ${url.pathname}`);
-    const [ns, pod, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
+    const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (pf && deps.findPod) {
+      const [ns, pod] = pf.slice(1).map(decodeURIComponent) as [string, string];
+      const port = parsePort(url.searchParams.get('port'));
+      if (typeof port === 'string') return refuseUpgrade(socket, 400, 'BadRequest', port);
+      if (!String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((x) => x.trim()).includes(PORT_FORWARD_PROTOCOL))
+        return refuseUpgrade(socket, 400, 'BadRequest', `Sec-WebSocket-Protocol: Unsupported value: ${JSON.stringify(req.headers['sec-websocket-protocol'] ?? '')}: supported values: ${PORT_FORWARD_PROTOCOL}`);
+      let holder: { holderPid: number };
+      try {
+        holder = deps.findPod(ns, pod);
+      } catch (e) {
+        return refuseLookup(socket, e);
+      }
+      return wss.handleUpgrade(req, socket, head, (ws) => runPortForward(ws, holder.holderPid, port, deps.connect));
+    }
+    const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m || (m[1] === 'attach' && !deps.findAttach)) return refuseUpgrade(socket, 404, 'NotFound', `no streaming endpoint at ${url.pathname}`);
+    const [ns, pod, container] = m.slice(2).map(decodeURIComponent) as [string, string, string];
+    if (m[1] === 'attach') url.searchParams.set('command', 'attach'); // attach has no command; the rest is checked alike
     const params = parseExecParams(url.searchParams);
     if ('field' in params) return refuseUpgrade(socket, 400, 'BadRequest', params.message);
     if (!pickProtocol(req.headers['sec-websocket-protocol']))
       return refuseUpgrade(socket, 400, 'BadRequest', `Sec-WebSocket-Protocol: Unsupported value: ${JSON.stringify(req.headers['sec-websocket-protocol'] ?? '')}: supported values: ${EXEC_PROTOCOLS.join(', ')}`);
+    if (m[1] === 'attach') {
+      let target: AttachTarget;
+      try {
+        target = deps.findAttach!(ns, pod, container);
+      } catch (e) {
+        return refuseLookup(socket, e);
+      }
+      return wss.handleUpgrade(req, socket, head, (ws) => followAttach(ws, target, params));
+    }
     let target: ExecTarget;
     try {
       target = deps.find(ns, pod, container);
     } catch (e) {
-      const le = e as LookupError;
-      return refuseUpgrade(socket, le.code ?? 500, le.reason ?? 'InternalError', le.message);
+      return refuseLookup(socket, e);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => runSession(ws, params, target, spawner));
+    if (params.tty) {
+      try {
+        findStreamHelper();
+      } catch (e) {
+        return refuseUpgrade(socket, 500, 'InternalError', (e as Error).message);
+      }
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => (params.tty ? runTtySession(ws, params, target, ttySpawner) : runSession(ws, params, target, spawner)));
   });
   return () => {
     for (const ws of wss.clients) ws.terminate();
@@ -183,6 +254,82 @@ function runSession(ws: WebSocket, p: ExecParams, target: ExecTarget, spawner: E
     const rc = code ?? 128 + (signal ? signalNumber(signal) : 9);
     sendStatus(ws, exitStatus(rc, p.command));
   });
+}
+
+/**
+ * One exec on a pseudo-terminal: waits briefly for kubectl's first resize (it sends the terminal size right
+ * after connecting) so the command starts with the right size, then relays stdin → pty and pty → channel 1.
+ */
+function runTtySession(ws: WebSocket, p: ExecParams, target: ExecTarget, spawner: TtySpawner): void {
+  let child: ChildProcess | undefined;
+  let size = { rows: 0, cols: 0 };
+  const early: Buffer[] = [];
+  let stdinEnded = false;
+  const resize = (buf: Buffer) => {
+    try {
+      const m = JSON.parse(buf.toString('utf8')) as { Width?: number; Height?: number };
+      const rows = Math.trunc(Number(m.Height));
+      const cols = Math.trunc(Number(m.Width));
+      if (!(rows > 0 && cols > 0 && rows < 65536 && cols < 65536)) return;
+      size = { rows, cols };
+      const ctl = child?.stdio[3] as NodeJS.WritableStream | undefined;
+      ctl?.write(`${rows} ${cols}\n`);
+    } catch {
+      /* not JSON: ignored, as kubelet does */
+    }
+  };
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const buf = isBinary ? data : Buffer.from(data);
+    if (!buf.length) return;
+    const ch = buf[0];
+    if (ch === Channel.resize) {
+      resize(buf.subarray(1));
+      if (!child) start();
+    } else if (ch === Channel.stdin && p.stdin) {
+      if (child) child.stdin?.write(buf.subarray(1));
+      else early.push(buf.subarray(1));
+    } else if (ch === Channel.close && buf[1] === Channel.stdin) {
+      stdinEnded = true;
+      child?.stdin?.end();
+    }
+  });
+  const timer = setTimeout(() => start(), 300);
+  let exited = false;
+  ws.on('close', () => {
+    clearTimeout(timer);
+    if (!exited && child?.pid) killGroup(child.pid);
+  });
+  function start() {
+    if (child || ws.readyState !== ws.OPEN) return;
+    clearTimeout(timer);
+    try {
+      child = spawner(p.command, target, size);
+    } catch (e) {
+      sendStatus(ws, { metadata: {}, status: 'Failure', reason: 'InternalError', message: `exec ${JSON.stringify(p.command)}: ${(e as Error).message}` });
+      return;
+    }
+    const c = child;
+    let spawnError: Error | undefined;
+    c.on('error', (e) => (spawnError = e));
+    c.stdin?.on('error', () => undefined);
+    (c.stdio[3] as NodeJS.WritableStream | undefined)?.on?.('error', () => undefined);
+    for (const b of early.splice(0)) c.stdin?.write(b);
+    if (!p.stdin || stdinEnded) c.stdin?.end();
+    let inFlight = 0;
+    const out = (d: Buffer) => {
+      if (ws.readyState !== ws.OPEN) return;
+      inFlight++;
+      ws.send(Buffer.concat([Buffer.of(Channel.stdout), d]), () => --inFlight < 8 && c.stdout?.resume());
+      if (inFlight >= 8) c.stdout?.pause();
+    };
+    c.stdout?.on('data', out);
+    c.stderr?.on('data', out); // the helper's own complaints (exec failed); the command's all go to the pty
+    c.on('close', (code, signal) => {
+      exited = true;
+      if (spawnError) return sendStatus(ws, { metadata: {}, status: 'Failure', reason: 'InternalError', message: `exec ${JSON.stringify(p.command)}: ${spawnError.message}` });
+      sendStatus(ws, exitStatus(code ?? 128 + (signal ? signalNumber(signal) : 9), p.command));
+    });
+  }
 }
 
 function sendStatus(ws: WebSocket, status: Record<string, unknown>) {

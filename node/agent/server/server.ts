@@ -5,7 +5,9 @@
 //   GET|POST /exec/{ns}/{pod}/{container}?command=…&command=…[&input=1]  → runs, answers
 //        {"exitCode", "stdout", "stderr"} (non-streaming; a POST body becomes stdin)
 //   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr with `Upgrade: websocket`
-//        → streaming exec over the remotecommand channel protocol (exec-stream.ts)
+//        → streaming exec over the remotecommand channel protocol (exec-stream.ts), TTY with `tty=1`
+//   GET /attach/{ns}/{pod}/{container}?stdout&stderr (WebSocket) → the container's output from now (attach.ts)
+//   GET /portForward/{ns}/{pod}?port=N (WebSocket, portforward.k8s.io) → 127.0.0.1:N in the pod (port-forward.ts)
 // Errors are Kubernetes Status objects, produced in one place (`fail`).
 
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
@@ -102,6 +104,18 @@ export function buildAgentServer(pods: PodManager, os: Os): FastifyInstance {
       const { w, c } = container(ns, pod, name);
       if (!w.sandbox || !c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
       return { holderPid: w.sandbox.holderPid, env: c.env, workingDir: c.spec.workingDir, userPrefix: c.execPrefix };
+    },
+    findPod(ns, pod) {
+      const w = pods.find(ns, pod);
+      if (!w) throw new HttpError(404, 'NotFound', `pods "${pod}" not found`);
+      if (!w.sandbox) throw new HttpError(400, 'BadRequest', `pod ${pod} has no running sandbox`);
+      return { holderPid: w.sandbox.holderPid };
+    },
+    findAttach(ns, pod, name) {
+      const { c } = container(ns, pod, name);
+      if (!c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
+      const run = c.status.restartCount;
+      return { logFile: c.logFile(run), current: () => c.status.restartCount === run && !!c.proc && !!pods.find(ns, pod) };
     },
   });
   app.addHook('preClose', async () => stopStreams());
