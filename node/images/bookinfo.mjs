@@ -4,6 +4,7 @@
 // upstream Bookinfo propagates from each incoming request onto the calls it makes. reviews' version is the
 // image tag ($SHOAL_IMAGE_TAG: v1 no stars, v2 black stars, v3 red stars; v2/v3 call ratings).
 // Plain JavaScript (no build step) so a pod starts in tens of milliseconds.
+/* global fetch, AbortSignal */
 import { createServer } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
