@@ -1,11 +1,10 @@
 // shoal/bookinfo-* — the four services of the Bookinfo sample (after Istio's samples/bookinfo), one file,
 // the service named by the first argument: productpage | details | reviews | ratings. All listen on $PORT
-// (9080), answer `/health`, log one line per request with its x-request-id, and copy the trace headers
+// (9080), answer `/health`, log one line per request (but /health) with its x-request-id, and copy the trace headers
 // upstream Bookinfo propagates from each incoming request onto the calls it makes. reviews' version is the
 // image tag ($SHOAL_IMAGE_TAG: v1 no stars, v2 black stars, v3 red stars; v2/v3 call ratings).
 // Plain JavaScript (no build step) so a pod starts in tens of milliseconds.
-/* global fetch, AbortSignal */
-import { createServer } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -37,15 +36,29 @@ function propagated(req) {
   return out;
 }
 
-/** GET a JSON document from another service; {ok:false, status, error} instead of throwing. */
-async function getJSON(url, headers, timeoutMs) {
-  try {
-    const r = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    if (r.status !== 200) return { ok: false, status: r.status, error: `${url} answered ${r.status}` };
-    return { ok: true, status: 200, body: await r.json() };
-  } catch (e) {
-    return { ok: false, status: 503, error: `${url}: ${e.cause?.code ?? e.name}` };
-  }
+/** GET a JSON document from another service; {ok:false, status, error} instead of throwing. A new
+ *  connection per call, as upstream's `requests.get` does: the layer 4 mesh balances per connection, so a
+ *  kept-alive connection would pin every call to one backend. */
+function getJSON(url, headers, timeoutMs) {
+  return new Promise((resolve) => {
+    const fail = (status, error) => resolve({ ok: false, status, error: `${url}: ${error}` });
+    const req = httpGet(url, { headers, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('error', (e) => fail(503, e.code ?? e.message));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return fail(res.statusCode ?? 503, `answered ${res.statusCode}`);
+        try {
+          resolve({ ok: true, status: 200, body: JSON.parse(body) });
+        } catch {
+          fail(503, 'not JSON');
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => fail(503, e.code ?? e.message));
+  });
 }
 
 // ---- the data (upstream's book 0) ----
@@ -140,7 +153,7 @@ const handlers = { productpage, details, reviews, ratings };
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   const t0 = Date.now();
-  res.on('finish', () => console.log(`${new Date().toISOString()} ${service}-${version} "${req.method} ${req.url}" ${res.statusCode} ${Date.now() - t0}ms x-request-id=${req.headers['x-request-id'] ?? res.getHeader('x-request-id') ?? '-'} traceparent=${req.headers.traceparent ?? '-'}`));
+  if (path !== '/health') res.on('finish', () => console.log(`${new Date().toISOString()} ${service}-${version} "${req.method} ${req.url}" ${res.statusCode} ${Date.now() - t0}ms x-request-id=${req.headers['x-request-id'] ?? res.getHeader('x-request-id') ?? '-'} traceparent=${req.headers.traceparent ?? '-'}`));
   if (path === '/health') return json(res, 200, { status: `${service.charAt(0).toUpperCase()}${service.slice(1)} is healthy` });
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
   handlers[service](req, res, path).catch((e) => {
