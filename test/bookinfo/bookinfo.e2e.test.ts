@@ -67,7 +67,15 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
     pods = await waitFor('the six Bookinfo pods and the test pods Ready', allUp, 150_000);
   } catch (e) {
     const list = await api.list(R.pods, { namespace: NS });
-    t.fail(`${(e as Error).message}\n${JSON.stringify(list.items.map((p: any) => ({ name: p.metadata.name, phase: p.status?.phase, conditions: p.status?.conditions, init: p.status?.initContainerStatuses?.map((s: any) => [s.name, s.ready, s.state]) })), null, 1)}`);
+    t.fail(`${(e as Error).message}\n${JSON.stringify(list.items.map((p: any) => ({ name: p.metadata.name, phase: p.status?.phase, conditions: p.status?.conditions, init: p.status?.initContainerStatuses?.map((s: any) => [s.name, s.ready, s.restartCount, s.state, s.lastState]) })), null, 1)}`);
+    const bad = list.items.find((p: any) => !ready(p) && p.metadata.name !== 'impostor');
+    if (bad) {
+      for (const prev of [[], ['--previous']]) {
+        const logs = await shoal('logs', '-n', NS, bad.metadata.name!, '-c', 'istio-proxy', ...prev);
+        t.comment(`${bad.metadata.name} istio-proxy log ${prev.join('')}:\n${logs.stdout.slice(-3000)}${logs.stderr}`);
+      }
+      t.comment((await shoal('describe', 'pod', '-n', NS, bad.metadata.name!)).stdout.slice(-3000));
+    }
     return;
   }
   t.comment(`all Bookinfo pods Ready ${((Date.now() - t0) / 1000).toFixed(1)} s after apply`);
