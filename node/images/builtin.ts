@@ -32,6 +32,12 @@ export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze
   'shoal/hello': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/hello.mjs'], cmd: [] },
   // NetworkPolicy e2e image (agnhost.mjs): serves its hostname on TCP and UDP 80, 81; `probe` mode
   'shoal/agnhost': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/agnhost.mjs'], cmd: [] },
+  // the Bookinfo sample (samples/bookinfo, bookinfo.mjs): one file, the service as its first argument; HTTP :9080
+  'shoal/bookinfo-productpage': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/bookinfo.mjs', 'productpage'], cmd: [] },
+  'shoal/bookinfo-details': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/bookinfo.mjs', 'details'], cmd: [] },
+  // the tag is the version: v1 no stars, v2 black stars, v3 red stars (v2/v3 call ratings)
+  'shoal/bookinfo-reviews': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/bookinfo.mjs', 'reviews'], cmd: [] },
+  'shoal/bookinfo-ratings': { entrypoint: ['{node}', '--max-old-space-size=32', '{images}/bookinfo.mjs', 'ratings'], cmd: [] },
   'shoal/pause': { entrypoint: ['sleep', 'infinity'], cmd: [] },
   // cluster DNS (dns/main.ts), run by `shoal up` as the kube-system Deployment behind Service kube-dns
   'shoal/dns': { entrypoint: ['{node}', '{dist}/dns/main.js'], cmd: [] },
