@@ -18,6 +18,8 @@ import { destinationRule, istioGateway, virtualService } from './kinds/istio/net
 import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
+import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
+import { nodeMetrics, podMetrics } from './kinds/metrics/metrics.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
 
@@ -30,6 +32,7 @@ const types: ResourceType[] = [
   virtualService, destinationRule, istioGateway,
   peerAuthentication, authorizationPolicy,
   gatewayClass, gateway, httpRoute,
+  horizontalPodAutoscaler, podMetrics, nodeMetrics,
 ];
 
 /** metav1.APIGroup as served by /apis. */

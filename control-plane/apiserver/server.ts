@@ -27,6 +27,7 @@ import { serviceAllocatorPlugin } from '../allocators/plugin.js';
 import { serviceAccountPlugin } from './admission/service-account.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
+import { serveMetricsApi, startNodeScraper } from './metrics-api/index.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -53,6 +54,8 @@ export interface ServerOptions {
   /** recent watch events kept in memory per resource type (default 2000) */
   watchCacheSize?: number;
   processMetrics?: boolean;
+  /** serve metrics.k8s.io by scraping every node agent this often (metrics-server's --metric-resolution); off unless set */
+  metricResolutionMs?: number;
 }
 
 /** The server and the parts tests and `main` reach into. */
@@ -133,6 +136,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
   const namespaces = registry.get('', 'v1', 'namespaces')!;
   const writer = new Writer({ objects, admission, namespaces });
   const bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 30_000;
+  const metricsScraper = opts.metricResolutionMs ? startNodeScraper(objects, opts.metricResolutionMs, (m) => app.log.warn(m)) : undefined;
 
   // Upgrades (interactive exec) go through the same routing, hooks and error handler (handlers/exec-stream.ts).
   routeUpgrades(app);
@@ -225,6 +229,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     if (!rt) throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (!rt.namespaced && info.namespace && info.resource !== 'namespaces') throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (rt.namespaced && info.name && !info.namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
+    if (rt.group === 'metrics.k8s.io') return serveMetricsApi(req, reply, rt, info, query, objects, metricsScraper);
     return serveResource(req, reply, rt, info, query);
   };
   for (const prefix of ['/api', '/apis']) {
@@ -431,6 +436,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     app, objects, admission, metrics, writer, bootstrap,
     async close() {
       if (repairTimer) clearInterval(repairTimer);
+      metricsScraper?.stop();
       objects.stopWatches();
       await app.close();
     },

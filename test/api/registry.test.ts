@@ -61,7 +61,7 @@ t.test('lookups', async (t) => {
 });
 
 t.test('categories and subresources', async (t) => {
-  t.same(registry.category('all').map((r) => r.plural).sort(), ['daemonsets', 'deployments', 'pods', 'replicasets', 'services']);
+  t.same(registry.category('all').map((r) => r.plural).sort(), ['daemonsets', 'deployments', 'horizontalpodautoscalers', 'pods', 'replicasets', 'services']);
   t.same(registry.get('apps', 'v1', 'deployments')!.subresources.scale, { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'spec.selector' });
   t.equal(registry.get('apps', 'v1', 'daemonsets')!.subresources.scale, undefined);
   t.equal(registry.get('', 'v1', 'configmaps')!.subresources.status, undefined);
@@ -72,7 +72,7 @@ t.test('categories and subresources', async (t) => {
 
 t.test('discovery', async (t) => {
   const groups = registry.groups();
-  t.same(groups.map((g) => g.name), ['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io']);
+  t.same(groups.map((g) => g.name), ['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io', 'autoscaling', 'metrics.k8s.io']);
   t.same(groups[0], { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } });
   t.same(registry.coreVersions(), ['v1']);
   const apps = registry.resources('apps', 'v1').map((r) => r.name);
