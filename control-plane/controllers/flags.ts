@@ -21,10 +21,13 @@ export interface ManagerConfig {
   serviceAccountKeyFile: string;
   controllers: string[];
   logLevel: string;
+  /** HPA sync period and downscale stabilization (kube's --horizontal-pod-autoscaler-*; env SHOAL_HPA_SYNC_PERIOD) */
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
 }
 
 /** Every controller this manager can run. */
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'horizontalpodautoscaling'] as const;
 
 /** `15s`, `500ms`, `2m` → milliseconds (Go duration subset), or undefined. */
 export function parseDuration(s: string): number | undefined {
@@ -83,7 +86,7 @@ export function parseCommonFlags(argv: string[], extra: string[], defaults: { he
 
 /** Parse the controller manager's flags (the common ones and its own). */
 export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: 10257 }): { config?: ManagerConfig; problems: string[] } {
-  const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers'], defaults);
+  const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers', 'horizontal-pod-autoscaler-sync-period', 'horizontal-pod-autoscaler-downscale-stabilization'], defaults);
   const { v, problems, leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logLevel } = common;
   const cidrFlag = (k: string, d: string) => {
     const s = v(k) ?? d;
@@ -119,6 +122,14 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   for (const c of controllers) if (c !== '*' && !(ALL_CONTROLLERS as readonly string[]).includes(c.replace(/^-/, ''))) problems.push(`--controllers: unknown controller ${JSON.stringify(c)}; known: ${ALL_CONTROLLERS.join(', ')}`);
   const off = new Set(selected.filter((c) => c.startsWith('-')).map((c) => c.slice(1)));
   const home = env.SHOAL_HOME || '/var/lib/shoal';
+  const hpaDur = (k: string, envValue: string | undefined, d: string) => {
+    const text = v(k) ?? envValue ?? d;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) problems.push(`--${k}: must be a positive duration (15s, 500ms, 5m), got ${JSON.stringify(text)}`);
+    return ms;
+  };
+  const hpaSyncPeriodMs = hpaDur('horizontal-pod-autoscaler-sync-period', env.SHOAL_HPA_SYNC_PERIOD, '15s');
+  const hpaDownscaleStabilizationMs = hpaDur('horizontal-pod-autoscaler-downscale-stabilization', undefined, '5m');
   if (problems.length) return { problems };
   return {
     problems,
@@ -126,7 +137,7 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       kubeconfig: v('kubeconfig'), leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs,
       serviceClusterIpRange, clusterCidr, apiAddress, apiPort, healthPort: common.healthPort, bindAddress: v('bind-address') ?? '127.0.0.1',
       serviceAccountKeyFile: v('service-account-private-key-file') ?? join(home, 'pki', 'sa.key'),
-      controllers: selected.filter((c) => !c.startsWith('-') && !off.has(c)), logLevel,
+      controllers: selected.filter((c) => !c.startsWith('-') && !off.has(c)), logLevel, hpaSyncPeriodMs, hpaDownscaleStabilizationMs,
     },
   };
 }

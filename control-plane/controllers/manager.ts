@@ -21,6 +21,7 @@ import { garbageCollector } from './gc/gc.js';
 import { serviceAccountController } from './serviceaccount/serviceaccount.js';
 import { ensureServiceAccountKey } from './serviceaccount/token.js';
 import { kubernetesServiceController } from './kubernetes/kubernetes.js';
+import { hpaController } from './hpa/hpa.js';
 
 /** A running component (controller manager or scheduler) with its election. */
 export interface RunningComponent {
@@ -114,6 +115,7 @@ export function buildControllers(client: KubeClient, config: ManagerConfig, log:
     const key = ensureServiceAccountKey(config.serviceAccountKeyFile);
     list.push(serviceAccountController(ctx, { privateKeyPem: key.privateKeyPem, caPem: client.config.caPem ?? '' }));
   }
+  if (on.has('horizontalpodautoscaling')) list.push(hpaController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs, downscaleStabilizationMs: config.hpaDownscaleStabilizationMs }));
   if (on.has('kubernetes-service') && config.apiAddress && config.apiPort)
     list.push(kubernetesServiceController(ctx, { serviceCidr: config.serviceClusterIpRange, apiAddress: config.apiAddress, apiPort: config.apiPort }));
   return {
