@@ -19,6 +19,7 @@ import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
+import { horizontalPodAutoscalerV1 } from './kinds/autoscaling/hpa-v1.js';
 import { nodeMetrics, podMetrics } from './kinds/metrics/metrics.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
@@ -32,7 +33,7 @@ const types: ResourceType[] = [
   virtualService, destinationRule, istioGateway,
   peerAuthentication, authorizationPolicy,
   gatewayClass, gateway, httpRoute,
-  horizontalPodAutoscaler, podMetrics, nodeMetrics,
+  horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
 ];
 
 /** metav1.APIGroup as served by /apis. */

@@ -28,6 +28,7 @@ import { serviceAccountPlugin } from './admission/service-account.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
 import { serveMetricsApi, startNodeScraper } from './metrics-api/index.js';
+import { serveHpaV1 } from './conversion/hpa-v1.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -230,6 +231,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     if (!rt.namespaced && info.namespace && info.resource !== 'namespaces') throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (rt.namespaced && info.name && !info.namespace) throw new ApiError('NotFound', 'the server could not find the requested resource');
     if (rt.group === 'metrics.k8s.io') return serveMetricsApi(req, reply, rt, info, query, objects, metricsScraper);
+    if (rt.group === 'autoscaling' && rt.version === 'v1') return serveHpaV1(req, reply, info, query, { objects, writer, v1: rt, v2: registry.get('autoscaling', 'v2', rt.plural)!, ctx: () => ctxOf(req, query), deleteOptions: () => deleteOptions(req, query) });
     return serveResource(req, reply, rt, info, query);
   };
   for (const prefix of ['/api', '/apis']) {

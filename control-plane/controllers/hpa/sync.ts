@@ -78,7 +78,6 @@ export async function syncHpa(hpa: KubeObject, d: SyncDeps): Promise<SyncResult>
   let conditions: any[] = status.conditions ?? [];
   const set = (type: string, c: CondReq) => (conditions = setCondition(conditions, cond(type, c, d.now)));
   const finish = (r: Omit<SyncResult, 'status'> = {}): SyncResult => ({ ...r, status: { ...status, conditions } });
-  const ref = spec.scaleTargetRef ?? {};
 
   let scale: ScaleView;
   try {
