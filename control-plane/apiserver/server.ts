@@ -27,7 +27,7 @@ import { serviceAllocatorPlugin } from '../allocators/plugin.js';
 import { serviceAccountPlugin } from './admission/service-account.js';
 import { verifyServiceAccountToken } from '../controllers/serviceaccount/token.js';
 import type { TokenUser } from './pki.js';
-import { serveMetricsApi, startNodeScraper } from './metrics-api/index.js';
+import { serveMetricsApi, startNodeScraper, type MetricsScraper } from './metrics-api/index.js';
 import { serveHpaV1 } from './conversion/hpa-v1.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
@@ -66,6 +66,8 @@ export interface ApiServer {
   admission: AdmissionChain;
   metrics: ApiMetrics;
   writer: Writer;
+  /** the metrics API's scraper when metricResolutionMs is set */
+  metricsScraper?: MetricsScraper;
   /** create the system namespaces when missing */
   bootstrap(): Promise<void>;
   close(): Promise<void>;
@@ -435,7 +437,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
   }
 
   return {
-    app, objects, admission, metrics, writer, bootstrap,
+    app, objects, admission, metrics, writer, bootstrap, metricsScraper,
     async close() {
       if (repairTimer) clearInterval(repairTimer);
       metricsScraper?.stop();

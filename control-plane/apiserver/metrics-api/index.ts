@@ -10,7 +10,7 @@ import type { ObjectStore } from '../storage/objects.js';
 import { MetricsScraper } from './scraper.js';
 
 export { serveMetricsApi } from './serve.js';
-export { MetricsScraper } from './scraper.js';
+export { MetricsScraper, parseResourceMetrics } from './scraper.js';
 
 /** A running scraper over the Nodes in `objects`. */
 export function startNodeScraper(objects: ObjectStore, resolutionMs: number, log?: (m: string) => void): MetricsScraper {
