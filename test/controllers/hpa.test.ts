@@ -62,6 +62,21 @@ t.test("replica calculator: kube's cases", async (t) => {
   }
 });
 
+t.test('replica calculator: memory ignores readiness (only CPU has the unready rule)', async (t) => {
+  const mem = (name: string, o: PodOpts = {}) => {
+    const p = pod(name, o);
+    p.spec.containers[0].resources = { requests: { memory: '100Mi' } };
+    return p;
+  };
+  const pods = [mem('p0', { ready: 'False' }), mem('p1')];
+  const mib = 1024 * 1024 * 1000; // milli-units of a MiB, as kube's metrics client gives memory
+  const metrics = new Map([['p0', metric(150 * mib)], ['p1', metric(150 * mib)]]);
+  const r = resourceReplicas({ currentReplicas: 2, pods, metrics, resource: 'memory', targetUtilization: 75, now: NOW });
+  t.same([r.replicas, r.utilization], [4, 150], 'both pods count: 150% of a 75% target doubles');
+  const avg = resourceReplicas({ currentReplicas: 2, pods, metrics, resource: 'memory', targetAverageMilli: 50 * mib, now: NOW });
+  t.equal(avg.replicas, 6, 'AverageValue 50Mi with 150Mi each: 2 × 3');
+});
+
 t.test('replica calculator: errors', async (t) => {
   const rows: { name: string; pods: KubeObject[]; levels: number[]; want: RegExp }[] = [
     { name: 'no pods', pods: [], levels: [], want: /no pods returned by selector/ },
