@@ -114,7 +114,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
   let server: FastifyInstance | undefined;
   let heartbeat: NodeHeartbeat | undefined;
   try {
-    server = buildAgentServer(pods, os, agentUsageSource(pods, cgroups));
+    server = buildAgentServer(pods, os, agentUsageSource(pods, cgroups, cfg.nodeName));
     await server.listen({ host: cfg.bindAddress, port: cfg.port });
     const port = (server.server.address() as { port: number }).port;
     // the Node advertises the port actually bound (--port 0 picks a free one), so logs and exec reach it

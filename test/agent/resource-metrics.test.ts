@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readUsage, nodeUsage, workingSet } from '../../node/agent/containers/stats.js';
 import { HostCgroups } from '../../node/agent/containers/cgroups.js';
-import { resourceMetricsText } from '../../node/agent/server/resource-metrics.js';
+import { resourceMetricsText, summaryOf } from '../../node/agent/server/resource-metrics.js';
 
 t.test('working set and usage from cgroup files', async (t) => {
   t.equal(workingSet(1000, 'total_inactive_file 300\n'), 700);
@@ -52,6 +52,17 @@ t.test('/metrics/resource text', async (t) => {
   t.match(text, /^node_cpu_usage_seconds_total 10 1234$/m);
   t.match(text, /^node_memory_working_set_bytes 4096 1234$/m);
   t.match(text, /^resource_scrape_error 0$/m);
+});
+
+t.test('/stats/summary', async (t) => {
+  const sum = summaryOf({
+    nodeName: 'n1',
+    containers: () => [{ namespace: 'default', pod: 'web', uid: 'u1', container: 'app', usage: { cpuNs: 7, memoryWorkingSetBytes: 9 }, startTime: 0 }],
+    node: () => ({ cpuNs: 100 }),
+  }, 0) as any;
+  const time = '1970-01-01T00:00:00.000Z';
+  t.same(sum.node, { nodeName: 'n1', cpu: { time, usageCoreNanoSeconds: 100 }, memory: undefined });
+  t.same(sum.pods, [{ podRef: { name: 'web', namespace: 'default', uid: 'u1' }, containers: [{ name: 'app', cpu: { time, usageCoreNanoSeconds: 7 }, memory: { time, workingSetBytes: 9 } }], cpu: { time, usageCoreNanoSeconds: 7 }, memory: { time, workingSetBytes: 9 } }]);
 });
 
 const skip = process.getuid?.() !== 0 ? 'needs root (cgroups)' : !existsSync('/sys/fs/cgroup/cpuacct') && !existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'no cpuacct or unified cgroup hierarchy' : false;

@@ -7,7 +7,7 @@
 // Root only (network namespaces, cgroups); CI runs as root.
 import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -131,6 +131,12 @@ spec:
     return m && Number(m[1]) > 30 ? r.stdout : undefined;
   }, 40_000);
   t.pass(`kubectl top pod: ${top.trim()}`);
+  const agentPort = JSON.parse(readFileSync(join(home, 'run', 'ports.json'), 'utf8')).agent;
+  const res = await (await fetch(`http://127.0.0.1:${agentPort}/metrics/resource`)).text();
+  t.match(res, /^container_cpu_usage_seconds_total\{container="burn",namespace="default",pod="burn-[^"]+"\} [\d.]+ \d{13}$/m, 'the agent serves kubelet\'s resource metrics');
+  const summary = await (await fetch(`http://127.0.0.1:${agentPort}/stats/summary`)).json() as any;
+  t.equal(summary.node.nodeName, names.node, 'and the summary API');
+  t.ok(summary.pods.some((p: any) => p.podRef.name.startsWith('burn-') && p.containers[0].cpu.usageCoreNanoSeconds > 0), 'with the burning pod');
   const topNode = await kubectl('top', 'node', '--no-headers');
   t.match(topNode.stdout, new RegExp(`^${names.node}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`, 'm'), `kubectl top node: ${topNode.stdout.trim()}`);
 

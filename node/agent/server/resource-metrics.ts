@@ -9,13 +9,15 @@ import type { PodManager } from '../pods/manager.js';
 
 /** What the endpoint reads: the running containers with their cgroups, and the node. */
 export interface UsageSource {
-  containers(): { namespace: string; pod: string; container: string; usage: CgroupUsage; startTime?: number }[];
+  containers(): { namespace: string; pod: string; uid?: string; container: string; usage: CgroupUsage; startTime?: number }[];
   node(): CgroupUsage;
+  nodeName?: string;
 }
 
 /** The usage of the pods an agent runs, read from their cgroups. */
-export function agentUsageSource(pods: PodManager, cgroups: Cgroups): UsageSource {
+export function agentUsageSource(pods: PodManager, cgroups: Cgroups, nodeName?: string): UsageSource {
   return {
+    nodeName,
     containers() {
       const out: ReturnType<UsageSource['containers']> = [];
       for (const w of pods.workers.values()) {
@@ -24,7 +26,7 @@ export function agentUsageSource(pods: PodManager, cgroups: Cgroups): UsageSourc
           const running = c.status.state.running;
           if (!running) continue;
           const usage = cgroups.usage?.(uid, c.spec.name);
-          if (usage) out.push({ namespace: w.pod.metadata.namespace!, pod: w.pod.metadata.name!, container: c.spec.name, usage, startTime: Date.parse(running.startedAt ?? '') || undefined });
+          if (usage) out.push({ namespace: w.pod.metadata.namespace!, pod: w.pod.metadata.name!, uid, container: c.spec.name, usage, startTime: Date.parse(running.startedAt ?? '') || undefined });
         }
       }
       return out;
@@ -68,4 +70,29 @@ export function resourceMetricsText(src: UsageSource, nowMs: number): string {
   family('pod_memory_working_set_bytes', 'gauge', 'Current working set of the pod in bytes', ps.map((p) => [lbl(p), p.mem]));
   lines.push('# HELP resource_scrape_error [STABLE] 1 if there was an error while getting container metrics, 0 otherwise', '# TYPE resource_scrape_error gauge', 'resource_scrape_error 0');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * kubelet's summary API (`GET /stats/summary`, stats/v1alpha1), the cumulative subset: node and per-pod,
+ * per-container `cpu.usageCoreNanoSeconds` and `memory.workingSetBytes` with their `time`. Rates
+ * (`usageNanoCores`) need two samples and are left to the metrics API.
+ */
+export function summaryOf(src: UsageSource, nowMs: number): Record<string, unknown> {
+  const time = new Date(nowMs).toISOString();
+  const cpu = (u: CgroupUsage) => (u.cpuNs === undefined ? undefined : { time, usageCoreNanoSeconds: u.cpuNs });
+  const memory = (u: CgroupUsage) => (u.memoryWorkingSetBytes === undefined ? undefined : { time, workingSetBytes: u.memoryWorkingSetBytes });
+  const byPod = new Map<string, { podRef: Record<string, string>; containers: Record<string, unknown>[]; total: CgroupUsage }>();
+  for (const c of src.containers()) {
+    const k = `${c.namespace}/${c.pod}`;
+    const p = byPod.get(k) ?? { podRef: { name: c.pod, namespace: c.namespace, ...(c.uid ? { uid: c.uid } : {}) }, containers: [], total: {} };
+    p.containers.push({ name: c.container, ...(c.startTime ? { startTime: new Date(c.startTime).toISOString() } : {}), cpu: cpu(c.usage), memory: memory(c.usage) });
+    if (c.usage.cpuNs !== undefined) p.total.cpuNs = (p.total.cpuNs ?? 0) + c.usage.cpuNs;
+    if (c.usage.memoryWorkingSetBytes !== undefined) p.total.memoryWorkingSetBytes = (p.total.memoryWorkingSetBytes ?? 0) + c.usage.memoryWorkingSetBytes;
+    byPod.set(k, p);
+  }
+  const node = src.node();
+  return {
+    node: { nodeName: src.nodeName ?? '', cpu: cpu(node), memory: memory(node) },
+    pods: [...byPod.values()].map((p) => ({ podRef: p.podRef, containers: p.containers, cpu: cpu(p.total), memory: memory(p.total) })),
+  };
 }
