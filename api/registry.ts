@@ -25,6 +25,9 @@ import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entr
 import { tokenReview } from './kinds/authentication/tokenreview.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
+import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
+import { horizontalPodAutoscalerV1 } from './kinds/autoscaling/hpa-v1.js';
+import { nodeMetrics, podMetrics } from './kinds/metrics/metrics.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
 import { servedVersionsOf, sortVersions, versionView } from './versions.js';
@@ -43,6 +46,7 @@ const types: ResourceType[] = [
   serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
   grpcRoute, tcpRoute, tlsRoute, referenceGrant,
   tokenReview,
+  horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
 ];
 
 /** metav1.APIGroup as served by /apis. */

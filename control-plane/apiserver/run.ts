@@ -24,6 +24,8 @@ export interface ApiServerConfig {
   serviceCidr?: string;
   /** default 30000-32767 */
   nodePortRange?: string;
+  /** how often the metrics API scrapes the node agents (default 15 s; `--metric-resolution`, env SHOAL_METRIC_RESOLUTION) */
+  metricResolutionMs?: number;
 }
 
 /** Default state dir: $SHOAL_HOME or /var/lib/shoal. */
@@ -34,7 +36,7 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 /** Parse flags; returns the config or every problem found. */
 export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ApiServerConfig; problems: string[] } {
   const problems: string[] = [];
-  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level', 'service-cluster-ip-range', 'service-node-port-range'];
+  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level', 'service-cluster-ip-range', 'service-node-port-range', 'metric-resolution'];
   // Parse leniently, then report every unknown flag and every bad value together.
   const { values, tokens } = parseArgs({
     args: argv,
@@ -62,8 +64,18 @@ export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCidr)) problems.push(`--service-cluster-ip-range: must be an IPv4 CIDR, got ${JSON.stringify(serviceCidr)}`);
   const nodePortRange = (values['service-node-port-range'] as string | undefined) ?? RANGES.nodePortRange;
   if (!/^\d+-\d+$/.test(nodePortRange)) problems.push(`--service-node-port-range: must be FIRST-LAST, got ${JSON.stringify(nodePortRange)}`);
+  const resolutionText = (values['metric-resolution'] as string | undefined) ?? env.SHOAL_METRIC_RESOLUTION ?? '15s';
+  const metricResolutionMs = parseGoDuration(resolutionText);
+  if (metricResolutionMs === undefined || metricResolutionMs < 100) problems.push(`--metric-resolution: must be a duration of at least 100ms (15s, 2s, 500ms), got ${JSON.stringify(resolutionText)}`);
   if (problems.length) return { problems };
-  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange }, problems };
+  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange, metricResolutionMs }, problems };
+}
+
+/** `15s`, `500ms`, `1m`, `1.5s` → milliseconds; undefined when malformed. */
+function parseGoDuration(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
+  if (!m) return undefined;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']!;
 }
 
 /** Start the server; resolves with it once listening. */
@@ -82,6 +94,7 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
     serviceAllocation: { serviceCidr: c.serviceCidr ?? RANGES.serviceCidr, nodePortRange: c.nodePortRange ?? RANGES.nodePortRange },
     serviceAccountPublicKey: saKey.publicKeyPem,
     serviceAccountTokens: true,
+    metricResolutionMs: c.metricResolutionMs ?? 15_000,
     // per-request access logs only at debug level; errors always
     logger: logger.child({}, { level: c.logLevel === 'debug' || c.logLevel === 'trace' ? c.logLevel : 'warn' }),
   });

@@ -34,6 +34,7 @@ import { ApiMetrics } from './metrics.js';
 import type { TokenUser } from './pki.js';
 import type { RequestInfo } from './request/info.js';
 import { ObjectStore } from './storage/objects.js';
+import { startNodeScraper, type MetricsScraper } from './metrics-api/index.js';
 
 /** Largest request body accepted, as kube-apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -62,6 +63,8 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /** the allocator repair loop's timer (default: real time) */
   clock?: Clock;
+  /** serve metrics.k8s.io by scraping every node agent this often (metrics-server's --metric-resolution); off unless set */
+  metricResolutionMs?: number;
 }
 
 /** The server and the parts tests and `main` reach into. */
@@ -71,6 +74,8 @@ export interface ApiServer {
   admission: AdmissionChain;
   metrics: ApiMetrics;
   writer: Writer;
+  /** the metrics API's scraper when metricResolutionMs is set */
+  metricsScraper?: MetricsScraper;
   /** create the system namespaces when missing */
   bootstrap(): Promise<void>;
   close(): Promise<void>;
@@ -130,6 +135,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
     advertiseAddress: opts.advertiseAddress,
     ready: false,
+    metricsScraper: opts.metricResolutionMs ? startNodeScraper(objects, opts.metricResolutionMs, (m) => app.log.warn(m)) : undefined,
   };
 
   // Upgrades (interactive exec) go through the same routing, hooks and error handler (handlers/exec-stream.ts).
@@ -159,9 +165,10 @@ export function buildServer(opts: ServerOptions): ApiServer {
   }
 
   return {
-    app, objects, admission, metrics: core.metrics, writer: core.writer, bootstrap,
+    app, objects, admission, metrics: core.metrics, writer: core.writer, bootstrap, metricsScraper: core.metricsScraper,
     async close() {
       stopAdmission();
+      core.metricsScraper?.stop();
       objects.stopWatches();
       await app.close();
     },

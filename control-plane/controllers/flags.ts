@@ -23,10 +23,13 @@ export interface ManagerConfig {
   serviceAccountKeyFile: string;
   controllers: string[];
   logLevel: string;
+  /** HPA sync period and downscale stabilization (kube's --horizontal-pod-autoscaler-*; env SHOAL_HPA_SYNC_PERIOD) */
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
 }
 
 /** Every controller this manager can run. */
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset', 'horizontalpodautoscaling'] as const;
 
 /** Flags every control-plane component shares: kubeconfig, leader election, health, logging. */
 export const COMMON_FLAGS = ['kubeconfig', 'leader-elect', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period', 'health-port', 'bind-address', 'log-level'];
@@ -78,7 +81,7 @@ export function parseCommonFlags(argv: string[], extra: string[], defaults: { he
 
 /** Parse the controller manager's flags (the common ones and its own). */
 export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env, defaults: { healthPort: number } = { healthPort: PORTS.controllerManagerHealth }): { config?: ManagerConfig; problems: string[] } {
-  const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers'], defaults);
+  const common = parseCommonFlags(argv, ['service-cluster-ip-range', 'cluster-cidr', 'api-server-url', 'api-advertise-address', 'service-account-private-key-file', 'controllers', 'horizontal-pod-autoscaler-sync-period', 'horizontal-pod-autoscaler-downscale-stabilization'], defaults);
   const { v, problems, leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logLevel } = common;
   const cidrFlag = (k: string, d: string) => {
     const s = v(k) ?? d;
@@ -114,6 +117,14 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   for (const c of controllers) if (c !== '*' && !(ALL_CONTROLLERS as readonly string[]).includes(c.replace(/^-/, ''))) problems.push(`--controllers: unknown controller ${JSON.stringify(c)}; known: ${ALL_CONTROLLERS.join(', ')}`);
   const off = new Set(selected.filter((c) => c.startsWith('-')).map((c) => c.slice(1)));
   const home = homeDir(undefined, env);
+  const hpaDur = (k: string, envValue: string | undefined, d: string) => {
+    const text = v(k) ?? envValue ?? d;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) problems.push(`--${k}: must be a positive duration (15s, 500ms, 5m), got ${JSON.stringify(text)}`);
+    return ms;
+  };
+  const hpaSyncPeriodMs = hpaDur('horizontal-pod-autoscaler-sync-period', env.SHOAL_HPA_SYNC_PERIOD, '15s');
+  const hpaDownscaleStabilizationMs = hpaDur('horizontal-pod-autoscaler-downscale-stabilization', undefined, '5m');
   if (problems.length) return { problems };
   return {
     problems,
@@ -121,7 +132,7 @@ export function parseManagerFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       kubeconfig: v('kubeconfig'), leaderElect, leaseDurationMs, renewDeadlineMs, retryPeriodMs,
       serviceClusterIpRange, clusterCidr, apiAddress, apiPort, healthPort: common.healthPort, bindAddress: v('bind-address') ?? '127.0.0.1',
       serviceAccountKeyFile: v('service-account-private-key-file') ?? join(home, 'pki', 'sa.key'),
-      controllers: selected.filter((c) => !c.startsWith('-') && !off.has(c)), logLevel,
+      controllers: selected.filter((c) => !c.startsWith('-') && !off.has(c)), logLevel, hpaSyncPeriodMs, hpaDownscaleStabilizationMs,
     },
   };
 }

@@ -25,6 +25,7 @@ import { jobController } from './job/job.js';
 import { ttlAfterFinishedController } from './job/ttl.js';
 import { cronJobController } from './cronjob/cronjob.js';
 import { statefulSetController } from './statefulset/statefulset.js';
+import { hpaController } from './hpa/hpa.js';
 
 /** A running component (controller manager or scheduler) with its election. */
 export interface RunningComponent {
@@ -121,6 +122,7 @@ export function buildControllers(client: KubeClient, config: ManagerConfig, log:
     const key = ensureServiceAccountKey(config.serviceAccountKeyFile);
     list.push(serviceAccountController(ctx, { privateKeyPem: key.privateKeyPem, caPem: client.config.caPem ?? '' }));
   }
+  if (on.has('horizontalpodautoscaling')) list.push(hpaController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs, downscaleStabilizationMs: config.hpaDownscaleStabilizationMs }));
   if (on.has('kubernetes-service') && config.apiAddress && config.apiPort)
     list.push(kubernetesServiceController(ctx, { serviceCidr: config.serviceClusterIpRange, apiAddress: config.apiAddress, apiPort: config.apiPort }));
   return {

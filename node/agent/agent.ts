@@ -26,6 +26,7 @@ import { addUnreachable, removeUnreachable, unreachableCidrs } from './sandbox/r
 import { Sandboxes } from './sandbox/sandbox.js';
 import { realSysctls } from './sandbox/sysctls.js';
 import { buildAgentServer } from './server/server.js';
+import { agentUsageSource } from './server/resource-metrics.js';
 
 /** Replaceable parts (tests). */
 export interface AgentSeams {
@@ -122,7 +123,7 @@ export async function startAgent(cfg: AgentConfig, seams: AgentSeams = {}): Prom
   let server: FastifyInstance | undefined;
   let heartbeat: NodeHeartbeat | undefined;
   try {
-    server = buildAgentServer(pods, os);
+    server = buildAgentServer(pods, os, agentUsageSource(pods, cgroups, cfg.nodeName));
     await server.listen({ host: cfg.bindAddress, port: cfg.port });
     const port = (server.server.address() as { port: number }).port;
     // the Node advertises the port actually bound (--port 0 picks a free one), so logs and exec reach it

@@ -9,6 +9,7 @@ import type { TokenAuthenticator } from '../handlers/tokenreview.js';
 import type { Writer } from '../handlers/write.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ObjectStore } from '../storage/objects.js';
+import type { MetricsScraper } from '../metrics-api/index.js';
 
 /** The API server's own identity (bootstrap writes, unauthenticated test servers). */
 export const ADMIN: UserInfo = { username: 'system:apiserver', uid: 'system', groups: ['system:masters'] };
@@ -25,6 +26,8 @@ export interface Core {
   advertiseAddress?: string;
   /** bearer token → user (requests and TokenReview) */
   authenticate: TokenAuthenticator;
+  /** metrics.k8s.io's node scraper, when the server serves the metrics API */
+  metricsScraper?: MetricsScraper;
   /** true once bootstrap() has created the system namespaces (/readyz) */
   ready: boolean;
 }

@@ -9,10 +9,12 @@ import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionOf } from 
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from '../handlers/discovery.js';
 import { registry } from '../api-adapter.js';
 import { parseRequestInfo, type DiscoveryInfo, type RequestInfo } from '../request/info.js';
-import { queryOf, type Call } from './call.js';
+import { deleteOptions, queryOf, writeContext, type Call } from './call.js';
 import type { Core } from './core.js';
 import { notFound } from './errors.js';
 import { serveSubresource } from './subresources.js';
+import { serveMetricsApi } from '../metrics-api/index.js';
+import { serveHpaV1 } from '../conversion/hpa-v1.js';
 import { VERBS } from './verbs.js';
 
 /** A discovery document (/api, /apis, /apis/{group}, /apis/{group}/{version}), or undefined. */
@@ -49,6 +51,10 @@ export function restRoutes(app: FastifyInstance, core: Core): void {
     }
     req.info = info;
     const call: Call = { req, reply, rt: resolve(info), info, query, core };
+    // served by their own handlers: metrics.k8s.io (scraped, not stored) and autoscaling/v1 (converted to v2)
+    if (call.rt.group === 'metrics.k8s.io') return serveMetricsApi(req, reply, call.rt, info, query, core.objects, core.metricsScraper);
+    if (call.rt.group === 'autoscaling' && call.rt.version === 'v1')
+      return serveHpaV1(req, reply, info, query, { objects: core.objects, writer: core.writer, v1: call.rt, v2: registry.get('autoscaling', 'v2', call.rt.plural)!, ctx: () => writeContext(call), deleteOptions: () => deleteOptions(call) });
     if (info.subresource) return serveSubresource(call);
     if (!call.rt.verbs.includes(info.verb)) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     return VERBS[info.verb as keyof typeof VERBS](call);

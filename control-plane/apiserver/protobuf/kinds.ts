@@ -10,6 +10,7 @@ import { podTables } from './tables/pod.js';
 import { appsTables } from './tables/apps.js';
 import { networkingTables } from './tables/networking.js';
 import { batchTables } from './tables/batch.js';
+import { autoscalingTables } from './tables/autoscaling.js';
 
 /** Every message table, parsed and cross-checked at load time. */
 export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
@@ -19,6 +20,7 @@ export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
   ...appsTables,
   ...networkingTables,
   ...batchTables,
+  ...autoscalingTables,
 });
 
 /** `apiVersion/kind` → top-level message table. */
@@ -33,6 +35,7 @@ export const kinds: ReadonlyMap<string, string> = new Map([
   ['networking.k8s.io/v1/Ingress', 'Ingress'],
   ['batch/v1/Job', 'Job'],
   ['batch/v1/CronJob', 'CronJob'],
+  ['autoscaling/v1/HorizontalPodAutoscaler', 'HorizontalPodAutoscalerV1'],
 ]);
 
 /** The table for an object, or 415 naming the kind. DeleteOptions is accepted under any apiVersion. */

@@ -8,6 +8,7 @@ import { readFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { milliValue, parseQuantity } from '../../../api/quantity.js';
 import type { ContainerSpec } from '../pods/types.js';
+import { readUsage, type CgroupUsage } from './stats.js';
 
 /** Limits in the units the kernel takes. */
 export interface Limits {
@@ -38,6 +39,8 @@ export interface Cgroups {
    * still taken. Returns how many processes it signalled.
    */
   killContainer(podUid: string, container: string): number;
+  /** the container's cumulative CPU and memory working set, read from its cgroups (stats.ts); undefined when none */
+  usage?(podUid: string, container: string): CgroupUsage | undefined;
 }
 
 /** The cgroup version mounted at `root`. */
@@ -60,12 +63,17 @@ export class HostCgroups implements Cgroups {
   private dirs(podUid: string, container?: string): { ctl: string; dir: string }[] {
     const rel = (base: string) => join(base, this.name, `pod${podUid}`, ...(container ? [container] : []));
     if (this.version === 2) return [{ ctl: 'unified', dir: rel(this.root) }];
-    if (this.version === 1) return ['memory', 'cpu'].filter((c) => existsSync(join(this.root, c))).map((ctl) => ({ ctl, dir: rel(join(this.root, ctl)) }));
+    // cpuacct joins the list for usage accounting (its own hierarchy on hosts that mount it apart from cpu)
+    if (this.version === 1) return ['memory', 'cpu', 'cpuacct'].filter((c) => existsSync(join(this.root, c))).map((ctl) => ({ ctl, dir: rel(join(this.root, ctl)) }));
     return [];
   }
 
+  usage(podUid: string, container: string): CgroupUsage | undefined {
+    return readUsage(this.version, this.dirs(podUid, container));
+  }
+
   memoryLimitFile(podUid: string, container: string): string | undefined {
-    const d = this.dirs(podUid, container).find((x) => x.ctl !== 'cpu');
+    const d = this.dirs(podUid, container).find((x) => x.ctl === 'memory' || x.ctl === 'unified');
     if (!d) return undefined;
     return join(d.dir, this.version === 2 ? 'memory.max' : 'memory.limit_in_bytes');
   }

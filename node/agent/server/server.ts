@@ -1,6 +1,7 @@
 // The agent's HTTP endpoint (:10250, plain HTTP on the bind address; the API server proxies to it):
 //   GET /healthz                                        → ok
 //   GET /pods                                           → PodList of the pods this agent runs
+//   GET /metrics/resource, /stats/summary               → kubelet's resource metrics and summary (resource-metrics.ts)
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&limitBytes
 //   GET|POST /exec/{ns}/{pod}/{container}?command=…&command=…[&input=1]  → runs, answers
 //        {"exitCode", "stdout", "stderr"} (non-streaming; a POST body becomes stdin)
@@ -17,6 +18,7 @@ import { attachExecStream } from './exec-stream.js';
 import type { Os } from '../os.js';
 import type { PodManager } from '../pods/manager.js';
 import { podStatus } from '../pods/status.js';
+import { resourceMetricsText, summaryOf, type UsageSource } from './resource-metrics.js';
 
 /** The last `n` lines of a text. */
 export function tailLines(text: string, n: number | undefined): string {
@@ -40,8 +42,10 @@ function fail(reply: FastifyReply, e: unknown) {
 }
 
 /** Builds the server (not listening; `inject()` works for tests). */
-export function buildAgentServer(pods: PodManager, os: Os): FastifyInstance {
+export function buildAgentServer(pods: PodManager, os: Os, usage?: UsageSource): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  if (usage) app.get('/metrics/resource', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(resourceMetricsText(usage, Date.now())));
+  if (usage) app.get('/stats/summary', async () => summaryOf(usage, Date.now()));
 
   const container = (ns: string, pod: string, name: string | undefined) => {
     const w = pods.find(ns, pod);
