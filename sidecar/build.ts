@@ -70,7 +70,7 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
   const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
-  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, startedAt: new Date() });
+  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date() });
   const servers: Server[] = [];
   const up = async (srv: Server, port: number): Promise<void> => { await listen(srv, port, '0.0.0.0'); servers.push(srv); };
   const closeAll = async (): Promise<void> => {
