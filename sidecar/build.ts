@@ -68,7 +68,7 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   });
   idm.on('rotated', (c) => log('info', 'certificate issued', { identity, serial: c.serial, notAfter: c.notAfter.toISOString() }));
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
-  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp };
+  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
   const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date() });
   const servers: Server[] = [];
