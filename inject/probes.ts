@@ -6,15 +6,15 @@
 // httpHeaders} | tcpSocket{port}, timeoutSeconds}); the sidecar (UID 1337, not captured) runs the real
 // probe against the app and answers with its result. exec probes are left alone.
 //
-// Istio does this by default; here it is opt-in (annotation "true") until the sidecar serves
-// /app-health on :15020 (MESH-CONTRACT.md, amendment 3). Flip REWRITE_BY_DEFAULT then.
+// On by default as in Istio (the sidecar serves /app-health on :15020: proxy/admin/app-health.ts);
+// the annotation "false" opts a pod out.
 
 import { MERGED_METRICS_PORT } from './capture.js';
 
 /** The pod annotation that turns the rewrite on or off. */
 export const REWRITE_ANNOTATION = 'sidecar.istio.io/rewriteAppHTTPProbers';
 /** Whether probes are rewritten when the annotation is absent. */
-export const REWRITE_BY_DEFAULT = false;
+export const REWRITE_BY_DEFAULT = true;
 
 const KINDS = [['readinessProbe', 'readyz'], ['livenessProbe', 'livez'], ['startupProbe', 'startupz']] as const;
 

@@ -17,6 +17,9 @@ export interface ProxyContext {
   log: Log;
   /** This workload's IP (INSTANCE_IP); the workload resource's ip when empty. */
   podIp: string;
+  /** POD_NAME and ISTIO_META_WORKLOAD_NAME (the Deployment's name), for metric labels and peer metadata (admin/peer-metadata.ts). */
+  podName?: string;
+  workloadName?: string;
 }
 
 /** JSON-lines logger on stderr. */

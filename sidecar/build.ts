@@ -68,9 +68,9 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   });
   idm.on('rotated', (c) => log('info', 'certificate issued', { identity, serial: c.serial, notAfter: c.notAfter.toISOString() }));
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
-  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp };
+  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
-  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, startedAt: new Date() });
+  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date() });
   const servers: Server[] = [];
   const up = async (srv: Server, port: number): Promise<void> => { await listen(srv, port, '0.0.0.0'); servers.push(srv); };
   const closeAll = async (): Promise<void> => {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import type { KeyType } from '../proxy/identity/manager.js';
 import type { TunnelMode } from '../proxy/hbone/client.js';
+import { parseAppProbers, type AppProbers } from '../proxy/admin/app-health.js';
 
 /** Validated settings. */
 export interface SidecarSettings {
@@ -25,6 +26,8 @@ export interface SidecarSettings {
   keyType: KeyType;
   ports: { outbound: number; inbound: number; hbone: number; admin: number; health: number; prom: number; merged: number };
   appMetrics: { port: number; path: string } | null;
+  /** ISTIO_KUBE_APP_PROBERS, parsed (proxy/admin/app-health.ts). */
+  appProbers: AppProbers;
   sniffTimeoutMs: number;
   /** Descriptors kept out of the connection budget (negative only in tests, to meet real EMFILE). */
   fdReserve: number;
@@ -103,6 +106,8 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       problems.push('ISTIO_PROMETHEUS_ANNOTATIONS: must be JSON like {"scrape":"true","port":"8080","path":"/metrics"}');
     }
   }
+  const { probers: appProbers, problems: proberProblems } = parseAppProbers(env.ISTIO_KUBE_APP_PROBERS);
+  problems.push(...proberProblems);
   if (problems.length) return { problems };
   return {
     problems,
@@ -112,7 +117,7 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       ...(configFile ? { configFile } : {}), pilotAddr, caAddr,
       rootCertFile: v('root-cert-file') ?? '/var/run/secrets/istio/root-cert.pem',
       tokenFile: v('token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
-      tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, sniffTimeoutMs: Math.round(sniff! * 1000), fdReserve: Number(reserveText),
+      tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, appProbers, sniffTimeoutMs: Math.round(sniff! * 1000), fdReserve: Number(reserveText),
     },
   };
 }

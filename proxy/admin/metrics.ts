@@ -7,15 +7,25 @@ export interface TcpLabels {
   source_workload: string;
   source_workload_namespace: string;
   source_principal: string;
+  source_canonical_service: string;
+  source_canonical_revision: string;
+  source_app: string;
+  source_version: string;
   destination_workload: string;
   destination_workload_namespace: string;
   destination_principal: string;
+  destination_canonical_service: string;
+  destination_canonical_revision: string;
+  destination_app: string;
+  destination_version: string;
   destination_service: string;
   connection_security_policy: 'mutual_tls' | 'none' | 'unknown';
 }
 const LABELS = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'destination_workload',
-  'destination_workload_namespace', 'destination_principal', 'destination_service', 'connection_security_policy',
+  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_canonical_service',
+  'source_canonical_revision', 'source_app', 'source_version', 'destination_workload', 'destination_workload_namespace',
+  'destination_principal', 'destination_canonical_service', 'destination_canonical_revision', 'destination_app',
+  'destination_version', 'destination_service', 'connection_security_policy',
   'request_protocol',
 ] as const;
 

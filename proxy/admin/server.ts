@@ -2,11 +2,13 @@
 //   :15000 admin   /config_dump (live config JSON), /clusters, /certs, /stats, /ready
 //   :15021         /healthz/ready (200 only with a certificate and a complete first config)
 //   :15090         /stats/prometheus (istio_tcp_* and the proxy's own)
-//   :15020         /stats/prometheus merged with the app's metrics (ISTIO_PROMETHEUS_ANNOTATIONS), /healthz/ready
+//   :15020         /stats/prometheus merged with the app's metrics (ISTIO_PROMETHEUS_ANNOTATIONS), /healthz/ready,
+//                  /app-health/<container>/<kind> (the app's rewritten probes, app-health.ts)
 import { createServer, get as httpGet, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ConfigSource } from '../config/source.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
+import { appHealthRoutes, type AppProbers } from './app-health.js';
 
 /** What the admin endpoints show besides the context. */
 export interface AdminDeps {
@@ -15,6 +17,8 @@ export interface AdminDeps {
   /** Where the app's metrics are, for :15020 merging (null: none). */
   appMetrics: { port: number; path: string } | null;
   startedAt: Date;
+  /** The app's probes served on :15020 /app-health/... (ISTIO_KUBE_APP_PROBERS; app-health.ts). */
+  appProbers?: AppProbers;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -125,6 +129,7 @@ export function createAdminServers(ctx: ProxyContext, deps: AdminDeps): { admin:
     health: server({ '/healthz/ready': ready }),
     prom: server({ '/stats/prometheus': prom }),
     merged: server({
+      ...appHealthRoutes(deps.appProbers ?? {}),
       '/healthz/ready': ready,
       '/stats/prometheus': async (_q, res) => {
         const own = await ctx.metrics.registry.metrics();

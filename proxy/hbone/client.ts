@@ -8,6 +8,7 @@ import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, ty
 import type { Duplex } from 'node:stream';
 import { peerSpiffe } from '../identity/spiffe.js';
 import type { ProxyContext } from '../context.js';
+import { baggageOf, localMeta } from '../admin/peer-metadata.js';
 import { HBONE_SESSION_WINDOW, HBONE_SETTINGS } from './server.js';
 
 /** The HBONE port of every sidecar. */
@@ -51,7 +52,8 @@ export class TunnelClient {
     if (entry.idle) { clearTimeout(entry.idle); entry.idle = null; }
     this.counters.streams++;
     const authority = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
+    const baggage = baggageOf(localMeta(this.ctx.store.snapshot.config.workload, this.ctx.workloadName), this.ctx.podName);
+    const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority, ...(baggage ? { baggage } : {}) }, { endStream: false });
     stream.once('response', (h) => {
       const status = Number(h[':status']);
       if (status !== 200) stream.destroy(new Error(`HBONE CONNECT ${authority}: status ${status}`));

@@ -13,6 +13,7 @@ import { plainIp } from '../net/cidr.js';
 import { isFdExhausted } from '../net/limits.js';
 import { relay } from '../net/relay.js';
 import { ownIp, type ProxyContext } from '../context.js';
+import { destinationLabels, localMeta, peerFromHeaders, sourceLabels } from '../admin/peer-metadata.js';
 
 /** HTTP/2 settings shared by both ends: 1 MiB stream windows so one stream can fill a fast link. */
 export const HBONE_SETTINGS = { initialWindowSize: 1 << 20, maxConcurrentStreams: 10_000 };
@@ -115,9 +116,8 @@ function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: Incomin
   }
   const w = snap.config.workload;
   const done = ctx.metrics.connection({
-    reporter: 'destination', source_workload: 'unknown', source_workload_namespace: namespace || 'unknown',
-    source_principal: peer.identity || 'unknown', destination_workload: w?.name || 'unknown',
-    destination_workload_namespace: w?.namespace || 'unknown', destination_principal: w?.identity || 'unknown',
+    reporter: 'destination', ...sourceLabels(peerFromHeaders(headers, peer.identity, namespace)),
+    ...destinationLabels(localMeta(w, ctx.workloadName)),
     destination_service: 'unknown', connection_security_policy: 'mutual_tls',
   });
   ctx.metrics.active.inc({ listener: 'hbone' });

@@ -17,6 +17,7 @@ import { isFdExhausted } from '../net/limits.js';
 import { relay } from '../net/relay.js';
 import { MESH_ALPN } from '../hbone/client.js';
 import { ownIp, type ProxyContext } from '../context.js';
+import { NO_PEER, destinationLabels, localMeta, sourceLabels } from '../admin/peer-metadata.js';
 import { isMeshTls, sniffClientHello, type Sniff } from './sniff.js';
 
 /** Options of the inbound listener. */
@@ -147,9 +148,8 @@ function forward(
   }
   const w = snap.config.workload;
   const done = ctx.metrics.connection({
-    reporter: 'destination', source_workload: 'unknown', source_workload_namespace: namespace || 'unknown',
-    source_principal: identity || 'unknown', destination_workload: w?.name || 'unknown',
-    destination_workload_namespace: w?.namespace || 'unknown', destination_principal: w?.identity || 'unknown',
+    // per-connection TLS / plaintext: no metadata exchange, the peer is its certificate (peer-metadata.ts)
+    reporter: 'destination', ...sourceLabels({ ...NO_PEER, principal: identity, namespace }), ...destinationLabels(localMeta(w, ctx.workloadName)),
     destination_service: 'unknown', connection_security_policy: identity ? 'mutual_tls' : 'none',
   });
   ctx.metrics.active.inc({ listener: 'inbound' });

@@ -11,6 +11,7 @@ import { isFdExhausted } from '../net/limits.js';
 import { relay } from '../net/relay.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
+import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../admin/peer-metadata.js';
 import { RoundRobin, type Balancer } from './balance.js';
 import { resolveOutbound } from './route.js';
 
@@ -77,10 +78,7 @@ function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balanc
   const w = snap.config.workload;
   const ep = route.kind === 'passthrough' ? null : route.endpoint;
   const done = ctx.metrics.connection({
-    reporter: 'source', source_workload: w?.name || 'unknown', source_workload_namespace: w?.namespace || 'unknown',
-    source_principal: w?.identity || 'unknown', destination_workload: ep?.labels?.app || ep?.podName || 'unknown',
-    destination_workload_namespace: ep?.namespace || 'unknown',
-    destination_principal: route.kind === 'mesh' ? route.identity : 'unknown',
+    reporter: 'source', ...sourceLabels(localMeta(w, ctx.workloadName)), ...destinationLabels(endpointMeta(ep, route.kind === 'mesh' ? route.identity : '')),
     destination_service: route.kind === 'passthrough' || !route.service ? `${route.address}:${route.port}` : route.service,
     connection_security_policy: security,
   });

@@ -208,15 +208,17 @@ t.test('app probe rewrite (sidecar.istio.io/rewriteAppHTTPProbers)', async (t) =
       startupProbe: { exec: { command: ['true'] } },
     }],
   };
-  const off = injectPod(pod({}, spec), { defaultInject: true }).object;
-  t.same(off.spec.containers, spec.containers, 'off unless asked (until the sidecar serves /app-health)');
+  const off = injectPod(pod({ annotations: { 'sidecar.istio.io/rewriteAppHTTPProbers': 'false' } }, spec), { defaultInject: true }).object;
+  t.same(off.spec.containers, spec.containers, 'annotation "false" opts out');
   t.notOk(off.spec.initContainers[1].env.some((e: any) => e.name === 'ISTIO_KUBE_APP_PROBERS'));
+  const byDefault = injectPod(pod({}, spec), { defaultInject: true }).object;
   const on = injectPod(pod({ annotations: { 'sidecar.istio.io/rewriteAppHTTPProbers': 'true' } }, spec), { defaultInject: true }).object;
-  const c = on.spec.containers[0];
+  t.same(byDefault.spec, on.spec, 'on by default (Istio\'s default), as with "true"');
+  const c = byDefault.spec.containers[0];
   t.same(c.readinessProbe, { periodSeconds: 2, timeoutSeconds: 3, httpGet: { path: '/app-health/web/readyz', port: 15020, scheme: 'HTTP' } }, 'httpGet → the sidecar, timing kept');
   t.same(c.livenessProbe, { failureThreshold: 5, httpGet: { path: '/app-health/web/livez', port: 15020, scheme: 'HTTP' } }, 'tcpSocket → the sidecar');
   t.same(c.startupProbe, spec.containers[0].startupProbe, 'exec probes untouched');
-  const env = on.spec.initContainers[1].env.find((e: any) => e.name === 'ISTIO_KUBE_APP_PROBERS');
+  const env = byDefault.spec.initContainers[1].env.find((e: any) => e.name === 'ISTIO_KUBE_APP_PROBERS');
   t.same(JSON.parse(env.value), {
     '/app-health/web/readyz': { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP', httpHeaders: [{ name: 'X', value: 'y' }] }, timeoutSeconds: 3 },
     '/app-health/web/livez': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 },

@@ -123,9 +123,13 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'server', namespace: NS },
     spec: {
       replicas: 1, selector: { matchLabels: { app: 'server' } },
-      template: { metadata: { labels: { app: 'server', version: 'v1' } }, spec: { hostAliases, containers: [{ name: 'hello', image: 'shoal/hello:v1', ports: [{ containerPort: 8080 }] }] } },
-      // no httpGet probe on the app: under STRICT the kubelet's plaintext probe is refused like any other
-      // plaintext connection (Istio rewrites app probes to the sidecar's :15020/app-health; not done yet)
+      // an httpGet readiness probe on the app port: under STRICT the kubelet's plaintext probe would be
+      // refused like any plaintext connection; the injector rewrites it to the sidecar's
+      // :15020/app-health/hello/readyz, and the sidecar (UID 1337, not captured) runs it against the app
+      template: { metadata: { labels: { app: 'server', version: 'v1' } }, spec: { hostAliases, containers: [{
+        name: 'hello', image: 'shoal/hello:v1', ports: [{ name: 'http', containerPort: 8080 }],
+        readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, timeoutSeconds: 2 },
+      }] } },
     },
   } as any, { namespace: NS });
   const svc = await api.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'server', namespace: NS }, spec: { selector: { app: 'server' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as any, { namespace: NS }) as KubeObject;
@@ -169,6 +173,15 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
     t.match(nft.stdout, /redirect to :15001/, `${p.metadata.name}: capture rules in the pod's netns`);
   }
   t.notOk(outsider.spec.initContainers, 'a pod in an unlabelled namespace is not injected');
+  // the server's app readiness probe went through the sidecar (the server is Ready above, under STRICT)
+  t.match(server.spec.containers[0].readinessProbe, { periodSeconds: 1, timeoutSeconds: 2, httpGet: { path: '/app-health/hello/readyz', port: 15020, scheme: 'HTTP' } }, 'the app probe was rewritten to the sidecar');
+  const probers = server.spec.initContainers.find((c: any) => c.name === 'istio-proxy').env.find((e: any) => e.name === 'ISTIO_KUBE_APP_PROBERS');
+  t.same(JSON.parse(probers?.value ?? '{}'), { '/app-health/hello/readyz': { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 2 } }, 'the original probe handed to the sidecar');
+  t.equal(server.status.containerStatuses.find((c: any) => c.name === 'hello')?.ready, true, 'the app container is Ready: its probe passed through the sidecar under STRICT');
+  const appHealth = await sh('ip', ['netns', 'exec', netnsOf(outsider), process.execPath, '-e', HTTP_GET, `http://${server.status.podIP}:15020/app-health/hello/readyz`]);
+  t.match(appHealth.stdout, /^200 HTTP GET 127\.0\.0\.1:8080\/healthz: 200/, 'the sidecar answers the probe path as the kubelet sees it');
+  const unknownProbe = await sh('ip', ['netns', 'exec', netnsOf(outsider), process.execPath, '-e', HTTP_GET, `http://${server.status.podIP}:15020/app-health/other/readyz`]);
+  t.match(unknownProbe.stdout, /^404/, 'an unknown /app-health path is 404');
   const kubectl = existsSync('/usr/bin/kubectl') ? ['/usr/bin/kubectl', '--kubeconfig', kc] : [process.execPath, cli, '--kubeconfig', kc];
   const kget = await sh(kubectl[0]!, [...kubectl.slice(1), 'get', 'pod', 'client', '-n', NS, '--no-headers']);
   t.match(kget.stdout, /^client\s+2\/2\s+Running\s+0/, `${kubectl[0]} get pod counts the native sidecar in READY (2/2)`);

@@ -176,6 +176,8 @@ export interface SidecarOpts {
   dist?: string;
   /** node flags (default `--max-semi-space-size=2`, as the shoal/sidecar image) */
   nodeArgs?: string[];
+  /** extra environment (e.g. POD_NAME, ISTIO_META_WORKLOAD_NAME as the injector sets them) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A running test sidecar. */
@@ -197,7 +199,7 @@ export async function startTestSidecar(t: Teardown, net: MeshNet, pod: Pod, o: S
     '--root-cert-file', net.rootFile, '--token-file', net.tokenFile(o.sa), '--ca-addr', `${pod.hostIp}:${net.ca.port}`,
     ...(o.fdReserve !== undefined ? ['--fd-reserve', String(o.fdReserve)] : [])], {
     uid1337: true, ulimitN: o.ulimitN,
-    env: { POD_NAME: `${o.sa}-0`, POD_NAMESPACE: 'foo', SERVICE_ACCOUNT: o.sa, INSTANCE_IP: pod.ip, SHOAL_TUNNEL: o.tunnel ?? 'hbone', SHOAL_CERT_TTL: o.ttl ?? '1h' },
+    env: { POD_NAME: `${o.sa}-0`, POD_NAMESPACE: 'foo', SERVICE_ACCOUNT: o.sa, INSTANCE_IP: pod.ip, SHOAL_TUNNEL: o.tunnel ?? 'hbone', SHOAL_CERT_TTL: o.ttl ?? '1h', ...o.env },
   });
   await Promise.race([
     until(`sidecar in ${pod.ns} ready`, async () => (await httpGet(pod.rootIp, 15021, '/healthz/ready')).status === 200),
