@@ -73,7 +73,7 @@ t.test('lookups', async (t) => {
 });
 
 t.test('categories and subresources', async (t) => {
-  t.same(registry.category('all').map((r) => r.plural).sort(), ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'horizontalpodautoscalers', 'services', 'statefulsets']);
+  t.same(registry.category('all').map((r) => r.plural).sort(), ['cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets']);
   t.same(registry.get('apps', 'v1', 'deployments')!.subresources.scale, { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'spec.selector' });
   t.equal(registry.get('apps', 'v1', 'daemonsets')!.subresources.scale, undefined);
   t.equal(registry.get('', 'v1', 'configmaps')!.subresources.status, undefined);
