@@ -4,7 +4,7 @@
 // the other pod), a claim template backed by an emptyDir, `kubectl rollout status statefulset/web` and
 // a rolling update. Root only.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
@@ -60,12 +60,9 @@ t.test('a StatefulSet with per-pod DNS on a real cluster', { skip: rootSkip }, a
   const host = await c.kubectl('exec', 'web-0', '--', 'hostname');
   t.equal(host.stdout.trim(), 'web-0', 'the pod hostname is its stable name');
   const dnsPod = await waitFor('cluster DNS ready', async () => (await api.list(pods, { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.find(ready), 60_000);
-  // pod → ClusterIP → pod needs net.ipv4.ip_forward=1, which the node does not set yet (issue 11); until
-  // then ask the DNS pod directly from web-1, and use the Service IP only when forwarding is on
-  const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
-  const servers = forwarding ? ['10.96.0.10', dnsPod.status.podIP] : [dnsPod.status.podIP];
-  if (!forwarding) t.comment('net.ipv4.ip_forward is 0 on this host: the kube-dns ClusterIP path is skipped, the DNS pod is asked directly');
-  for (const server of servers) {
+  // pod → ClusterIP → pod needs net.ipv4.ip_forward=1, which `shoal up` holds (issue 11): both the kube-dns
+  // ClusterIP and the DNS pod itself, on any host
+  for (const server of ['10.96.0.10', dnsPod.status.podIP]) {
     const dig = await waitFor(`web-0.web.default.svc.cluster.local from ${server}`, async () => {
       const r = await c.kubectl('exec', 'web-1', '--', 'dig', '+short', `@${server}`, 'web-0.web.default.svc.cluster.local', 'A');
       return r.stdout.trim() === w0!.status.podIP ? r : undefined;
@@ -74,12 +71,10 @@ t.test('a StatefulSet with per-pod DNS on a real cluster', { skip: rootSkip }, a
   }
   const both = await c.kubectl('exec', 'web-0', '--', 'dig', '+short', `@${dnsPod.status.podIP}`, 'web.default.svc.cluster.local', 'A');
   t.same(both.stdout.trim().split('\n').sort(), [w0!.status.podIP, w1!.status.podIP].sort(), 'the headless Service name answers both pods');
-  if (forwarding) {
-    const short = await c.kubectl('exec', 'web-1', '--', 'getent', 'hosts', 'web-0.web');
-    t.match(short.stdout, new RegExp(`^${w0!.status.podIP.replace(/\./g, '\\.')}\\s`), 'and the short name through the search path');
-    const fromPeer = await c.kubectl('exec', 'web-1', '--', 'curl', '-s', '-m', '3', 'http://web-0.web:8080/');
-    t.match(fromPeer.stdout, /"pod":"web-0"/, 'web-1 reaches web-0 by its stable name');
-  }
+  const short = await c.kubectl('exec', 'web-1', '--', 'getent', 'hosts', 'web-0.web');
+  t.match(short.stdout, new RegExp(`^${w0!.status.podIP.replace(/\./g, '\\.')}\\s`), 'and the short name through the search path');
+  const fromPeer = await c.kubectl('exec', 'web-1', '--', 'curl', '-s', '-m', '3', 'http://web-0.web:8080/');
+  t.match(fromPeer.stdout, /"pod":"web-0"/, 'web-1 reaches web-0 by its stable name');
   const mount = await c.kubectl('exec', 'web-0', '--', 'sh', '-c', 'echo kept > /data/x && cat /data/x');
   t.equal(mount.stdout, 'kept\n', 'the claim template is a writable volume');
 

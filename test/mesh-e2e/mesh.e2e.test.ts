@@ -3,11 +3,8 @@
 // istio-injection=enabled with a server Deployment + Service and a client pod, injected automatically;
 // the client reaches the server through both sidecars over mTLS; under STRICT PeerAuthentication a
 // plaintext connection from a pod outside the mesh is refused; a Job with a sidecar completes. Root only.
-//
-// Host prerequisite: until the node sets net.ipv4.ip_forward=1 (issue 11), pods cannot reach a ClusterIP
-// whose backend is another pod (cluster DNS), so the sidecars cannot resolve istiod.istio-system.svc. In
-// that case the pods pin that name to istiod's ClusterIP with hostAliases (istiod's endpoint is the host
-// itself, reached without forwarding); the test says so in its output.
+// The sidecars resolve istiod.istio-system.svc through cluster DNS (a pod behind a ClusterIP: `shoal up`
+// holds net.ipv4.ip_forward=1 for that, issue 11), as in a real cluster: no hostAliases.
 import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
@@ -110,11 +107,8 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   const NS = 'mesh-e2e';
   await api.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio-injection': 'enabled' } } } as any);
   await api.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'outside' } } as any);
-  const istiod = await waitFor('Service istiod in istio-system', () => api.get(R.services, 'istiod', { namespace: 'istio-system' }), 30_000);
+  await waitFor('Service istiod in istio-system', () => api.get(R.services, 'istiod', { namespace: 'istio-system' }), 30_000);
   await waitFor('root cert ConfigMap in the namespace', () => api.get(R.configmaps, 'istio-ca-root-cert', { namespace: NS }), 30_000);
-  const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
-  const hostAliases = forwarding ? [] : [{ ip: istiod.spec.clusterIP, hostnames: ['istiod.istio-system.svc'] }];
-  if (!forwarding) t.comment(`net.ipv4.ip_forward=0 (issue 11 sets it): pods pin istiod.istio-system.svc to ${istiod.spec.clusterIP} with hostAliases`);
 
   // STRICT mTLS in the mesh namespace, from the start
   await api.create(R.peerauth, { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: NS }, spec: { mtls: { mode: 'STRICT' } } } as any, { namespace: NS });
@@ -126,14 +120,14 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
       // an httpGet readiness probe on the app port: under STRICT the kubelet's plaintext probe would be
       // refused like any plaintext connection; the injector rewrites it to the sidecar's
       // :15020/app-health/hello/readyz, and the sidecar (UID 1337, not captured) runs it against the app
-      template: { metadata: { labels: { app: 'server', version: 'v1' } }, spec: { hostAliases, containers: [{
+      template: { metadata: { labels: { app: 'server', version: 'v1' } }, spec: { containers: [{
         name: 'hello', image: 'shoal/hello:v1', ports: [{ name: 'http', containerPort: 8080 }],
         readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, timeoutSeconds: 2 },
       }] } },
     },
   } as any, { namespace: NS });
   const svc = await api.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'server', namespace: NS }, spec: { selector: { app: 'server' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as any, { namespace: NS }) as KubeObject;
-  await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client', namespace: NS, labels: { app: 'client' } }, spec: { hostAliases, terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'shoal/pause' }] } } as any, { namespace: NS });
+  await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client', namespace: NS, labels: { app: 'client' } }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'shoal/pause' }] } } as any, { namespace: NS });
   await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'outsider', namespace: 'outside' }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'shoal/pause' }] } } as any, { namespace: 'outside' });
 
   const podsReady = async () => {
@@ -217,7 +211,7 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   t.match(health.stdout, /^200/, 'the outsider does reach the server pod (health port, not captured): the refusal is the mesh\'s');
 
   // offline injection (`shoal inject -f`, like istioctl kube-inject) of a pod in an unlabelled namespace
-  const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: offline\n  namespace: outside\nspec:\n  terminationGracePeriodSeconds: 2\n  hostAliases: ${JSON.stringify(hostAliases)}\n  containers:\n  - name: c\n    image: shoal/pause\n`;
+  const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: offline\n  namespace: outside\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: c\n    image: shoal/pause\n`;
   const injected = await new Promise<string>((resolve) => {
     const p = spawn(process.execPath, [cli, 'inject', '-f', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let o = '';
@@ -244,7 +238,7 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
 
   // a Job-style pod (restartPolicy Never) with an injected sidecar completes when its app container ends;
   // and a real Job when the batch API is served on this branch
-  await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'once', namespace: NS }, spec: { hostAliases, restartPolicy: 'Never', containers: [{ name: 'work', image: 'shoal/hello', command: [process.execPath, '-e', `fetch('${url}').then(r=>r.text()).then(t=>{console.log('got',t.trim())})`] }] } } as any, { namespace: NS });
+  await api.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'once', namespace: NS }, spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'shoal/hello', command: [process.execPath, '-e', `fetch('${url}').then(r=>r.text()).then(t=>{console.log('got',t.trim())})`] }] } } as any, { namespace: NS });
   // (the phase may read Succeeded a moment before the sidecar's termination is reported: wait for both)
   const once = await waitFor('the Never pod completes and its sidecar is stopped', async () => {
     const p: any = await api.get(R.pods, 'once', { namespace: NS });
@@ -262,7 +256,7 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   }
   await api.create(R.jobs, {
     apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once', namespace: NS },
-    spec: { backoffLimit: 0, template: { spec: { hostAliases, restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['sh', '-c', 'echo done'] }] } } },
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['sh', '-c', 'echo done'] }] } } },
   } as any, { namespace: NS });
   const job: any = await waitFor('the Job completes', async () => {
     const j: any = await api.get(R.jobs, 'once', { namespace: NS });

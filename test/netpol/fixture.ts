@@ -80,17 +80,14 @@ export class Fixture {
   private ownEnforcer?: ChildProcess;
   /** the table of an enforcer the fixture started itself */
   ownTable?: string;
-  private sysctlBefore?: string;
 
   private constructor(readonly cluster: UpCluster, readonly api: KubeClient, readonly podCidr: string) {}
 
   /** Start the cluster, the workload and (if `shoal up` lacks it) the enforcer; `close()` undoes all of it. */
   static async start(log: (s: string) => void): Promise<Fixture> {
     const octet = 100 + Math.floor(Math.random() * 150);
-    const sysctl = readSysctl();
     const cluster = await upCluster('netpol', octet);
     const f = new Fixture(cluster, cluster.api, `10.244.${octet}.0/24`);
-    f.sysctlBefore = sysctl;
     try {
       await f.setUp(log);
     } catch (e) {
@@ -264,7 +261,7 @@ export class Fixture {
     return (await this.api.list(R.events)).items.filter((e: any) => e.type === 'Warning' && (e.source?.component === 'shoal-policy' || e.reason === 'SyncNetworkPolicyFailed'));
   }
 
-  /** Stop our enforcer (by its PID), `shoal down`, remove our table and restore the sysctl. */
+  /** Stop our enforcer (by its PID), `shoal down` (which releases its hold on the host settings), remove our table. */
   async close(): Promise<void> {
     const child = this.ownEnforcer;
     if (child && child.exitCode === null) {
@@ -275,15 +272,6 @@ export class Fixture {
     }
     await this.cluster.stop();
     if (this.ownTable && (await sh('nft', ['list', 'table', 'inet', this.ownTable])).code === 0) await sh('nft', ['delete', 'table', 'inet', this.ownTable]);
-    if (this.sysctlBefore !== undefined && readSysctl() !== this.sysctlBefore) await sh('sysctl', ['-qw', `net.bridge.bridge-nf-call-iptables=${this.sysctlBefore}`]);
-  }
-}
-
-function readSysctl(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }
 

@@ -5,9 +5,9 @@
 // Everything (servers, veths, bridge, netns, table) is removed in t.teardown, even on failure.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Test } from 'tap';
 import { allowed, type PodPolicy, type Protocol } from '../../node/policy/model/policy.js';
+import { holdHostForwarding } from '../host-forwarding.js';
 
 /** Whether the kernel tests can run, or why not. */
 export function rootSkip(): string | false {
@@ -82,7 +82,6 @@ export async function startNetns(t: Test, pods: string[]): Promise<NetnsEnv> {
     run('ip', ['link', 'del', bridge]);
     for (const ns of env.netns.values()) run('ip', ['netns', 'del', ns]);
   });
-  bridgeNetfilter(t);
   must('ip', ['link', 'add', bridge, 'type', 'bridge']);
   must('ip', ['link', 'set', bridge, 'up']);
   must('ip', ['addr', 'add', `${env.gateway}/24`, 'dev', bridge]);
@@ -99,6 +98,9 @@ export async function startNetns(t: Test, pods: string[]): Promise<NetnsEnv> {
     must('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
     must('ip', ['-n', ns, 'route', 'add', 'default', 'via', env.gateway]);
   }
+  // bridged IPv4 through the inet hooks (br_netfilter) and forwarding for routed traffic (a VIP DNATed
+  // back onto the bridge), held like `shoal up` holds them: never switched off under another cluster
+  holdHostForwarding(t, `shoalt-pol-${tag}`, [{ bridge, allowed: [`10.250.${third}.0/24`] }]);
   await Promise.all(pods.map((name) => new Promise<void>((resolve, reject) => {
     const p = spawn('ip', ['netns', 'exec', env.netns.get(name)!, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(p);
@@ -106,17 +108,6 @@ export async function startNetns(t: Test, pods: string[]): Promise<NetnsEnv> {
     p.once('exit', (c) => reject(new Error(`server in ${name} exited ${c}`)));
   })));
   return env;
-}
-
-/** br_netfilter on and bridged IPv4 sent through the inet hooks; the old value is restored. */
-function bridgeNetfilter(t: Test): void {
-  const f = '/proc/sys/net/bridge/bridge-nf-call-iptables';
-  if (!existsSync(f)) run('modprobe', ['br_netfilter']);
-  const old = readFileSync(f, 'utf8').trim();
-  if (old !== '1') {
-    writeFileSync(f, '1');
-    t.teardown(() => writeFileSync(f, old));
-  }
 }
 
 function must(cmd: string, args: string[]): void {

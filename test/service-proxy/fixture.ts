@@ -11,6 +11,7 @@ import { parseProxyFlags, tableName, vipIfname } from '../../node/service-proxy/
 import { runProxy } from '../../node/service-proxy/build.js';
 import type { Proxy } from '../../node/service-proxy/proxy.js';
 import { realHost } from '../../lib/host/sysctl.js';
+import { holdHostForwarding } from '../host-forwarding.js';
 
 export { rootSkip } from '../agent/fixture.js';
 
@@ -24,6 +25,9 @@ export interface ProxyEnv extends AgentEnv {
 /** Starts the cluster, node and endpoints controller (octet + 2 must stay within 96..111). */
 export async function startProxyEnv(t: Test, octet: number): Promise<ProxyEnv> {
   const env = await startAgentEnv(t, octet);
+  // a pod's packet to a ClusterIP DNATed to a pod on the same bridge is routed back out of it: forwarding,
+  // held as `shoal up` holds it (guard on this node's bridge first), released in teardown
+  holdHostForwarding(t, `shoalt-agent-${env.tag}`, [{ bridge: env.bridge, allowed: [env.subnet, env.cfg.clusterCidr, env.cfg.serviceCidr] }]);
   const { config } = parseManagerFlags(['--leader-elect=false', '--health-port', '0', '--controllers', 'endpoints'], { SHOAL_HOME: env.cluster.home });
   const ctl = buildControllers(env.cluster.client(), config!, () => undefined);
   await ctl.start();

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fullSync, deleteTable, type RuleConfig } from '../../node/service-proxy/nftables/rules.js';
 import type { ServicePort } from '../../node/service-proxy/model/servicemap.js';
 import { rootSkip } from './fixture.js';
+import { holdHostForwarding } from '../host-forwarding.js';
 
 const tag = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
 const third = 100 + Math.floor(Math.random() * 100);
@@ -67,6 +68,9 @@ t.test('side-by-side clusters: each pod reaches its own backend behind the same 
     };
     must('nft', ['-f', '-'], fullSync(cfgs[i]!, [[svc]]));
   }
+  // the VIP is DNATed to a server on the client's own bridge and routed back out of it: forwarding, held as
+  // `shoal up` holds it (a guard on each bridge first), released in teardown
+  holdHostForwarding(t, `shoalt-sbs-${tag}`, sides.map((s, i) => ({ bridge: `ssb${tag}${s}`, allowed: [`10.251.${third + i}.0/24`, `${VIP}/32`] })));
   for (const s of sides) {
     const r = run('ip', ['netns', 'exec', `shoalt-sbs-${tag}-${s}c`, process.execPath, '-e', CLIENT]);
     t.equal(r.stdout, `backend-${s}`, `a pod on bridge ${s} reaches its own cluster's backend`);
