@@ -9,11 +9,11 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { liveHolders, realSysctls } from '../../node/agent/sandbox/sysctls.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -27,15 +27,6 @@ const BNF = 'net.bridge.bridge-nf-call-iptables';
 
 function sh(cmd: string, args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 const ready = (p: KubeObject) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');

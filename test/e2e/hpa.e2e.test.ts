@@ -10,9 +10,9 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -25,15 +25,6 @@ const deployments = { apiVersion: 'apps/v1', plural: 'deployments', namespaced: 
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout: 60_000, env }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 const hpaYaml = (spec: string) => `apiVersion: autoscaling/v2

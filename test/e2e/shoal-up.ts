@@ -7,9 +7,9 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 export const cli = join(root, 'dist', 'cli', 'main.js');
@@ -20,15 +20,6 @@ export const rootSkip = process.getuid?.() !== 0 ? 'needs root (network namespac
 /** Run a command; never throws. */
 export function sh(cmd: string, args: string[], o: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout: o.timeout ?? 60_000, env: o.env ?? process.env }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 /** A running cluster. */
