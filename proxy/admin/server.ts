@@ -3,7 +3,8 @@
 //   :15021         /healthz/ready (200 only with a certificate and a complete first config)
 //   :15090         /stats/prometheus (istio_tcp_* and the proxy's own)
 //   :15020         /stats/prometheus merged with the app's metrics (ISTIO_PROMETHEUS_ANNOTATIONS), /healthz/ready
-import { createServer, get as httpGet, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
+import { routeServer, type Reply } from '../../lib/serve/serve.js';
 import type { ConfigSource } from '../config/source.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
@@ -17,16 +18,10 @@ export interface AdminDeps {
   startedAt: Date;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+type Handler = () => Reply | Promise<Reply>;
 
-function json(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body, null, 2) + '\n');
-}
-function text(res: ServerResponse, code: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(code, { 'content-type': type });
-  res.end(body);
-}
+const json = (status: number, body: unknown): Reply => ({ status, body: JSON.stringify(body, null, 2) + '\n', type: 'application/json' });
+const text = (status: number, body: string, type = 'text/plain; charset=utf-8'): Reply => ({ status, body, type });
 
 /** Ready: a certificate and every config type applied once. */
 export function readiness(ctx: ProxyContext): { ready: boolean; reason: string } {
@@ -93,43 +88,38 @@ function fetchApp(target: { port: number; path: string }): Promise<string> {
 }
 
 function server(routes: Record<string, Handler>): Server {
-  const s = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const h = routes[path];
-    if (!h) return text(res, 404, 'not found\n');
-    Promise.resolve(h(req, res)).catch((e) => text(res, 500, `${(e as Error).message}\n`));
-  });
+  const s = routeServer(Object.entries(routes).map(([path, reply]) => ({ path, reply })));
   s.on('error', () => { /* listen errors surface through listen() */ });
   return s;
 }
 
 /** The four HTTP servers, keyed by role (not yet listening). */
 export function createAdminServers(ctx: ProxyContext, deps: AdminDeps): { admin: Server; health: Server; prom: Server; merged: Server } {
-  const ready: Handler = (_q, res) => {
+  const ready: Handler = () => {
     const r = readiness(ctx);
-    text(res, r.ready ? 200 : 503, r.ready ? 'LIVE\n' : `${r.reason}\n`);
+    return text(r.ready ? 200 : 503, r.ready ? 'LIVE\n' : `${r.reason}\n`);
   };
-  const prom: Handler = async (_q, res) => text(res, 200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
+  const prom: Handler = async () => text(200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
   return {
     admin: server({
-      '/config_dump': (_q, res) => json(res, 200, {
+      '/config_dump': () => json(200, {
         versions: ctx.store.snapshot.config.versions, source: deps.source.status(), workload: ctx.store.snapshot.config.workload,
         services: ctx.store.snapshot.config.services, endpoints: ctx.store.snapshot.config.endpoints,
         authorization: ctx.store.snapshot.authorizer.policyIds, certificates: certInfo(ctx),
       }),
-      '/clusters': (_q, res) => json(res, 200, clusters(ctx, deps)),
-      '/certs': (_q, res) => json(res, 200, certInfo(ctx)),
-      '/stats': (_q, res) => text(res, 200, stats(ctx, deps)),
+      '/clusters': () => json(200, clusters(ctx, deps)),
+      '/certs': () => json(200, certInfo(ctx)),
+      '/stats': () => text(200, stats(ctx, deps)),
       '/ready': ready,
     }),
     health: server({ '/healthz/ready': ready }),
     prom: server({ '/stats/prometheus': prom }),
     merged: server({
       '/healthz/ready': ready,
-      '/stats/prometheus': async (_q, res) => {
+      '/stats/prometheus': async () => {
         const own = await ctx.metrics.registry.metrics();
         const app = deps.appMetrics ? await fetchApp(deps.appMetrics) : '';
-        text(res, 200, own + (app ? `\n${app}` : ''), ctx.metrics.registry.contentType);
+        return text(200, own + (app ? `\n${app}` : ''), ctx.metrics.registry.contentType);
       },
     }),
   };

@@ -8,7 +8,7 @@ import { fromLabelSelector, matches } from '../../../api/labels.js';
 import { isNotFound, keyOf } from '../../../api/client/index.js';
 import { Controller } from '../controller.js';
 import type { ControllerContext } from '../context.js';
-import { Expectations } from '../expectations.js';
+import { Expectations, ownedPodHandlers } from '../expectations.js';
 import { controllerRef, refs } from '../informers.js';
 import { deletionOrder, isPodActive, isPodAvailable, isPodReady, deepEqual } from '../podutil.js';
 
@@ -102,36 +102,12 @@ export function replicaSetController(ctx: ControllerContext): Controller {
   const podInf = ctx.informers.for(refs.pods);
   const exp = new Expectations(ctx.now);
   const rec = ctx.recorder('replicaset-controller');
-  const ownerKey = (p: KubeObject) => {
-    const r = controllerRef(p);
-    return r?.kind === 'ReplicaSet' ? `${p.metadata.namespace}/${r.name}` : undefined;
-  };
   const matchingSets = (p: KubeObject) =>
     rsInf.list().filter((rs) => rs.metadata.namespace === p.metadata.namespace && claimPods(rs, [p]).orphans.length).map(keyOf);
 
   const c = new Controller({ name: 'replicaset', log: ctx.log, reconcile });
   rsInf.addEventHandler({ onAdd: (o) => c.enqueue(keyOf(o)), onUpdate: (_o, n) => c.enqueue(keyOf(n)), onDelete: (o) => c.enqueue(keyOf(o)) });
-  podInf.addEventHandler({
-    onAdd(p) {
-      const k = ownerKey(p);
-      if (k) {
-        exp.creationObserved(k);
-        c.enqueue(k);
-      } else for (const x of matchingSets(p)) c.enqueue(x);
-    },
-    onUpdate(o, p) {
-      const k = ownerKey(p);
-      if (k && p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) exp.deletionObserved(k);
-      for (const x of new Set([ownerKey(o), k])) if (x) c.enqueue(x);
-      if (!k) for (const x of matchingSets(p)) c.enqueue(x);
-    },
-    onDelete(p) {
-      const k = ownerKey(p);
-      if (!k) return;
-      if (!p.metadata.deletionTimestamp) exp.deletionObserved(k);
-      c.enqueue(k);
-    },
-  });
+  podInf.addEventHandler(ownedPodHandlers('ReplicaSet', exp, (k) => c.enqueue(k), { orphanOwners: matchingSets, orphansOnUpdate: true }));
 
   async function reconcile(key: string) {
     const cached = rsInf.get(key);
