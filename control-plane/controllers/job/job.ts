@@ -11,7 +11,7 @@ import type { ControllerContext } from '../context.js';
 import { Expectations, ownedPodHandlers } from '../expectations.js';
 import { refs } from '../informers.js';
 import { deepEqual } from '../podutil.js';
-import { claimPods, podFromTemplate, slowStartBatch } from '../replicaset/replicaset.js';
+import { adoptPod, claimPods, podFromTemplate, slowStartBatch } from '../replicaset/replicaset.js';
 import { type JobBackoff, isJobFinished, jobPodTemplate, planJob } from './plan.js';
 
 export const jobsRef = { apiVersion: 'batch/v1', plural: 'jobs', namespaced: true };
@@ -39,11 +39,7 @@ export function jobController(ctx: ControllerContext, o: { backoff?: JobBackoff 
     const job = structuredClone(cached);
     const { owned, orphans } = claimPods(job, podInf.list());
     if (!job.metadata.deletionTimestamp) {
-      for (const p of orphans) {
-        const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-        await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: p.metadata.namespace, type: 'merge' })
-          .catch((e) => { if (!isNotFound(e)) throw e; });
-      }
+      for (const p of orphans) await adoptPod(ctx, 'batch/v1', 'Job', job, p);
       owned.push(...orphans);
     }
     const act = exp.satisfied(key) && !job.metadata.deletionTimestamp;

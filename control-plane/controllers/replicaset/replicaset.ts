@@ -60,6 +60,16 @@ export function replicaSetDiff(replicas: number, active: KubeObject[]): { create
   return { create: 0, delete: [] };
 }
 
+/**
+ * Adopts an orphan `pod` for `owner` (of `apiVersion`/`kind`), as kube's ClaimPods: a merge patch that
+ * appends a controller reference, guarded by the pod's resourceVersion; a pod gone meanwhile is skipped.
+ */
+export async function adoptPod(ctx: ControllerContext, apiVersion: string, kind: string, owner: KubeObject, pod: KubeObject): Promise<void> {
+  const refsNow = [...(pod.metadata.ownerReferences ?? []), { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true }];
+  await ctx.client.patch(refs.pods, pod.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: pod.metadata.resourceVersion } }, { namespace: pod.metadata.namespace, type: 'merge' })
+    .catch((e) => { if (!isNotFound(e)) throw e; });
+}
+
 /** Pods of `owner` in the cache: those it controls, plus orphans its selector matches (to adopt). */
 export function claimPods(owner: KubeObject, pods: KubeObject[]): { owned: KubeObject[]; orphans: KubeObject[] } {
   let sel;
@@ -118,11 +128,7 @@ export function replicaSetController(ctx: ControllerContext): Controller {
     const rs = structuredClone(cached);
     const { owned, orphans } = claimPods(rs, podInf.list());
     if (!rs.metadata.deletionTimestamp) {
-      for (const p of orphans) {
-        const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-        await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: p.metadata.namespace, type: 'merge' })
-          .catch((e) => { if (!isNotFound(e)) throw e; });
-      }
+      for (const p of orphans) await adoptPod(ctx, 'apps/v1', 'ReplicaSet', rs, p);
       owned.push(...orphans);
     }
     const active = owned.filter(isPodActive);

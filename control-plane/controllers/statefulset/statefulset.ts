@@ -13,7 +13,7 @@ import { Expectations, ownedPodHandlers } from '../expectations.js';
 import { controllerRef, refs } from '../informers.js';
 import { deepEqual } from '../podutil.js';
 import { podTemplateHash } from '../deployment/rolling.js';
-import { claimPods } from '../replicaset/replicaset.js';
+import { adoptPod, claimPods } from '../replicaset/replicaset.js';
 import { completeRollingUpdate, ordinalOf, planStatefulSet, statefulPod } from './plan.js';
 
 export const statefulSetsRef = { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true };
@@ -88,9 +88,7 @@ export function statefulSetController(ctx: ControllerContext): Controller {
     const { owned, orphans } = claimPods(set, podInf.list());
     for (const p of orphans) {
       if (ordinalOf(set, p) === undefined) continue;
-      const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name!, uid: set.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-      await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: ns, type: 'merge' })
-        .catch((e) => { if (!isNotFound(e)) throw e; });
+      await adoptPod(ctx, 'apps/v1', 'StatefulSet', set, p);
       owned.push(p);
     }
     const { current, update, all } = await ensureRevisions(set);
