@@ -2,6 +2,7 @@
 // for tests and benchmarks. Every problem is collected so main.ts can list them all and exit 64.
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
+import { parseDuration } from '../lib/time/duration.js';
 import type { KeyType } from '../proxy/identity/manager.js';
 import type { TunnelMode } from '../proxy/hbone/client.js';
 import { parseAppProbers, type AppProbers } from '../proxy/admin/app-health.js';
@@ -38,18 +39,10 @@ const PORT_FLAGS = {
 } as const;
 const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve'] as const;
 
-/** `30s`, `500ms`, `2m`, `24h` (or combinations like `1h30m`) → seconds; undefined when malformed. */
+/** `30s`, `500ms`, `2m`, `24h`, `1h30m` → seconds (lib/time's Go syntax); undefined when malformed. */
 export function parseDurationSec(s: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    total += Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  }
-  return consumed === s.length && consumed > 0 ? total : undefined;
+  const ms = parseDuration(s);
+  return ms === undefined ? undefined : ms / 1000;
 }
 
 /** Parses argv and env; returns the settings or every problem. */

@@ -6,7 +6,6 @@
 // Usage: node dist/bench/mesh/push.js [proxies=50] [writes=20]. Not a test.
 
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,21 +13,11 @@ import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD } from '../../proto/load.js
 import { R, startApi } from '../../test/mesh-control/fixture.js';
 import { AdsClient } from '../../test/mesh-control/adsclient.js';
 import { waitFor } from '../../test/wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const PROXIES = Number(process.argv[2] ?? 50);
 const WRITES = Number(process.argv[3] ?? 20);
 const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 

@@ -7,6 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import './reflect-metadata.js';
 import * as x509 from '@peculiar/x509';
+import type { Csr, Sans } from '../../proxy/identity/x509.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 x509.cryptoProvider.set(webcrypto as never);
@@ -14,20 +15,8 @@ const subtle = webcrypto.subtle;
 
 export type KeyType = 'ec' | 'rsa';
 
-/** Subject alternative names of a CSR or certificate. */
-export interface Sans {
-  uris: string[];
-  dns: string[];
-  ips: string[];
-}
-
-/** A parsed, signature-checked CSR. */
-export interface Csr {
-  /** SubjectPublicKeyInfo DER, copied into the certificate */
-  spki: Buffer;
-  publicKey: KeyObject;
-  sans: Sans;
-}
+// the same result types as the production module, so the two stay interchangeable in bench/mesh/x509
+export type { Csr, Sans } from '../../proxy/identity/x509.js';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };

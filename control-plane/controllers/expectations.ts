@@ -2,6 +2,10 @@
 // deletions it waits until the informer has seen them before counting pods again, so a slow watch never
 // makes it create twice. Expectations older than five minutes are ignored, as in kube.
 
+import type { KubeObject } from '../../api/meta.js';
+import type { EventHandlers } from '../../api/client/informer.js';
+import { controllerRef } from './informers.js';
+
 const TTL_MS = 5 * 60 * 1000;
 
 interface Expect {
@@ -42,4 +46,39 @@ export class Expectations {
   delete(key: string): void {
     this.m.delete(key);
   }
+}
+
+/**
+ * The pod-event handlers of a controller that owns pods (ReplicaSet, Job, StatefulSet), as kube's write
+ * them: the owner's key (`namespace/name` of the pod's controller reference of `kind`) is enqueued on
+ * every change and a creation or deletion observed in `exp`; `orphanOwners` (when given) names the
+ * owners whose selector matches a pod that has no controller, for adoption, on add (and on update with
+ * `orphansOnUpdate`).
+ */
+export function ownedPodHandlers(kind: string, exp: Expectations, enqueue: (key: string) => void, o: { orphanOwners?: (p: KubeObject) => string[]; orphansOnUpdate?: boolean } = {}): EventHandlers {
+  const ownerKey = (p: KubeObject) => {
+    const r = controllerRef(p);
+    return r?.kind === kind ? `${p.metadata.namespace}/${r.name}` : undefined;
+  };
+  return {
+    onAdd(p) {
+      const k = ownerKey(p);
+      if (k) {
+        exp.creationObserved(k);
+        enqueue(k);
+      } else for (const x of o.orphanOwners?.(p) ?? []) enqueue(x);
+    },
+    onUpdate(old, p) {
+      const k = ownerKey(p);
+      if (k && p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k);
+      for (const x of new Set([ownerKey(old), k])) if (x) enqueue(x);
+      if (!k && o.orphansOnUpdate) for (const x of o.orphanOwners?.(p) ?? []) enqueue(x);
+    },
+    onDelete(p) {
+      const k = ownerKey(p);
+      if (!k) return;
+      if (!p.metadata.deletionTimestamp) exp.deletionObserved(k);
+      enqueue(k);
+    },
+  };
 }

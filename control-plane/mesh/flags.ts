@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { parseDuration } from '../../lib/time/duration.js';
 
 /** Validated settings. */
 export interface MeshConfig {
@@ -25,12 +26,6 @@ export interface MeshConfig {
 }
 
 const KNOWN = ['kubeconfig', 'grpc-port', 'debug-port', 'bind-address', 'debug-bind-address', 'home', 'advertise-address', 'max-cert-ttl', 'debounce-after', 'debounce-max', 'root-namespace', 'token-audiences', 'istiod-service', 'log-level'];
-
-/** `15s`, `500ms`, `2m`, `24h` → milliseconds, or undefined. */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
-  return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'] : undefined;
-}
 
 /** Parses argv; returns the config or every problem. */
 export function parseMeshFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: MeshConfig; problems: string[] } {

@@ -16,10 +16,16 @@ export interface Reply {
   type?: string;
 }
 
-/** A route: a path and its answer. */
+/** A route: a path and its answer (from the request's URL, for routes that read the query). */
 export interface Route {
   path: string;
-  reply(): Reply | Promise<Reply>;
+  reply(url: URL): Reply | Promise<Reply>;
+}
+
+/** Options of `serve` and `routeServer`. */
+export interface ServeOptions {
+  /** the answer for an unknown path (default 404 `not found`) */
+  notFound?: (url: URL) => Reply;
 }
 
 /** A listening endpoint. */
@@ -31,23 +37,28 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** The answer of `routes` for `url` (404 `not found` for unknown paths; query strings ignored). */
-export async function handle(routes: readonly Route[], url: string): Promise<Reply> {
-  const path = url.split('?')[0];
-  const r = routes.find((x) => x.path === path);
-  if (!r) return { status: 404, body: 'not found\n' };
+/** The answer of `routes` for `url` (404 `not found` for unknown paths; the query goes to the route). */
+export async function handle(routes: readonly Route[], url: string, o: ServeOptions = {}): Promise<Reply> {
+  const u = new URL(url, 'http://x');
+  const r = routes.find((x) => x.path === u.pathname);
+  if (!r) return o.notFound?.(u) ?? { status: 404, body: 'not found\n' };
   try {
-    return await r.reply();
+    return await r.reply(u);
   } catch (e) {
     return { status: 500, body: `${(e as Error).message}\n` };
   }
 }
 
-/** Serves `routes` on host:port (port 0 picks one). */
-export async function serve(host: string, port: number, routes: readonly Route[]): Promise<Served> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void handle(routes, req.url ?? '/').then((r) => res.writeHead(r.status, { 'content-type': r.type ?? 'text/plain' }).end(r.body));
+/** A node:http server answering `routes`, not yet listening (for callers that listen it themselves). */
+export function routeServer(routes: readonly Route[], o: ServeOptions = {}): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    void handle(routes, req.url ?? '/', o).then((r) => res.writeHead(r.status, { 'content-type': r.type ?? 'text/plain' }).end(r.body));
   });
+}
+
+/** Serves `routes` on host:port (port 0 picks one). */
+export async function serve(host: string, port: number, routes: readonly Route[], o: ServeOptions = {}): Promise<Served> {
+  const server = routeServer(routes, o);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

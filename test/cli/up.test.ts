@@ -1,7 +1,7 @@
 // `shoal up --apply samples/hello`, `shoal status`, `shoal down`: the quick start's main job, run for
 // real as child processes on a free loopback port with a temporary state dir.
 import t from 'tap';
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,14 @@ function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   return new Promise((res) => execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
 }
 
-for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-processes)' : ' (grouped processes)'}`, async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'shoalt-up-'));
-  const port = await freePort();
-  // --no-agent: this test is about the CLI and the control plane (the node is covered by test/e2e)
-  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'), ...(split ? ['--split-processes'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/**
+ * `shoal up <args>` in its own process group: at teardown `beforeKill` runs, then the group is SIGKILLed if
+ * still there and the home removed. Resolves once it prints `The cluster is up`, exits, or 60 s pass.
+ */
+async function startUp(t: { teardown(fn: () => unknown): void }, home: string, args: string[], beforeKill = () => {}): Promise<{ up: ChildProcess; out: () => string }> {
+  const up = spawn(process.execPath, [cli, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(async () => {
+    beforeKill();
     if (up.exitCode === null) {
       try {
         process.kill(-up.pid!, 'SIGKILL'); // the group we started: up and its components
@@ -31,10 +33,19 @@ for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-
     rmSync(home, { recursive: true, force: true });
   });
   let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  up.stdout!.on('data', (d) => (out += d));
+  up.stderr!.on('data', (d) => (out += d));
   const deadline = Date.now() + 60_000;
   while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return { up, out: () => out };
+}
+
+for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-processes)' : ' (grouped processes)'}`, async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'shoalt-up-'));
+  const port = await freePort();
+  // --no-agent: this test is about the CLI and the control plane (the node is covered by test/e2e)
+  const { up, out: printed } = await startUp(t, home, ['--no-agent', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'), ...(split ? ['--split-processes'] : [])]);
+  const out = printed();
   t.match(out, /✔ apiserver ready/);
   t.match(out, /✔ controller-manager ready/);
   t.match(out, /✔ scheduler ready/);
@@ -118,28 +129,11 @@ t.test('shoal kubeconfig polled from other shells while up starts: one CA, and u
   // `up` starts only after a poller has been refused (each `shoal` run takes seconds on a loaded machine)
   const refusedBy = Date.now() + 30_000;
   while (refusals === 0 && Date.now() < refusedBy) await new Promise((r) => setTimeout(r, 50));
-  const up = spawn(process.execPath, [cli, 'up', '--no-agent', '--home', home, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  t.teardown(async () => {
-    polling = false;
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    rmSync(home, { recursive: true, force: true });
-  });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
-  const deadline = Date.now() + 60_000;
-  while (!out.includes('The cluster is up') && up.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const { up, out } = await startUp(t, home, ['--no-agent', '--home', home, '--port', String(port)], () => (polling = false));
   await new Promise((r) => setTimeout(r, 1000));
   polling = false;
   await Promise.all(pollers);
-  t.match(out, /The cluster is up/, out);
+  t.match(out(), /The cluster is up/, out());
   t.ok(refusals > 0, `kubeconfig refused while there was no cluster yet (${refusals} times), creating nothing`);
   t.ok(printed.length > 0, `kubeconfig printed ${printed.length} times once the cluster was starting`);
   const { readFileSync } = await import('node:fs');

@@ -3,13 +3,14 @@
 // issue's scenarios against it, then `shoal down` and a before/after comparison of the host.
 // Root only (network namespaces); CI runs as root.
 import t from 'tap';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
+import { spawnUp } from './shoal-up.js';
 import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -42,32 +43,15 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), `shoalt-e2e-${rand}-`));
   const port = await freePort();
   const before = await hostState(home);
-  const up = spawn(process.execPath, [
-    cli, 'up', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'),
-    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
-    '--pod-cidr', `10.244.${names.octet}.0/24`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // its own process group, so a failed teardown can stop all of it
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const u = spawnUp(home, port, names, `10.244.${names.octet}.0/24`, ['--apply', join(root, 'samples', 'hello')]);
+  const up = u.up;
   t.teardown(async () => {
-    if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home]);
-    if (up.exitCode === null) {
-      // down did not finish: stop the whole group we started (up and the components it spawned),
-      // then let down remove what the node left on the host (it reads run/scope.json)
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      await sh(process.execPath, [cli, 'down', '--home', home]);
-    }
+    await u.stop();
     rmSync(home, { recursive: true, force: true });
   });
-  await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 60_000);
-  t.match(out, /✔ node-agent ready/, out);
-  t.match(out, /✔ network-policy ready/, 'the NetworkPolicy enforcer runs as part of the node');
+  await u.ready(60_000);
+  t.match(u.out(), /✔ node-agent ready/, u.out());
+  t.match(u.out(), /✔ network-policy ready/, 'the NetworkPolicy enforcer runs as part of the node');
   const api = KubeClient.fromKubeconfig(join(home, 'kubeconfig'));
   t.teardown(() => api.close());
   const ns = 'default';
@@ -213,12 +197,12 @@ t.test('a cluster from shoal up', { skip }, async (t) => {
 
   // 6. restarting the agent keeps running pods (same PIDs)
   // the node agent runs in the `node` process with the service proxy and the policy enforcer (cli/up/group.ts)
-  const agentPid = Number(/✔ node-agent ready in [0-9.]+s \(pid (\d+), process node\)/.exec(out)?.[1] ?? 0);
+  const agentPid = Number(/✔ node-agent ready in [0-9.]+s \(pid (\d+), process node\)/.exec(u.out())?.[1] ?? 0);
   const keep = (await listHello()).filter(ready)[0]!;
   const pidsBefore = (await sh('ip', ['netns', 'pids', netnsOf(keep)])).stdout.trim();
   t.ok(agentPid > 0, 'found the agent started by shoal up');
   process.kill(agentPid, 'SIGKILL');
-  await waitFor('agent restarted by the supervisor', async () => /✖ node exited/.test(out));
+  await waitFor('agent restarted by the supervisor', async () => /✖ node exited/.test(u.out()));
   await new Promise((r) => setTimeout(r, 2500));
   const after = await api.get(pods, keep.metadata.name!, { namespace: ns });
   t.ok(ready(after), 'the pod is still Ready after the agent restart');

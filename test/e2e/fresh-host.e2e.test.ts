@@ -5,15 +5,16 @@
 // are what they were before, unless another cluster on the host still holds them.
 // Root only (network namespaces); CI runs as root.
 import t from 'tap';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { liveHolders, realSysctls } from '../../node/agent/sandbox/sysctls.js';
 import { waitFor } from '../wait.js';
+import { spawnUp } from './shoal-up.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -29,15 +30,6 @@ function sh(cmd: string, args: string[], timeout = 60_000): Promise<{ code: numb
   return new Promise((res) => execFile(cmd, args, { timeout }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
 const ready = (p: KubeObject) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 t.test('a pod reaches a Service by name on a host that started with forwarding off', { skip }, async (t) => {
@@ -48,37 +40,22 @@ t.test('a pod reaches a Service by name on a host that started with forwarding o
 
   const home = mkdtempSync(join(tmpdir(), `shoalt-fresh-${rand}-`));
   const port = await freePort();
-  const up = spawn(process.execPath, [
-    cli, 'up', '--home', home, '--port', String(port), '--apply', join(root, 'samples', 'hello'),
-    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
-    '--pod-cidr', `10.244.${names.octet}.0/24`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const u = spawnUp(home, port, names, `10.244.${names.octet}.0/24`, ['--apply', join(root, 'samples', 'hello')]);
+  const up = u.up;
   t.teardown(async () => {
-    if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home]);
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      await sh(process.execPath, [cli, 'down', '--home', home]);
-    }
+    await u.stop();
     rmSync(home, { recursive: true, force: true });
   });
-  await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 90_000);
-  t.equal(up.exitCode, null, `shoal up runs: ${out}`);
+  await u.ready(90_000);
+  t.equal(up.exitCode, null, `shoal up runs: ${u.out()}`);
 
   // up's progress says what it did to the host, after the guard (installed with the CNI config) is in place
-  const hostLine = /✔ host: (.*)\n/.exec(out)?.[1] ?? '';
+  const hostLine = /✔ host: (.*)\n/.exec(u.out())?.[1] ?? '';
   // another cluster starting at the same time (CI runs two test files at once) may have switched it on first
   const othersAtUp = liveHolders().filter((h) => !h.startsWith(names.node));
   if (before[FWD] === '0' && !othersAtUp.length) t.match(hostLine, `${FWD} 0 → 1`, 'up reports switching forwarding on');
   else t.match(hostLine, new RegExp(`${FWD} (already 1|\\S+ → 1)`), `up reports forwarding (other holders: ${othersAtUp.join(', ') || 'none'})`);
-  t.ok(out.indexOf('✔ CNI plugins') >= 0 && out.indexOf('✔ CNI plugins') < out.indexOf('✔ host:'), 'the guard is installed before the host forwards');
+  t.ok(u.out().indexOf('✔ CNI plugins') >= 0 && u.out().indexOf('✔ CNI plugins') < u.out().indexOf('✔ host:'), 'the guard is installed before the host forwards');
   t.equal(realSysctls.read(FWD), '1', 'forwarding on while the cluster runs');
   const guard = await sh('nft', ['list', 'table', 'inet', `shoal-guard-${names.bridge}`]);
   t.equal(guard.code, 0, 'the egress guard is in place');
@@ -123,7 +100,7 @@ t.test('a pod reaches a Service by name on a host that started with forwarding o
   } else {
     t.equal(realSysctls.read(FWD), before[FWD], `${FWD} restored to ${before[FWD]}`);
     t.equal(realSysctls.read(BNF), before[BNF], `${BNF} restored to ${before[BNF]}`);
-    if (before[FWD] === '0') t.match(out, `${FWD} restored 1 → 0`, 'up reports the restore');
+    if (before[FWD] === '0') t.match(u.out(), `${FWD} restored 1 → 0`, 'up reports the restore');
   }
   t.notOk(others.some((h) => h.startsWith(names.node)), 'our holder record is gone');
 });

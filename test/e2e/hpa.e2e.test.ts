@@ -6,16 +6,15 @@
 // Short periods through the environment: metrics scraped every 2 s, HPAs synced every 3 s.
 // Root only (network namespaces, cgroups); CI runs as root.
 import t from 'tap';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import { waitFor } from '../wait.js';
+import { spawnUp } from './shoal-up.js';
+import { freePort } from '../../lib/serve/serve.js';
 
-const root = new URL('../../..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli', 'main.js');
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, bridge, cgroups); CI runs as root' : !existsSync('/usr/bin/kubectl') ? 'needs kubectl at /usr/bin/kubectl' : false;
 
 const rand = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
@@ -25,15 +24,6 @@ const deployments = { apiVersion: 'apps/v1', plural: 'deployments', namespaced: 
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout: 60_000, env }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 const hpaYaml = (spec: string) => `apiVersion: autoscaling/v2
@@ -46,29 +36,13 @@ ${spec}`;
 t.test('autoscaling on CPU from shoal up', { skip }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), `shoalt-hpa-${rand}-`));
   const port = await freePort();
-  const up = spawn(process.execPath, [
-    cli, 'up', '--home', home, '--port', String(port), '--no-dns',
-    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
-    '--pod-cidr', `10.244.${names.octet}.0/24`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, SHOAL_METRIC_RESOLUTION: '2s', SHOAL_HPA_SYNC_PERIOD: '3s' } });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const u = spawnUp(home, port, names, `10.244.${names.octet}.0/24`, ['--no-dns'], { ...process.env, SHOAL_METRIC_RESOLUTION: '2s', SHOAL_HPA_SYNC_PERIOD: '3s' });
   t.teardown(async () => {
-    if (up.exitCode === null) await run(process.execPath, [cli, 'down', '--home', home]);
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      await run(process.execPath, [cli, 'down', '--home', home]);
-    }
+    await u.stop();
     rmSync(home, { recursive: true, force: true });
   });
-  await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 90_000);
-  t.match(out, /The cluster is up/, out);
+  await u.ready(90_000);
+  t.match(u.out(), /The cluster is up/, u.out());
   const kubeconfig = join(home, 'kubeconfig');
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const kubectl = (...args: string[]) => run('/usr/bin/kubectl', args, env);

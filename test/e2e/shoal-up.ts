@@ -3,13 +3,13 @@
 // shoal wrappers bound to its kubeconfig, and a teardown (registered by the caller with t.teardown)
 // that runs `shoal down` and, if that fails, stops the process group it started.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 export const cli = join(root, 'dist', 'cli', 'main.js');
@@ -20,15 +20,6 @@ export const rootSkip = process.getuid?.() !== 0 ? 'needs root (network namespac
 /** Run a command; never throws. */
 export function sh(cmd: string, args: string[], o: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout: o.timeout ?? 60_000, env: o.env ?? process.env }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 /** A running cluster. */
@@ -56,6 +47,54 @@ async function clearLeftovers(tag: string): Promise<void> {
   }
 }
 
+/** The per-test names a cluster runs under (beside other clusters on the host). */
+export interface UpNames {
+  bridge: string;
+  netnsPrefix: string;
+  cgroup: string;
+  node: string;
+}
+
+/** A `shoal up` process. */
+export interface UpProcess {
+  up: ChildProcess;
+  /** what it printed so far (stdout and stderr) */
+  out(): string;
+  /** waits for `The cluster is up` (or its exit) */
+  ready(ms: number): Promise<void>;
+  /** `shoal down`; if the process is still there, kills its process group and runs `shoal down` again (it reads run/scope.json) */
+  stop(downTimeoutMs?: number): Promise<void>;
+}
+
+/** Starts `shoal up` in its own process group (so a failed teardown can stop all of it) under `names`. */
+export function spawnUp(home: string, port: number, names: UpNames, podCidr: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): UpProcess {
+  const up = spawn(process.execPath, [
+    cli, 'up', '--home', home, '--port', String(port),
+    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
+    '--pod-cidr', podCidr, ...extra,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  let out = '';
+  up.stdout!.on('data', (d) => (out += d));
+  up.stderr!.on('data', (d) => (out += d));
+  return {
+    up,
+    out: () => out,
+    ready: async (ms) => void (await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, ms)),
+    async stop(downTimeoutMs = 60_000) {
+      if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home], { timeout: downTimeoutMs });
+      if (up.exitCode === null) {
+        try {
+          process.kill(-up.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        await sh(process.execPath, [cli, 'down', '--home', home], { timeout: downTimeoutMs });
+      }
+    },
+  };
+}
+
 /** Start `shoal up` with names derived from `tag` (short, lowercase) and a pod /24 at 10.244.`octet`.0. */
 export async function shoalUp(tag: string, octet: number, extra: string[] = []): Promise<UpCluster> {
   await clearLeftovers(tag);
@@ -63,33 +102,17 @@ export async function shoalUp(tag: string, octet: number, extra: string[] = []):
   const names = { bridge: `s${tag.slice(0, 3)}${rand}b`, netnsPrefix: `shoalt-${tag}-${rand}-`, cgroup: `shoalt-${tag}-${rand}`, node: `shoalt-${tag}-${rand}` };
   const home = mkdtempSync(join(tmpdir(), `shoalt-${tag}-${rand}-`));
   const port = await freePort();
-  const up = spawn(process.execPath, [
-    cli, 'up', '--home', home, '--port', String(port),
-    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
-    '--pod-cidr', `10.244.${octet}.0/24`, ...extra,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const u = spawnUp(home, port, names, `10.244.${octet}.0/24`, extra);
   const opened: KubeClient[] = [];
   const close = async () => {
     for (const a of opened) await a.close();
-    if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home]);
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      await sh(process.execPath, [cli, 'down', '--home', home]);
-    }
+    await u.stop();
     if (process.env.SHOAL_E2E_KEEP_LOGS) await sh('cp', ['-r', join(home, 'logs'), `${process.env.SHOAL_E2E_KEEP_LOGS}-${tag}`]);
     rmSync(home, { recursive: true, force: true });
   };
   try {
-    await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 90_000);
-    if (up.exitCode !== null) throw new Error(`shoal up exited ${up.exitCode}: ${out}`);
+    await u.ready(90_000);
+    if (u.up.exitCode !== null) throw new Error(`shoal up exited ${u.up.exitCode}: ${u.out()}`);
   } catch (e) {
     await close();
     throw e;
@@ -99,7 +122,7 @@ export async function shoalUp(tag: string, octet: number, extra: string[] = []):
   opened.push(api);
   const env = { ...process.env, HOME: home, KUBECACHEDIR: join(home, 'kcache') };
   return {
-    home, kubeconfig, api, out: () => out, close,
+    home, kubeconfig, api, out: u.out, close,
     kubectl: (...args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig, ...args], { env, timeout: 120_000 }),
   };
 }

@@ -1,7 +1,7 @@
 // lib/serve: routes answered in-process (handle) and over a real loopback socket (serve).
 import t from 'tap';
 import { Counter, Registry } from 'prom-client';
-import { checkRoute, freePort, handle, metricsRoute, serve, splitHostPort, type Route } from '../../lib/serve/serve.js';
+import { checkRoute, freePort, handle, metricsRoute, routeServer, serve, splitHostPort, type Route } from '../../lib/serve/serve.js';
 
 t.test('handle', async (t) => {
   let problem: string | undefined = undefined;
@@ -20,6 +20,18 @@ t.test('handle', async (t) => {
   t.match(m.body, /^libserve_test_total 3$/m);
   t.same(await handle(routes, '/nope'), { status: 404, body: 'not found\n' });
   t.same(await handle(routes, '/boom'), { status: 500, body: 'broken\n' });
+});
+
+t.test('routes read the query; notFound answers unknown paths', async (t) => {
+  const routes: Route[] = [{ path: '/dump', reply: (u) => ({ status: 200, body: `id=${u.searchParams.get('id')}`, type: 'application/json' }) }];
+  t.same(await handle(routes, '/dump?id=a.b'), { status: 200, body: 'id=a.b', type: 'application/json' });
+  t.same(await handle(routes, '/x', { notFound: (u) => ({ status: 404, body: `no ${u.pathname}` }) }), { status: 404, body: 'no /x' });
+  const server = routeServer(routes);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/dump?id=z`);
+  t.equal(res.headers.get('content-type'), 'application/json');
+  t.equal(await res.text(), 'id=z');
 });
 
 t.test('serve on loopback', async (t) => {

@@ -7,7 +7,6 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TYPE_WORKLOAD, TYPE_URLS } from '../../proto/load.js';
@@ -17,17 +16,9 @@ import { CaClient } from '../../proxy/identity/ca-client.js';
 import { buildCsr, newKey } from '../../proxy/identity/x509.js';
 import { R, startApi } from './fixture.js';
 import { waitFor } from '../wait.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const MAIN = fileURLToPath(new URL('../../control-plane/mesh/main.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 t.test('the sidecar clients against mesh control, through a SIGKILL', async (t) => {
   const api = await startApi('shoalt-meshdp-');

@@ -10,10 +10,11 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { KubeClient } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
+import { spawnUp } from '../e2e/shoal-up.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -36,15 +37,6 @@ const R = {
 
 function sh(cmd: string, args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => execFile(cmd, args, { timeout }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 const ready = (p: KubeObject | undefined) => !!p && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -75,29 +67,13 @@ t.test('the mesh through a shoal up cluster', { skip }, async (t) => {
   await clearLeftovers();
   const home = mkdtempSync(join(tmpdir(), `shoalt-mesh-${rand}-`));
   const port = await freePort();
-  const up = spawn(process.execPath, [
-    cli, 'up', '--home', home, '--port', String(port),
-    '--bridge', names.bridge, '--netns-prefix', names.netnsPrefix, '--cgroup-name', names.cgroup, '--node-name', names.node,
-    '--pod-cidr', `10.244.${names.octet}.0/24`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  up.stdout.on('data', (d) => (out += d));
-  up.stderr.on('data', (d) => (out += d));
+  const u = spawnUp(home, port, names, `10.244.${names.octet}.0/24`);
   t.teardown(async () => {
-    if (up.exitCode === null) await sh(process.execPath, [cli, 'down', '--home', home], 120_000);
-    if (up.exitCode === null) {
-      try {
-        process.kill(-up.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      await sh(process.execPath, [cli, 'down', '--home', home]);
-    }
+    await u.stop(120_000);
     rmSync(home, { recursive: true, force: true });
   });
-  await waitFor('shoal up', async () => out.includes('The cluster is up') || up.exitCode !== null, 90_000);
-  t.match(out, /mesh-control ready/, 'mesh control runs in the control-plane process');
+  await u.ready(90_000);
+  t.match(u.out(), /mesh-control ready/, 'mesh control runs in the control-plane process');
   const api = KubeClient.fromKubeconfig(join(home, 'kubeconfig'));
   t.teardown(() => api.close());
   const kc = join(home, 'kubeconfig');

@@ -13,6 +13,7 @@ import { parseInitFlags } from '../../sidecar/init/flags.js';
 import { captureRuleset } from '../../sidecar/init/rules.js';
 import type { AuthzPolicy, StaticConfigFile } from '../../proxy/config/types.js';
 import { startCaServer, makeCa, type CaServer } from './ca.js';
+import { waitFor } from '../wait.js';
 
 /** A test pod. */
 export interface Pod {
@@ -143,19 +144,8 @@ export function runInPod(t: Teardown, pod: Pod, args: string[], opts: { uid1337?
   return { proc, out: () => out, err: () => err, exited, stop };
 }
 
-/** Waits until `fn` returns truthy (polling), or throws after `ms`. */
-export async function until<T>(what: string, fn: () => Promise<T> | T, ms = 15_000, every = 100): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** Waits until `fn` returns truthy (polling), or throws after `ms`: test/wait.ts's `waitFor`. */
+export const until = waitFor;
 
 /** GET http://host:port/path from the root namespace → {status, body}. */
 export async function httpGet(host: string, port: number, path: string): Promise<{ status: number; body: string }> {

@@ -6,13 +6,14 @@
 // claim with an emptyDir (see control-plane/controllers/statefulset/README.md).
 
 import { age } from '../../age.js';
-import { fromLabelSelector, isEmpty, matches, validateLabelSelector, validateLabels } from '../../labels.js';
+import { validateLabelSelector } from '../../labels.js';
 import type { KubeObject } from '../../meta.js';
 import { any, arr, enm, int, intOrStr, map, obj, qty, str } from '../../schema/schema.js';
 import { type FieldError, Path, asArr, asObj, condition, deepEqual, ensureObj, fieldError, kindSchema, nonNegative, objectMeta, setDefault } from '../common.js';
 import { podTemplateSpec } from '../core/pod-schema.js';
-import { defaultPodTemplate, validatePodSpec } from '../core/pod-spec.js';
+import { defaultPodTemplate } from '../core/pod-spec.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
+import { validateWorkloadTemplate } from './workloads.js';
 import { labelSelector } from '../common.js';
 
 const pvcTemplate = obj({
@@ -115,24 +116,9 @@ function validate(o: KubeObject, old?: KubeObject): FieldError[] {
     if (c.spec?.resources?.requests?.storage == null) errs.push(fieldError.required(cp.child('spec', 'resources').key('storage')));
   });
   if (tpl) {
-    const tp = p.child('template');
-    const labels = tpl.metadata?.labels;
-    errs.push(...validateLabels(labels, tp.child('metadata', 'labels')));
-    if (sel && errs.length === 0) {
-      let s;
-      try {
-        s = fromLabelSelector(sel);
-      } catch {
-        s = undefined;
-      }
-      if (s && !isEmpty(s) && !matches(s, labels)) errs.push(fieldError.invalid(tp.child('metadata', 'labels'), labels ?? {}, '`selector` does not match template `labels`'));
-    }
     // claim templates are volumes of every pod (kube adds them before validating the template)
     const withClaims = { ...(tpl.spec ?? {}), volumes: [...asArr(tpl.spec?.volumes), ...claims.filter((c: any) => c.metadata?.name && !asArr(tpl.spec?.volumes).some((v: any) => v.name === c.metadata.name)).map((c: any) => ({ name: c.metadata.name, emptyDir: {} }))] };
-    errs.push(...validatePodSpec(tpl.spec ? withClaims : undefined, tp.child('spec')));
-    const rp = tpl.spec?.restartPolicy;
-    if (rp !== undefined && rp !== 'Always') errs.push(fieldError.notSupported(tp.child('spec', 'restartPolicy'), rp, ['Always']));
-    if (tpl.spec?.activeDeadlineSeconds !== undefined) errs.push(fieldError.forbidden(tp.child('spec', 'activeDeadlineSeconds'), 'activeDeadlineSeconds in StatefulSet is not Supported'));
+    validateWorkloadTemplate(errs, p.child('template'), tpl, sel, 'StatefulSet', tpl.spec ? withClaims : undefined);
   }
   if (old) {
     const a = { ...spec };

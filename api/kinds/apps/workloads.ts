@@ -90,6 +90,31 @@ const daemonSetStatus = obj({
 // ---------------------------------------------------------------------------------------------
 // Shared template + selector rules
 
+/**
+ * A workload's pod template (kube's ValidatePodTemplateSpecForReplicaSet/-StatefulSet): its labels, the
+ * selector matching them (checked only while `errs` is still empty, as kube does), the pod spec
+ * (`podSpec`, by default the template's), restartPolicy Always and no activeDeadlineSeconds.
+ */
+export function validateWorkloadTemplate(errs: FieldError[], tp: Path, tpl: any, sel: unknown, kind: string, podSpec: unknown = tpl.spec): void {
+  const labels = tpl.metadata?.labels;
+  errs.push(...validateLabels(labels, tp.child('metadata', 'labels')));
+  if (sel && errs.length === 0) {
+    let s;
+    try {
+      s = fromLabelSelector(sel as never);
+    } catch {
+      s = undefined;
+    }
+    if (s && !isEmpty(s) && !matches(s, labels))
+      errs.push(fieldError.invalid(tp.child('metadata', 'labels'), labels ?? {}, '`selector` does not match template `labels`'));
+  }
+  errs.push(...validatePodSpec(podSpec as never, tp.child('spec')));
+  const rp = tpl.spec?.restartPolicy;
+  if (rp !== undefined && rp !== 'Always') errs.push(fieldError.notSupported(tp.child('spec', 'restartPolicy'), rp, ['Always']));
+  if (tpl.spec?.activeDeadlineSeconds !== undefined)
+    errs.push(fieldError.forbidden(tp.child('spec', 'activeDeadlineSeconds'), `activeDeadlineSeconds in ${kind} is not Supported`));
+}
+
 function validateSelectorAndTemplate(o: KubeObject, old: KubeObject | undefined, kind: string): FieldError[] {
   const errs: FieldError[] = [];
   const p = Path.root('spec');
@@ -101,27 +126,7 @@ function validateSelectorAndTemplate(o: KubeObject, old: KubeObject | undefined,
     if (asArr(sel.matchExpressions).length === 0 && Object.keys(sel.matchLabels ?? {}).length === 0)
       errs.push(fieldError.invalid(p.child('selector'), sel, `empty selector is invalid for ${kind.toLowerCase()}`));
   }
-  const tpl = spec.template;
-  if (tpl) {
-    const tp = p.child('template');
-    const labels = tpl.metadata?.labels;
-    errs.push(...validateLabels(labels, tp.child('metadata', 'labels')));
-    if (sel && errs.length === 0) {
-      let s;
-      try {
-        s = fromLabelSelector(sel);
-      } catch {
-        s = undefined;
-      }
-      if (s && !isEmpty(s) && !matches(s, labels))
-        errs.push(fieldError.invalid(tp.child('metadata', 'labels'), labels ?? {}, '`selector` does not match template `labels`'));
-    }
-    errs.push(...validatePodSpec(tpl.spec, tp.child('spec')));
-    const rp = tpl.spec?.restartPolicy;
-    if (rp !== undefined && rp !== 'Always') errs.push(fieldError.notSupported(tp.child('spec', 'restartPolicy'), rp, ['Always']));
-    if (tpl.spec?.activeDeadlineSeconds !== undefined)
-      errs.push(fieldError.forbidden(tp.child('spec', 'activeDeadlineSeconds'), 'activeDeadlineSeconds in ReplicaSet is not Supported'));
-  }
+  if (spec.template) validateWorkloadTemplate(errs, p.child('template'), spec.template, sel, 'ReplicaSet'); // the wording this check had for every kind here
   if (old && old.spec?.selector && !deepEqual(spec.selector, old.spec.selector)) errs.push(immutable(p.child('selector'), spec.selector ?? null));
   return errs;
 }

@@ -6,6 +6,7 @@
 // version first, which is how clients pick the preferred one here).
 
 import type { ResourceType } from '../../../api/resource.js';
+import type { APIResource } from '../../../api/registry.js';
 import { apiGroupList, apiResourceList } from './discovery.js';
 
 const GROUP = 'apidiscovery.k8s.io';
@@ -31,20 +32,8 @@ export function aggregatedContentType(v: 'v2' | 'v2beta1'): string {
   return `application/json;g=${GROUP};v=${v};as=APIGroupDiscoveryList`;
 }
 
-interface LegacyResource {
-  name: string;
-  singularName: string;
-  namespaced: boolean;
-  kind: string;
-  verbs: string[];
-  shortNames?: string[];
-  categories?: string[];
-  group?: string;
-  version?: string;
-}
-
 /** One group-version's resources in the aggregated form: subresources nested under their resource. */
-function versionDiscovery(group: string, version: string, list: LegacyResource[]): Record<string, unknown> {
+function versionDiscovery(group: string, version: string, list: APIResource[]): Record<string, unknown> {
   const subs = new Map<string, Record<string, unknown>[]>();
   for (const r of list) {
     const i = r.name.indexOf('/');
@@ -76,7 +65,7 @@ export function aggregatedDiscovery(all: ResourceType[], which: 'core' | 'groups
     : ((apiGroupList(all).groups as { name: string; versions: { version: string }[] }[]).map((g) => ({ name: g.name, versions: g.versions.map((x) => x.version) })));
   const items = groups.map((g) => ({
     metadata: { ...(g.name ? { name: g.name } : {}), creationTimestamp: null },
-    versions: g.versions.map((ver) => versionDiscovery(g.name, ver, ((apiResourceList(all, g.name, ver)?.resources ?? []) as LegacyResource[]))),
+    versions: g.versions.map((ver) => versionDiscovery(g.name, ver, ((apiResourceList(all, g.name, ver)?.resources ?? []) as APIResource[]))),
   }));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `${GROUP}/${v}`, metadata: {}, items };
 }

@@ -8,10 +8,10 @@ import type { KubeObject } from '../../../api/meta.js';
 import { isNotFound, keyOf } from '../../../api/client/index.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import type { ControllerContext } from '../context.js';
-import { Expectations } from '../expectations.js';
-import { controllerRef, refs } from '../informers.js';
+import { Expectations, ownedPodHandlers } from '../expectations.js';
+import { refs } from '../informers.js';
 import { deepEqual } from '../podutil.js';
-import { claimPods, podFromTemplate, slowStartBatch } from '../replicaset/replicaset.js';
+import { adoptPod, claimPods, podFromTemplate, slowStartBatch } from '../replicaset/replicaset.js';
 import { type JobBackoff, isJobFinished, jobPodTemplate, planJob } from './plan.js';
 
 export const jobsRef = { apiVersion: 'batch/v1', plural: 'jobs', namespaced: true };
@@ -22,35 +22,12 @@ export function jobController(ctx: ControllerContext, o: { backoff?: JobBackoff 
   const podInf = ctx.informers.for(refs.pods);
   const exp = new Expectations(ctx.now);
   const rec = ctx.recorder('job-controller');
-  const ownerKey = (p: KubeObject) => {
-    const r = controllerRef(p);
-    return r?.kind === 'Job' ? `${p.metadata.namespace}/${r.name}` : undefined;
-  };
   const matching = (p: KubeObject) =>
     jobInf.list().filter((j) => j.metadata.namespace === p.metadata.namespace && claimPods(j, [p]).orphans.length).map(keyOf);
 
   const c = new Controller({ name: 'job', log: ctx.log, reconcile });
   jobInf.addEventHandler({ onAdd: (j) => c.enqueue(keyOf(j)), onUpdate: (_o, j) => c.enqueue(keyOf(j)), onDelete: (j) => c.enqueue(keyOf(j)) });
-  podInf.addEventHandler({
-    onAdd(p) {
-      const k = ownerKey(p);
-      if (k) {
-        exp.creationObserved(k);
-        c.enqueue(k);
-      } else for (const x of matching(p)) c.enqueue(x);
-    },
-    onUpdate(old, p) {
-      const k = ownerKey(p);
-      if (k && p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k);
-      for (const x of new Set([ownerKey(old), k])) if (x) c.enqueue(x);
-    },
-    onDelete(p) {
-      const k = ownerKey(p);
-      if (!k) return;
-      if (!p.metadata.deletionTimestamp) exp.deletionObserved(k);
-      c.enqueue(k);
-    },
-  });
+  podInf.addEventHandler(ownedPodHandlers('Job', exp, (k) => c.enqueue(k), { orphanOwners: matching }));
 
   async function reconcile(key: string): Promise<ReconcileResult> {
     const cached = jobInf.get(key);
@@ -62,11 +39,7 @@ export function jobController(ctx: ControllerContext, o: { backoff?: JobBackoff 
     const job = structuredClone(cached);
     const { owned, orphans } = claimPods(job, podInf.list());
     if (!job.metadata.deletionTimestamp) {
-      for (const p of orphans) {
-        const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-        await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: p.metadata.namespace, type: 'merge' })
-          .catch((e) => { if (!isNotFound(e)) throw e; });
-      }
+      for (const p of orphans) await adoptPod(ctx, 'batch/v1', 'Job', job, p);
       owned.push(...orphans);
     }
     const act = exp.satisfied(key) && !job.metadata.deletionTimestamp;

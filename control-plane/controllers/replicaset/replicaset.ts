@@ -8,7 +8,7 @@ import { fromLabelSelector, matches } from '../../../api/labels.js';
 import { isNotFound, keyOf } from '../../../api/client/index.js';
 import { Controller } from '../controller.js';
 import type { ControllerContext } from '../context.js';
-import { Expectations } from '../expectations.js';
+import { Expectations, ownedPodHandlers } from '../expectations.js';
 import { controllerRef, refs } from '../informers.js';
 import { deletionOrder, isPodActive, isPodAvailable, isPodReady, deepEqual } from '../podutil.js';
 
@@ -60,6 +60,16 @@ export function replicaSetDiff(replicas: number, active: KubeObject[]): { create
   return { create: 0, delete: [] };
 }
 
+/**
+ * Adopts an orphan `pod` for `owner` (of `apiVersion`/`kind`), as kube's ClaimPods: a merge patch that
+ * appends a controller reference, guarded by the pod's resourceVersion; a pod gone meanwhile is skipped.
+ */
+export async function adoptPod(ctx: ControllerContext, apiVersion: string, kind: string, owner: KubeObject, pod: KubeObject): Promise<void> {
+  const refsNow = [...(pod.metadata.ownerReferences ?? []), { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true }];
+  await ctx.client.patch(refs.pods, pod.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: pod.metadata.resourceVersion } }, { namespace: pod.metadata.namespace, type: 'merge' })
+    .catch((e) => { if (!isNotFound(e)) throw e; });
+}
+
 /** Pods of `owner` in the cache: those it controls, plus orphans its selector matches (to adopt). */
 export function claimPods(owner: KubeObject, pods: KubeObject[]): { owned: KubeObject[]; orphans: KubeObject[] } {
   let sel;
@@ -102,36 +112,12 @@ export function replicaSetController(ctx: ControllerContext): Controller {
   const podInf = ctx.informers.for(refs.pods);
   const exp = new Expectations(ctx.now);
   const rec = ctx.recorder('replicaset-controller');
-  const ownerKey = (p: KubeObject) => {
-    const r = controllerRef(p);
-    return r?.kind === 'ReplicaSet' ? `${p.metadata.namespace}/${r.name}` : undefined;
-  };
   const matchingSets = (p: KubeObject) =>
     rsInf.list().filter((rs) => rs.metadata.namespace === p.metadata.namespace && claimPods(rs, [p]).orphans.length).map(keyOf);
 
   const c = new Controller({ name: 'replicaset', log: ctx.log, reconcile });
   rsInf.addEventHandler({ onAdd: (o) => c.enqueue(keyOf(o)), onUpdate: (_o, n) => c.enqueue(keyOf(n)), onDelete: (o) => c.enqueue(keyOf(o)) });
-  podInf.addEventHandler({
-    onAdd(p) {
-      const k = ownerKey(p);
-      if (k) {
-        exp.creationObserved(k);
-        c.enqueue(k);
-      } else for (const x of matchingSets(p)) c.enqueue(x);
-    },
-    onUpdate(o, p) {
-      const k = ownerKey(p);
-      if (k && p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) exp.deletionObserved(k);
-      for (const x of new Set([ownerKey(o), k])) if (x) c.enqueue(x);
-      if (!k) for (const x of matchingSets(p)) c.enqueue(x);
-    },
-    onDelete(p) {
-      const k = ownerKey(p);
-      if (!k) return;
-      if (!p.metadata.deletionTimestamp) exp.deletionObserved(k);
-      c.enqueue(k);
-    },
-  });
+  podInf.addEventHandler(ownedPodHandlers('ReplicaSet', exp, (k) => c.enqueue(k), { orphanOwners: matchingSets, orphansOnUpdate: true }));
 
   async function reconcile(key: string) {
     const cached = rsInf.get(key);
@@ -142,11 +128,7 @@ export function replicaSetController(ctx: ControllerContext): Controller {
     const rs = structuredClone(cached);
     const { owned, orphans } = claimPods(rs, podInf.list());
     if (!rs.metadata.deletionTimestamp) {
-      for (const p of orphans) {
-        const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-        await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: p.metadata.namespace, type: 'merge' })
-          .catch((e) => { if (!isNotFound(e)) throw e; });
-      }
+      for (const p of orphans) await adoptPod(ctx, 'apps/v1', 'ReplicaSet', rs, p);
       owned.push(...orphans);
     }
     const active = owned.filter(isPodActive);

@@ -9,11 +9,11 @@ import type { KubeObject } from '../../../api/meta.js';
 import { isAlreadyExists, isNotFound, keyOf } from '../../../api/client/index.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import type { ControllerContext } from '../context.js';
-import { Expectations } from '../expectations.js';
+import { Expectations, ownedPodHandlers } from '../expectations.js';
 import { controllerRef, refs } from '../informers.js';
 import { deepEqual } from '../podutil.js';
 import { podTemplateHash } from '../deployment/rolling.js';
-import { claimPods } from '../replicaset/replicaset.js';
+import { adoptPod, claimPods } from '../replicaset/replicaset.js';
 import { completeRollingUpdate, ordinalOf, planStatefulSet, statefulPod } from './plan.js';
 
 export const statefulSetsRef = { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true };
@@ -41,31 +41,8 @@ export function statefulSetController(ctx: ControllerContext): Controller {
   const exp = new Expectations(ctx.now);
   const rec = ctx.recorder('statefulset-controller');
   const c = new Controller({ name: 'statefulset', log: ctx.log, reconcile });
-  const ownerKey = (o: KubeObject) => {
-    const r = controllerRef(o);
-    return r?.kind === 'StatefulSet' ? `${o.metadata.namespace}/${r.name}` : undefined;
-  };
   setInf.addEventHandler({ onAdd: (s) => c.enqueue(keyOf(s)), onUpdate: (_o, s) => c.enqueue(keyOf(s)), onDelete: (s) => c.enqueue(keyOf(s)) });
-  podInf.addEventHandler({
-    onAdd(p) {
-      const k = ownerKey(p);
-      if (k) {
-        exp.creationObserved(k);
-        c.enqueue(k);
-      }
-    },
-    onUpdate(o, p) {
-      const k = ownerKey(p);
-      if (k && p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) exp.deletionObserved(k);
-      for (const x of new Set([ownerKey(o), k])) if (x) c.enqueue(x);
-    },
-    onDelete(p) {
-      const k = ownerKey(p);
-      if (!k) return;
-      if (!p.metadata.deletionTimestamp) exp.deletionObserved(k);
-      c.enqueue(k);
-    },
-  });
+  podInf.addEventHandler(ownedPodHandlers('StatefulSet', exp, (k) => c.enqueue(k)));
 
   async function ensureRevisions(set: KubeObject): Promise<{ current: KubeObject; update: KubeObject; all: KubeObject[] }> {
     const ns = set.metadata.namespace!;
@@ -111,9 +88,7 @@ export function statefulSetController(ctx: ControllerContext): Controller {
     const { owned, orphans } = claimPods(set, podInf.list());
     for (const p of orphans) {
       if (ordinalOf(set, p) === undefined) continue;
-      const refsNow = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name!, uid: set.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-      await ctx.client.patch(refs.pods, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } }, { namespace: ns, type: 'merge' })
-        .catch((e) => { if (!isNotFound(e)) throw e; });
+      await adoptPod(ctx, 'apps/v1', 'StatefulSet', set, p);
       owned.push(p);
     }
     const { current, update, all } = await ensureRevisions(set);

@@ -4,21 +4,14 @@
 // insensitive, with or without the port), methods, paths (Istio's exact, `prefix*`, `*suffix`, `*`,
 // matched on the path without query string), and `when` on `request.headers[name]`. Request principals
 // (JWT) are not available here, so a rule that requires one never matches.
-import { principalOf, stringMatch, type Decision } from '../../authz/evaluate.js';
+import { principalOf, stringMatch, type ConnectionAttributes, type Decision } from '../../authz/evaluate.js';
 import type { AuthzCondition, AuthzOperation, AuthzPolicy, AuthzRule, AuthzSource } from '../../config/types.js';
 import { CidrSet } from '../../net/cidr.js';
 
 export { principalOf };
 
-/** What an HTTP request offers to authorization. */
-export interface HttpAttributes {
-  principal: string;
-  namespace: string;
-  sourceIp: string;
-  remoteIp: string;
-  destinationIp: string;
-  destinationPort: number;
-  sni?: string;
+/** What an HTTP request offers to authorization: its connection's attributes and the request's. */
+export interface HttpAttributes extends ConnectionAttributes {
   method: string;
   /** Host / :authority. */
   host: string;
