@@ -4,7 +4,7 @@
 // per-test prefix. `close()` (registered with t.teardown) stops every pod and removes all of it.
 
 import { waitFor } from '../wait.js';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -23,6 +23,61 @@ export function rootSkip(): string | false {
 
 export const rand4 = () => Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
 
+/** Where each run records what it made, so a later run can remove what a killed run left behind. */
+const OWNERS = '/run/shoal/test-owners';
+
+/** Records a host object (`netns-prefix X`, `link X`, `nft-table X`) made by this process's run `tag`. */
+export function recordOwned(tag: string, what: string): void {
+  mkdirSync(OWNERS, { recursive: true });
+  appendFileSync(join(OWNERS, `agent-${tag}`), `${what}\n`);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes what earlier runs of this fixture left when they were killed before their teardown (a tap
+ * timeout, SIGKILL): for each owner record whose process is gone, the processes inside its network
+ * namespaces (its own pods), the namespaces, its links and nftables tables, then the record.
+ */
+async function sweepDeadRuns(): Promise<void> {
+  let files: string[] = [];
+  try {
+    files = readdirSync(OWNERS).filter((f) => f.startsWith('agent-'));
+  } catch {
+    return;
+  }
+  const netns = (await realOs.run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  for (const f of files) {
+    const lines = readFileSync(join(OWNERS, f), 'utf8').split('\n').filter(Boolean);
+    const pid = Number(lines.find((l) => l.startsWith('pid '))?.slice(4));
+    if (!pid || alive(pid)) continue;
+    for (const l of lines) {
+      const [kind, name] = l.split(' ') as [string, string];
+      if (kind === 'netns-prefix') {
+        for (const n of netns.filter((x) => x.startsWith(name))) {
+          for (const p of (await realOs.run('ip', ['netns', 'pids', n])).stdout.split('\n').filter(Boolean)) {
+            try {
+              process.kill(Number(p), 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          }
+          await realOs.run('ip', ['netns', 'del', n]);
+        }
+      } else if (kind === 'link') await realOs.run('ip', ['link', 'del', name]);
+      else if (kind === 'nft-table') await realOs.run('nft', ['delete', 'table', 'ip', name]);
+    }
+    rmSync(join(OWNERS, f), { force: true });
+  }
+}
+
 /** Everything one test file uses. */
 export interface AgentEnv {
   cluster: TestCluster;
@@ -39,8 +94,13 @@ export interface AgentEnv {
 
 /** Starts server + agent; `octet` picks the 10.<octet>.x.0/24 family of this file's subnets. */
 export async function startAgentEnv(t: Test, octet: number, seams: AgentSeams = {}): Promise<AgentEnv> {
+  await sweepDeadRuns();
   const tag = rand4();
   const third = Math.floor(Math.random() * 250) + 1;
+  recordOwned(tag, `pid ${process.pid}`);
+  recordOwned(tag, `netns-prefix shoalt-agent-${tag}-`);
+  recordOwned(tag, `link sta${tag}`);
+  t.teardown(() => rmSync(join(OWNERS, `agent-${tag}`), { force: true }));
   const cluster = await startCluster(`shoalt-agent-${tag}-`);
   t.teardown(() => cluster.close());
   const dir = mkdtempSync(join(tmpdir(), `shoalt-agent-${tag}-`));

@@ -4,7 +4,7 @@
 // interface. Everything is removed in teardown, even when a test fails.
 
 import type { Test } from 'tap';
-import { startAgentEnv, type AgentEnv, execIn } from '../agent/fixture.js';
+import { startAgentEnv, type AgentEnv, execIn, recordOwned } from '../agent/fixture.js';
 import { buildControllers } from '../../control-plane/controllers/manager.js';
 import { parseManagerFlags } from '../../control-plane/controllers/flags.js';
 import { parseProxyFlags, tableName, vipIfname } from '../../node/service-proxy/flags.js';
@@ -40,6 +40,7 @@ export async function startProxyEnv(t: Test, octet: number): Promise<ProxyEnv> {
         '--table-suffix', suffix, '--health-port', '0', '--min-sync-period', '10ms', '--kubeconfig', env.cluster.kubeconfigPath]);
       if (!cfg) throw new Error(problems.join('; '));
       // registered before start: removes the table and interface even if start fails half-way
+      recordOwned(env.tag, `nft-table ${tableName(suffix)}`);
       t.teardown(async () => {
         await realHost.run('nft', ['delete', 'table', 'ip', tableName(suffix)]);
         await realHost.run('ip', ['-4', 'addr', 'flush', 'dev', 'lo', 'label', `lo:${vipIfname(suffix)}`.slice(0, 15)]);
