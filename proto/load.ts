@@ -16,7 +16,8 @@ export const loaderOptions: protoLoader.Options = { keepCase: false, longs: Numb
 export const TYPE_SERVICE = 'type.shoal.io/shoal.mesh.v1.Service';
 export const TYPE_ENDPOINTS = 'type.shoal.io/shoal.mesh.v1.Endpoints';
 export const TYPE_WORKLOAD = 'type.shoal.io/shoal.mesh.v1.Workload';
-export const TYPE_URLS = [TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD] as const;
+export const TYPE_ROUTES = 'type.shoal.io/shoal.mesh.v1.RouteConfig';
+export const TYPE_URLS = [TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD, TYPE_ROUTES] as const;
 
 /** The folder holding the .proto files: <repo>/proto, whether this module runs from dist/proto or proto. */
 export function protoDir(): string {

@@ -6,7 +6,12 @@ export interface Node { id: string; podName: string; namespace: string; ip: stri
 export interface RpcStatus { code: number; message: string }
 export interface DiscoveryRequest { node?: Node | null; typeUrl: string; versionInfo: string; responseNonce: string; errorDetail?: RpcStatus | null }
 export interface DiscoveryResponse { typeUrl: string; versionInfo: string; nonce: string; resources: Resource[] }
-export interface Resource { name: string; kind?: 'service' | 'endpoints' | 'workload'; service?: MeshService | null; endpoints?: MeshEndpoints | null; workload?: Workload | null }
+export interface Resource {
+  name: string; kind?: 'service' | 'endpoints' | 'workload' | 'routeConfig';
+  service?: MeshService | null; endpoints?: MeshEndpoints | null; workload?: Workload | null; routeConfig?: RouteConfig | null;
+}
+/** A VirtualService, DestinationRule or HTTPRoute, its spec as JSON (the proxy compiles the route table). */
+export interface RouteConfig { kind: string; namespace: string; name: string; creationTimestamp: string; resourceVersion: string; specJson: string }
 
 export interface ServicePort { name: string; port: number; targetPort: number; targetPortName: string; protocol: string; appProtocol: string }
 export interface MeshService { name: string; namespace: string; hostname: string; vips: string[]; ports: ServicePort[] }

@@ -11,12 +11,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { Informer, KubeClient, isNotFound } from '../../api/client/index.js';
 import type { KubeObject } from '../../api/meta.js';
-import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, loadMeshProto } from '../../proto/load.js';
+import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD, loadMeshProto } from '../../proto/load.js';
 import type { Resource } from '../../proto/types.js';
 import { CertificateAuthority, type PluggedCa } from './ca/authority.js';
 import { caHandlers } from './ca/service.js';
 import { TokenReviewer } from './auth/tokenreview.js';
-import { compileEndpoints, compileServices, compileWorkload, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
+import { compileEndpoints, compileRoutes, compileServices, compileWorkload, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
 import { DiscoveryServer } from './xds/server.js';
 import { Debouncer } from './xds/debounce.js';
 import { apiServerPodAddress, ensureIstiodService, ensureRootCertConfigMap } from './istiod.js';
@@ -31,6 +31,9 @@ const REFS = {
   namespaces: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
   peerauthentications: { apiVersion: 'security.istio.io/v1', plural: 'peerauthentications', namespaced: true },
   authorizationpolicies: { apiVersion: 'security.istio.io/v1', plural: 'authorizationpolicies', namespaced: true },
+  virtualservices: { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true },
+  destinationrules: { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true },
+  httproutes: { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true },
 };
 
 /** A running mesh control. */
@@ -87,6 +90,9 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     pod: byKey(inf.pods),
     peerAuthentications: () => inf.peerauthentications.list(),
     authorizationPolicies: () => inf.authorizationpolicies.list(),
+    virtualServices: () => inf.virtualservices.list(),
+    destinationRules: () => inf.destinationrules.list(),
+    httpRoutes: () => inf.httproutes.list(),
   };
   const metrics = new MeshMetrics();
   let { ca, secretVersion } = await loadCa(client, c, log);
@@ -99,7 +105,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
   const sharedOf = (type: string) => {
     let s = shared.get(type);
     if (!s || s.gen !== generation) {
-      const resources = type === TYPE_SERVICE ? compileServices(view) : compileEndpoints(view);
+      const resources = type === TYPE_SERVICE ? compileServices(view) : type === TYPE_ROUTES ? compileRoutes(view) : compileEndpoints(view);
       s = { gen: generation, resources, version: hashResources(resources) };
       shared.set(type, s);
     }
@@ -131,7 +137,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     generation++;
     debouncer.trigger();
   };
-  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies'] as const)
+  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes'] as const)
     inf[k].addEventHandler({ onAdd: changed, onUpdate: (a, b) => { if (a.metadata.resourceVersion !== b.metadata.resourceVersion) changed(); }, onDelete: changed });
 
   // Root cert in every namespace: on namespace events and every minute.
@@ -225,7 +231,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
       if (dot <= 0) return undefined;
       const proxy = { podName: proxyId.slice(0, dot), namespace: proxyId.slice(dot + 1) };
       if (!inf.pods.get(`${proxy.namespace}/${proxy.podName}`)) return undefined;
-      return Object.fromEntries([TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD].map((t) => [t, generate(t, proxy).resources]));
+      return Object.fromEntries([TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD, TYPE_ROUTES].map((t) => [t, generate(t, proxy).resources]));
     },
     async stop() {
       debouncer.stop();

@@ -2,7 +2,7 @@
 // static file source stands in for tests of the data path without mesh control (`--config-file`).
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { ConfigStore } from './store.js';
-import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, type StaticConfigFile } from './types.js';
+import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD, type StaticConfigFile } from './types.js';
 
 /** Connection state of a source, for /config_dump and /ready. */
 export interface SourceStatus {
@@ -56,6 +56,10 @@ export class StaticFileSource implements ConfigSource {
       [TYPE_SERVICE, parsed.services ?? [], 'services'],
       [TYPE_ENDPOINTS, parsed.endpoints ?? [], 'endpoints'],
       [TYPE_WORKLOAD, parsed.workload ? [parsed.workload] : [], 'workload'],
+      [TYPE_ROUTES, (parsed.routing ?? []).map((o) => ({
+        kind: o.kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', creationTimestamp: o.metadata?.creationTimestamp ?? '',
+        resourceVersion: '', specJson: JSON.stringify(o.spec ?? null),
+      })), 'routing'],
     ];
     for (const [type, res, field] of parts) {
       if (type === TYPE_WORKLOAD && res.length === 0) { errs.push('workload: required'); continue; }

@@ -5,10 +5,12 @@
 import { EventEmitter } from 'node:events';
 import { Authorizer } from '../authz/evaluate.js';
 import { plainIp } from '../net/cidr.js';
-import { validateEndpoints, validateService, validateWorkload } from './validate.js';
+import { compileRouteTable } from '../route/compile.js';
+import type { RouteTable } from '../route/types.js';
+import { validateEndpoints, validateRouteConfig, validateService, validateWorkload } from './validate.js';
 import {
-  TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_URLS, TYPE_WORKLOAD,
-  type MeshConfig, type MeshEndpoint, type MeshEndpoints, type MeshService, type ServicePort, type Workload,
+  TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_URLS, TYPE_WORKLOAD,
+  type MeshConfig, type MeshEndpoint, type MeshEndpoints, type MeshService, type RouteConfig, type RoutingConfig, type ServicePort, type Workload,
 } from './types.js';
 
 /** A Service port reached at a VIP. */
@@ -24,6 +26,10 @@ export interface Snapshot {
   /** Pod IP → endpoint record (identity, mesh). */
   readonly pods: ReadonlyMap<string, MeshEndpoint>;
   readonly authorizer: Authorizer;
+  /** The layer-7 route table compiled from the Services and the routing objects (proxy/route/). */
+  readonly routes: RouteTable;
+  /** What the route compiler reported (conflicts, unknown subsets): shown by proxy-config routes, not NACKed. */
+  readonly routeWarnings: readonly string[];
   /** Effective PeerAuthentication mode for a port of this workload (STRICT when nothing says otherwise... see peerMode). */
   peerMode(port: number): 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 }
@@ -66,6 +72,18 @@ function modeFor(w: Workload | null, port: number): 'STRICT' | 'PERMISSIVE' | 'D
   return m === 'STRICT' || m === 'DISABLE' ? m : 'PERMISSIVE';
 }
 
+/** RouteConfigs → the routing objects by kind (validated before). */
+export function routingOf(list: readonly RouteConfig[]): RoutingConfig {
+  const out: RoutingConfig = { virtualServices: [], destinationRules: [], httpRoutes: [] };
+  for (const r of list) {
+    const o = { metadata: { name: r.name, namespace: r.namespace, creationTimestamp: r.creationTimestamp, resourceVersion: r.resourceVersion }, spec: JSON.parse(r.specJson) };
+    if (r.kind === 'VirtualService') out.virtualServices.push(o);
+    else if (r.kind === 'DestinationRule') out.destinationRules.push(o);
+    else out.httpRoutes.push(o);
+  }
+  return out;
+}
+
 function compile(config: MeshConfig): Snapshot {
   const vips = new Map<string, VipTarget>();
   for (const s of config.services) for (const v of s.vips) for (const p of s.ports) vips.set(`${v}:${p.port}`, { service: s, port: p });
@@ -77,12 +95,16 @@ function compile(config: MeshConfig): Snapshot {
   }
   const authorizer = new Authorizer(config.workload?.authorization ?? []);
   const w = config.workload;
-  return Object.freeze({ config, vips, endpoints, pods, authorizer, peerMode: (port: number) => modeFor(w, port) });
+  const { table: routes, errors: routeWarnings } = compileRouteTable({
+    services: config.services, virtualServices: config.routing.virtualServices, destinationRules: config.routing.destinationRules,
+    httpRoutes: config.routing.httpRoutes,
+  });
+  return Object.freeze({ config, vips, endpoints, pods, authorizer, routes, routeWarnings: Object.freeze(routeWarnings), peerMode: (port: number) => modeFor(w, port) });
 }
 
 /** Holds the live snapshot; emits 'change' (snapshot) after every applied update. */
 export class ConfigStore extends EventEmitter {
-  private snap: Snapshot = compile({ services: [], endpoints: [], workload: null, versions: {} });
+  private snap: Snapshot = compile({ services: [], endpoints: [], workload: null, routing: { virtualServices: [], destinationRules: [], httpRoutes: [] }, versions: {} });
 
   /** The current snapshot. */
   get snapshot(): Snapshot { return this.snap; }
@@ -114,6 +136,11 @@ export class ConfigStore extends EventEmitter {
       const errs = validateWorkload(resources[0] as Workload, 'resources[0]');
       if (errs.length) return errs;
       next = { ...cur, workload: normWorkload(resources[0] as Workload) };
+    } else if (typeUrl === TYPE_ROUTES) {
+      const list = resources as RouteConfig[];
+      const errs = list.flatMap((r, i) => validateRouteConfig(r, `resources[${i}]`));
+      if (errs.length) return errs;
+      next = { ...cur, routing: routingOf(list) };
     } else {
       return [`typeUrl: unknown type ${JSON.stringify(typeUrl)}`];
     }

@@ -3,7 +3,7 @@
 // longs: Number, enums: String, defaults: true. The static file source uses the same JSON shape.
 
 /** Type URLs of the discovery stream (MESH-CONTRACT.md). */
-export { TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD, TYPE_URLS } from '../../proto/load.js';
+export { TYPE_SERVICE, TYPE_ENDPOINTS, TYPE_WORKLOAD, TYPE_ROUTES, TYPE_URLS } from '../../proto/load.js';
 
 /** One port of a Service. */
 export interface ServicePort {
@@ -122,11 +122,35 @@ export interface Workload {
   authorization: AuthzPolicy[];
 }
 
+/** One routing object (VirtualService, DestinationRule, HTTPRoute) as pushed: spec as JSON text. */
+export interface RouteConfig {
+  kind: string;
+  namespace: string;
+  name: string;
+  creationTimestamp: string;
+  resourceVersion: string;
+  specJson: string;
+}
+
+/** The routing objects, parsed (Kubernetes shape: metadata + spec), by kind. */
+export interface RoutingConfig {
+  virtualServices: RoutingObject[];
+  destinationRules: RoutingObject[];
+  httpRoutes: RoutingObject[];
+}
+
+/** A routing object with its spec parsed. */
+export interface RoutingObject {
+  metadata: { name: string; namespace: string; creationTimestamp?: string; resourceVersion?: string };
+  spec: any;
+}
+
 /** A whole configuration: what the data path reads. Frozen once built. */
 export interface MeshConfig {
   services: MeshService[];
   endpoints: MeshEndpoints[];
   workload: Workload | null;
+  routing: RoutingConfig;
   /** Version applied per type URL ('' until the first). */
   versions: Record<string, string>;
 }
@@ -136,4 +160,6 @@ export interface StaticConfigFile {
   services?: MeshService[];
   endpoints?: MeshEndpoints[];
   workload?: Workload;
+  /** VirtualServices, DestinationRules and HTTPRoutes as Kubernetes objects (kind, metadata, spec). */
+  routing?: { kind: string; metadata: { name: string; namespace?: string; creationTimestamp?: string }; spec: unknown }[];
 }

@@ -2,7 +2,8 @@
 // with these messages (each names its field path) and the last good config stays in force.
 import { isIP } from 'node:net';
 import { cidrError } from '../net/cidr.js';
-import type { AuthzPolicy, MeshEndpoints, MeshService, Workload } from './types.js';
+import { validateDestinationRuleL7, validateVirtualServiceL7 } from '../../api/kinds/istio/networking-l7.js';
+import type { AuthzPolicy, MeshEndpoints, MeshService, RouteConfig, Workload } from './types.js';
 
 export const PEER_AUTHN_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET', ''] as const;
 export const AUTHZ_ACTIONS = ['ALLOW', 'DENY', 'AUDIT'] as const;
@@ -108,5 +109,33 @@ export function validateWorkload(w: Workload, path: string): string[] {
     }
   }
   (w.authorization ?? []).forEach((p, i) => errs.push(...validatePolicy(p, `${path}.authorization[${i}]`)));
+  return errs;
+}
+
+/** The routing kinds a RouteConfig may carry. */
+export const ROUTE_KINDS = ['VirtualService', 'DestinationRule', 'HTTPRoute'] as const;
+
+/**
+ * Errors of one RouteConfig: its identity, its spec JSON, and the API's own layer-7 checks (the same
+ * functions admission runs, so a config the API accepted is one the proxy applies).
+ */
+export function validateRouteConfig(r: RouteConfig, path: string): string[] {
+  const errs: string[] = [];
+  if (!(ROUTE_KINDS as readonly string[]).includes(r.kind)) errs.push(`${path}.kind: unsupported kind ${JSON.stringify(r.kind)} (supported: ${ROUTE_KINDS.join(', ')})`);
+  if (!r.name) errs.push(`${path}.name: required`);
+  if (!r.namespace) errs.push(`${path}.namespace: required`);
+  let spec: unknown;
+  try {
+    spec = JSON.parse(r.specJson || 'null');
+  } catch (e) {
+    errs.push(`${path}.specJson: not JSON: ${(e as Error).message}`);
+    return errs;
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+    errs.push(`${path}.specJson: must be a JSON object`);
+    return errs;
+  }
+  const fe = r.kind === 'VirtualService' ? validateVirtualServiceL7({ spec }) : r.kind === 'DestinationRule' ? validateDestinationRuleL7({ spec }) : [];
+  for (const f of fe) errs.push(`${path} (${r.kind} ${r.namespace}/${r.name}): ${f.field}: ${f.detail}`);
   return errs;
 }

@@ -8,7 +8,7 @@
 //   client ─data─► parse head ─► dispatch ─► respond locally ─────────────────────────┐
 //                                        └─► pool.acquire ─► head + body ─► upstream ─┤ response head (+ops) + body
 //   client ◄──────────────────────────────────────────────────────────────────────────┘   → next request
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BodyFramer, requestFraming, responseFraming } from './body.js';
 import { applyHeaderOps, localResponse, serializeRequest, serializeResponse, type HeaderOps } from './headers.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
@@ -32,6 +32,8 @@ export type Dispatch = (head: RequestHead, info: DownstreamInfo) => Decision;
 export interface ConnectionOptions {
   /** Idle keep-alive connections close after this (Envoy's idle_timeout default is 1 h; 5 min here). */
   idleMs?: number;
+  /** Who is downstream, when the duplex is not a socket (an HBONE stream, a TLS socket over a sniffed one). */
+  info?: DownstreamInfo;
   /** Called once per request: status sent (0 when the connection failed mid-way), decision kind. */
   onDone?: (status: number, kind: string) => void;
 }
@@ -42,8 +44,11 @@ export const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before
 const PIPELINE_PAUSE = 64 * 1024;
 const TEXT = ['content-type', 'text/plain'];
 
+/** A downstream or upstream byte stream: a socket, a TLS socket, an HTTP/2 (HBONE) stream. */
+export type Conn = Duplex & { setNoDelay?(on: boolean): unknown; setTimeout?(ms: number, cb?: () => void): unknown; remoteAddress?: string; localPort?: number };
+
 /** Serves HTTP/1.1 on `sock` until either side closes. */
-export function serveHttp1(sock: Socket, dispatch: Dispatch, pool: UpstreamPool, opts: ConnectionOptions = {}): void {
+export function serveHttp1(sock: Conn, dispatch: Dispatch, pool: UpstreamPool, opts: ConnectionOptions = {}): void {
   new Http1Connection(sock, dispatch, pool, opts);
 }
 
@@ -71,10 +76,10 @@ class Http1Connection {
   private readonly onUpEnd = () => this.upstreamEnd();
   private readonly onUpErr = (e: Error) => this.upstreamFailed(e.message);
 
-  constructor(private readonly sock: Socket, private readonly dispatch: Dispatch, private readonly pool: UpstreamPool, private readonly opts: ConnectionOptions) {
-    this.info = { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 };
-    sock.setNoDelay(true);
-    sock.setTimeout(opts.idleMs ?? 300_000, () => { if (!this.busy) sock.destroy(); });
+  constructor(private readonly sock: Conn, private readonly dispatch: Dispatch, private readonly pool: UpstreamPool, private readonly opts: ConnectionOptions) {
+    this.info = opts.info ?? { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 };
+    sock.setNoDelay?.(true);
+    sock.setTimeout?.(opts.idleMs ?? 300_000, () => { if (!this.busy) sock.destroy(); });
     sock.on('data', (c: Buffer) => this.data(c));
     sock.on('error', () => this.teardown());
     sock.on('close', () => this.teardown());

@@ -3,10 +3,11 @@
 // an error/close listener only (a socket the upstream closes while idle leaves the pool) and time out
 // after `idleMs` (Istio's connectionPool.http.idleTimeout default is 1 h; we default lower, 60 s, as the
 // HBONE pool). The dialer is a seam: tests and the sidecar pass their own (plain TCP, the mesh tunnel).
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Conn } from './connection.js';
 
 /** Opens a connection to an endpoint; calls back once connected or failed. */
-export type Dialer = (address: string, port: number, cb: (err: Error | null, sock?: Socket) => void) => void;
+export type Dialer = (address: string, port: number, cb: (err: Error | null, sock?: Conn) => void) => void;
 
 /** Plain TCP with TCP_NODELAY. */
 export const tcpDialer: Dialer = (address, port, cb) => {
@@ -24,14 +25,14 @@ export interface PoolOptions {
 }
 
 /** A socket from the pool; `reused` says whether it carried an earlier exchange. */
-export interface Lease { sock: Socket; key: string; reused: boolean }
+export interface Lease { sock: Conn; key: string; reused: boolean }
 
 export class UpstreamPool {
-  private readonly idle = new Map<string, Socket[]>();
+  private readonly idle = new Map<string, Conn[]>();
   private readonly idleMs: number;
   private readonly maxIdle: number;
   private readonly dial: Dialer;
-  private readonly drops = new WeakMap<Socket, () => void>();
+  private readonly drops = new WeakMap<Conn, () => void>();
 
   constructor(o: PoolOptions = {}) {
     this.idleMs = o.idleMs ?? 60_000;
@@ -49,7 +50,7 @@ export class UpstreamPool {
       const drop = this.drops.get(sock);
       if (drop) sock.off('error', drop).off('close', drop).off('end', drop).off('data', drop).off('timeout', drop);
       this.drops.delete(sock);
-      sock.setTimeout(0);
+      sock.setTimeout?.(0);
       return cb(null, { sock, key, reused: true });
     }
     this.dial(address, port, (err, sock) => (err ? cb(err) : cb(null, { sock: sock!, key, reused: false })));
@@ -69,7 +70,7 @@ export class UpstreamPool {
     sock.once('error', drop).once('close', drop).once('end', drop);
     // Bytes from an idle upstream are a protocol error: the connection cannot be reused.
     sock.once('data', drop);
-    sock.setTimeout(this.idleMs);
+    sock.setTimeout?.(this.idleMs);
     sock.once('timeout', drop);
     this.drops.set(sock, drop);
     if (sock.isPaused()) sock.resume();

@@ -11,7 +11,7 @@ import { loadMeshProto } from '../../proto/load.js';
 import type { DiscoveryRequest, DiscoveryResponse } from '../../proto/types.js';
 import { DiscoveryClient } from '../../proxy/discovery/client.js';
 import { ConfigStore } from '../../proxy/config/store.js';
-import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD } from '../../proxy/config/types.js';
+import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD } from '../../proxy/config/types.js';
 import { makeCa, servingCredentials } from './ca.js';
 import { until } from './fixture.js';
 
@@ -66,8 +66,8 @@ t.test('discovery: subscribe, ACK, NACK, reconnect', async (t) => {
   client.start(store);
   t.teardown(() => client.stop());
 
-  await until('3 subscriptions', () => requests.length >= 3, 10_000);
-  t.same(requests.map((r) => r.typeUrl).sort(), [TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD]);
+  await until('4 subscriptions', () => requests.length >= 4, 10_000);
+  t.same(requests.map((r) => r.typeUrl).sort(), [TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD]);
   t.match(requests[0], { node: { id: 'web-0.foo', namespace: 'foo', serviceAccount: 'web' }, versionInfo: '', responseNonce: '' });
   t.equal(tokens[0], 'Bearer the-token', 'bearer token sent');
 
@@ -76,12 +76,25 @@ t.test('discovery: subscribe, ACK, NACK, reconnect', async (t) => {
   const n1 = send(TYPE_SERVICE, 'v1', [{ name: 'foo/web', service: svc }]);
   const n2 = send(TYPE_ENDPOINTS, 'v1', [{ name: 'foo/web', endpoints: { service: 'foo/web', endpoints: [] } }]);
   const n3 = send(TYPE_WORKLOAD, 'v1', [{ name: 'foo/web-0', workload: workload('STRICT') }]);
-  await until('3 ACKs', () => requests.length >= 3);
+  const vs = (regex: string) => ({
+    name: 'VirtualService/foo/web', routeConfig: {
+      kind: 'VirtualService', namespace: 'foo', name: 'web', creationTimestamp: '2026-01-01T00:00:00Z', resourceVersion: '1',
+      specJson: JSON.stringify({ hosts: ['web'], http: [{ match: [{ uri: { regex } }], route: [{ destination: { host: 'web' } }] }] }),
+    },
+  });
+  const n4 = send(TYPE_ROUTES, 'v1', [vs('/a.*')]);
+  await until('4 ACKs', () => requests.length >= 4);
   t.same(requests.map((r) => [r.typeUrl, r.versionInfo, r.responseNonce, r.errorDetail ?? null]), [
-    [TYPE_SERVICE, 'v1', n1, null], [TYPE_ENDPOINTS, 'v1', n2, null], [TYPE_WORKLOAD, 'v1', n3, null],
+    [TYPE_SERVICE, 'v1', n1, null], [TYPE_ENDPOINTS, 'v1', n2, null], [TYPE_WORKLOAD, 'v1', n3, null], [TYPE_ROUTES, 'v1', n4, null],
   ], 'ACKs repeat version and nonce');
   t.ok(store.complete);
   t.equal(store.snapshot.vips.get('10.96.0.10:80')?.service.name, 'web');
+  t.same(store.snapshot.routes.ports.get(80)?.get('web.foo.svc.cluster.local')?.routes.map((r) => r.source), ['VirtualService foo/web spec.http[0]'], 'the pushed VirtualService routes');
+  requests.length = 0;
+  const badRoute = send(TYPE_ROUTES, 'v2', [vs('(?=lookahead)')]);
+  await until('routes NACK', () => requests.length >= 1);
+  t.match(requests[0], { typeUrl: TYPE_ROUTES, versionInfo: 'v1', responseNonce: badRoute, errorDetail: { message: /VirtualService foo\/web\): spec\.http\[0\]\.match\[0\]\.uri\.regex: .*lookahead/ } }, 'a route the proxy cannot apply is NACKed with its field path');
+  t.equal(store.snapshot.config.versions[TYPE_ROUTES], 'v1', 'last good routes kept');
 
   requests.length = 0;
   const bad = send(TYPE_WORKLOAD, 'v2', [{ name: 'foo/web-0', workload: workload('STRICT', '10.0.0.0/99') }]);
@@ -108,8 +121,8 @@ t.test('discovery: subscribe, ACK, NACK, reconnect', async (t) => {
   t.ok(streamsWhileDown >= 2, `retried while down (${streamsWhileDown} stream attempts)`);
   requests.length = 0;
   server = await startServer();
-  await until('resubscribed', () => requests.length >= 3, 10_000);
-  t.same(Object.fromEntries(requests.map((r) => [r.typeUrl, r.versionInfo])), { [TYPE_SERVICE]: 'v1', [TYPE_ENDPOINTS]: 'v1', [TYPE_WORKLOAD]: 'v4' }, 'resubscribes with the versions it has');
+  await until('resubscribed', () => requests.length >= 4, 10_000);
+  t.same(Object.fromEntries(requests.map((r) => [r.typeUrl, r.versionInfo])), { [TYPE_SERVICE]: 'v1', [TYPE_ENDPOINTS]: 'v1', [TYPE_WORKLOAD]: 'v4', [TYPE_ROUTES]: 'v1' }, 'resubscribes with the versions it has');
   send(TYPE_SERVICE, 'v5', []);
   await until('connected again', () => client.status().connected);
   t.equal(store.snapshot.vips.size, 0, 'pushes apply again');

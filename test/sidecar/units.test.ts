@@ -5,7 +5,7 @@ import { generateKeyPairSync, createPublicKey, X509Certificate } from 'node:cryp
 import { connect as tlsConnect } from 'node:tls';
 import { createServer } from 'node:net';
 import { ConfigStore } from '../../proxy/config/store.js';
-import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD, type MeshEndpoints, type MeshService, type Workload } from '../../proxy/config/types.js';
+import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD, type MeshEndpoints, type MeshService, type Workload } from '../../proxy/config/types.js';
 import { resolveOutbound } from '../../proxy/outbound/route.js';
 import { RoundRobin } from '../../proxy/outbound/balance.js';
 import { sniffClientHello, isMeshTls } from '../../proxy/inbound/sniff.js';
@@ -58,6 +58,8 @@ t.test('a rejected update keeps the last good config', async (t) => {
   t.notOk(s.complete);
   s.apply(TYPE_SERVICE, 'a', [svc]);
   s.apply(TYPE_ENDPOINTS, 'b', [eps]);
+  t.notOk(s.complete, 'routes not applied yet');
+  s.apply(TYPE_ROUTES, 'c', []);
   t.ok(s.complete);
   t.equal(s.snapshot.peerMode(9000), 'PERMISSIVE', 'port-level mode');
   t.equal(s.snapshot.peerMode(80), 'STRICT', 'workload mode');

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../../api/meta.js';
-import type { AuthzPolicy, Endpoint, MeshEndpoints, MeshService, Resource, Workload } from '../../../proto/types.js';
+import type { AuthzPolicy, Endpoint, MeshEndpoints, MeshService, Resource, RouteConfig, Workload } from '../../../proto/types.js';
 import { applicableAuthorizationPolicies, effectivePeerAuthentication, ROOT_NAMESPACE, type ServiceRef } from './selection.js';
 
 /** What the compiler reads: the caches of the watched resources. */
@@ -17,6 +17,9 @@ export interface ClusterView {
   pod(namespace: string, name: string): KubeObject | undefined;
   peerAuthentications(): KubeObject[];
   authorizationPolicies(): KubeObject[];
+  virtualServices(): KubeObject[];
+  destinationRules(): KubeObject[];
+  httpRoutes(): KubeObject[];
 }
 
 /** The proxy a Workload is compiled for (from the stream's Node, checked against the token). */
@@ -139,6 +142,28 @@ export function compileWorkload(view: ClusterView, proxy: ProxyRef, root = ROOT_
     authorization: authz,
   };
   return { name: `${proxy.namespace}/${proxy.podName}`, workload };
+}
+
+/**
+ * Every VirtualService, DestinationRule and HTTPRoute as RouteConfigs (spec as JSON), sorted by kind and
+ * ns/name. The proxy compiles its route table from them (proxy/route/compile.ts): VirtualServices bound
+ * only to gateways other than `mesh` and HTTPRoutes without a Service parent are left to the proxy's
+ * compiler to skip, so `proxy-config routes` can say why.
+ */
+export function compileRoutes(view: ClusterView): Resource[] {
+  const one = (kind: string) => (o: KubeObject): Resource => {
+    const m = o.metadata;
+    const routeConfig: RouteConfig = {
+      kind, namespace: m.namespace ?? 'default', name: m.name ?? '', creationTimestamp: m.creationTimestamp ?? '',
+      resourceVersion: m.resourceVersion ?? '', specJson: JSON.stringify((o as any).spec ?? {}),
+    };
+    return { name: `${kind}/${routeConfig.namespace}/${routeConfig.name}`, routeConfig };
+  };
+  return [
+    ...view.virtualServices().map(one('VirtualService')),
+    ...view.destinationRules().map(one('DestinationRule')),
+    ...view.httpRoutes().map(one('HTTPRoute')),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** A stable content hash (the version of a type's resources). */
