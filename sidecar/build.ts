@@ -17,6 +17,8 @@ import { TunnelClient } from '../proxy/hbone/client.js';
 import { createHboneServer } from '../proxy/hbone/server.js';
 import { createOutboundServer } from '../proxy/outbound/listener.js';
 import { createInboundServer } from '../proxy/inbound/listener.js';
+import { InboundHttp } from '../proxy/inbound/http.js';
+import { OutboundHttp } from '../proxy/outbound/http.js';
 import { jsonLog, type Log, type ProxyContext } from '../proxy/context.js';
 import type { SidecarSettings } from './flags.js';
 
@@ -70,6 +72,8 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
   const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
+  const inboundHttp = new InboundHttp(ctx);
+  const outboundHttp = new OutboundHttp(ctx, tunnel);
   const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date() });
   const servers: Server[] = [];
   const up = async (srv: Server, port: number): Promise<void> => { await listen(srv, port, '0.0.0.0'); servers.push(srv); };
@@ -77,6 +81,8 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
     source.stop();
     idm.stop();
     tunnel.close();
+    inboundHttp.close();
+    outboundHttp.close();
     await Promise.all(servers.map((x) => new Promise<void>((r) => { x.close(() => r()); (x as { closeAllConnections?: () => void }).closeAllConnections?.(); })));
   };
   try {
@@ -85,9 +91,9 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
     await up(admin.prom, s.ports.prom);
     await up(admin.merged, s.ports.merged);
     await idm.start();
-    await up(createHboneServer(ctx), s.ports.hbone);
-    await up(createOutboundServer(ctx, { tunnel, port: s.ports.outbound }), s.ports.outbound);
-    await up(createInboundServer(ctx, { port: s.ports.inbound, sniffTimeoutMs: s.sniffTimeoutMs }), s.ports.inbound);
+    await up(createHboneServer(ctx, inboundHttp), s.ports.hbone);
+    await up(createOutboundServer(ctx, { tunnel, port: s.ports.outbound, http: outboundHttp, sniffTimeoutMs: s.sniffTimeoutMs }), s.ports.outbound);
+    await up(createInboundServer(ctx, { port: s.ports.inbound, sniffTimeoutMs: s.sniffTimeoutMs, http: inboundHttp }), s.ports.inbound);
   } catch (e) {
     await closeAll();
     throw e;

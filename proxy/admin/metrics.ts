@@ -1,5 +1,5 @@
 // Istio's TCP metrics (istio_tcp_*), with Istio's standard labels, in a registry of the proxy's own.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The labels Istio puts on TCP metrics (subset layer 4 knows). */
 export interface TcpLabels {
@@ -29,6 +29,17 @@ const LABELS = [
   'request_protocol',
 ] as const;
 
+/** Istio's request labels beyond the TCP ones. */
+export interface RequestLabels extends TcpLabels {
+  request_protocol: 'http' | 'grpc';
+  response_code: string;
+  response_flags: string;
+  grpc_response_status: string;
+}
+const REQUEST_LABELS = [...LABELS, 'response_code', 'response_flags', 'grpc_response_status'] as const;
+/** Istio's buckets for istio_request_duration_milliseconds. */
+const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
 /** The proxy's metrics. */
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -39,6 +50,8 @@ export class ProxyMetrics {
   readonly denied: Counter<string>;
   readonly refused: Counter<string>;
   readonly active: Gauge<string>;
+  private readonly requests: Counter<string>;
+  private readonly duration: Histogram<string>;
 
   constructor() {
     const r = [this.registry];
@@ -49,11 +62,19 @@ export class ProxyMetrics {
     this.denied = new Counter({ name: 'shoal_proxy_authz_denied_total', help: 'Connections denied by AuthorizationPolicy or PeerAuthentication', labelNames: ['listener', 'reason'], registers: r });
     this.refused = new Counter({ name: 'shoal_proxy_connections_refused_total', help: 'Connections refused at the open-files budget or on EMFILE', labelNames: ['listener'], registers: r });
     this.active = new Gauge({ name: 'shoal_proxy_active_connections', help: 'Proxied connections open now', labelNames: ['listener'], registers: r });
+    this.requests = new Counter({ name: 'istio_requests_total', help: 'Requests processed', labelNames: REQUEST_LABELS, registers: r });
+    this.duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: REQUEST_LABELS, buckets: DURATION_BUCKETS, registers: r });
+  }
+
+  /** Counts one finished request (Istio's istio_requests_total and istio_request_duration_milliseconds). */
+  request(l: RequestLabels, ms: number): void {
+    this.requests.inc(l as unknown as Record<string, string>);
+    this.duration.observe(l as unknown as Record<string, string>, ms);
   }
 
   /** Counts a connection opened; returns the function that counts its close: `sent` = response bytes, `received` = request bytes (Istio's meaning). */
-  connection(l: TcpLabels): (sent: number, received: number) => void {
-    const labels = { ...l, request_protocol: 'tcp' };
+  connection(l: TcpLabels, protocol: 'tcp' | 'http' = 'tcp'): (sent: number, received: number) => void {
+    const labels = { ...l, request_protocol: protocol };
     this.opened.inc(labels);
     return (sent, received) => {
       this.closed.inc(labels);

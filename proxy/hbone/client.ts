@@ -45,7 +45,7 @@ export class TunnelClient {
   }
 
   /** A duplex to `address:port` of a mesh endpoint whose identity must be `identity`. Errors arrive on the stream. */
-  open(address: string, port: number, identity: string): Duplex {
+  open(address: string, port: number, identity: string, headers: Record<string, string> = {}): Duplex {
     if (this.mode === 'tls') return this.openTls(address, port, identity);
     const entry = this.session(address, identity);
     entry.streams++;
@@ -53,7 +53,7 @@ export class TunnelClient {
     this.counters.streams++;
     const authority = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     const baggage = baggageOf(localMeta(this.ctx.store.snapshot.config.workload, this.ctx.workloadName), this.ctx.podName);
-    const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority, ...(baggage ? { baggage } : {}) }, { endStream: false });
+    const stream = entry.session.request({ ':method': 'CONNECT', ':authority': authority, ...(baggage ? { baggage } : {}), ...headers }, { endStream: false });
     stream.once('response', (h) => {
       const status = Number(h[':status']);
       if (status !== 200) stream.destroy(new Error(`HBONE CONNECT ${authority}: status ${status}`));

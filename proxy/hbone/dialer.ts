@@ -10,11 +10,14 @@ import type { Snapshot } from '../config/store.js';
 import { plainIp } from '../net/cidr.js';
 import type { TunnelClient } from './client.js';
 
+/** The CONNECT header that tells the peer's HBONE server which protocol a tunnelled stream carries. */
+export const APP_PROTOCOL_HEADER = 'x-shoal-app-protocol';
+
 /** Connect timeout of a dial (Istio's connectionPool.tcp.connectTimeout default is 10 s). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
-/** A dialer over `tunnel` for mesh endpoints of `snapshot()`, plain TCP for the others. */
-export function meshDialer(tunnel: TunnelClient, snapshot: () => Snapshot, connectTimeoutMs = CONNECT_TIMEOUT_MS): Dialer {
+/** A dialer over `tunnel` for mesh endpoints of `snapshot()` (CONNECT with `headers`), plain TCP for the others. */
+export function meshDialer(tunnel: TunnelClient, snapshot: () => Snapshot, headers: Record<string, string> = {}, connectTimeoutMs = CONNECT_TIMEOUT_MS): Dialer {
   return (address, port, cb) => {
     const ep = snapshot().pods.get(plainIp(address));
     let done = false;
@@ -29,7 +32,7 @@ export function meshDialer(tunnel: TunnelClient, snapshot: () => Snapshot, conne
     if (ep?.mesh && ep.identity) {
       let s: ClientHttp2Stream;
       try {
-        s = tunnel.open(address, port, ep.identity) as ClientHttp2Stream;
+        s = tunnel.open(address, port, ep.identity, headers) as ClientHttp2Stream;
       } catch (e) {
         return finish(e as Error);
       }

@@ -14,6 +14,8 @@ import { isFdExhausted } from '../net/limits.js';
 import { relay } from '../net/relay.js';
 import { ownIp, type ProxyContext } from '../context.js';
 import { destinationLabels, localMeta, peerFromHeaders, sourceLabels } from '../admin/peer-metadata.js';
+import type { InboundHttp } from '../inbound/http.js';
+import { APP_PROTOCOL_HEADER } from './dialer.js';
 
 /** HTTP/2 settings shared by both ends: 1 MiB stream windows so one stream can fill a fast link. */
 export const HBONE_SETTINGS = { initialWindowSize: 1 << 20, maxConcurrentStreams: 10_000 };
@@ -43,8 +45,8 @@ function peerOf(session: ServerHttp2Session): PeerInfo {
   return p;
 }
 
-/** Creates the HBONE server (not yet listening). */
-export function createHboneServer(ctx: ProxyContext): Http2SecureServer {
+/** Creates the HBONE server (not yet listening). Streams tagged HTTP go to `http` (layer 7), the rest are relayed. */
+export function createHboneServer(ctx: ProxyContext, http?: InboundHttp): Http2SecureServer {
   const server = createSecureServer({
     ...ctx.identity.tlsOptions(), requestCert: true, rejectUnauthorized: true, allowHTTP1: false,
     ALPNProtocols: ['h2'], settings: HBONE_SETTINGS, minVersion: 'TLSv1.2',
@@ -79,7 +81,7 @@ export function createHboneServer(ctx: ProxyContext): Http2SecureServer {
     if (isFdExhausted(err)) ctx.budget.counters.emfile++;
     ctx.log('error', 'hbone: server error', { error: err.message });
   });
-  server.on('stream', (stream, headers) => onStream(ctx, stream, headers));
+  server.on('stream', (stream, headers) => onStream(ctx, stream, headers, http));
   return server;
 }
 
@@ -88,7 +90,7 @@ function reply(stream: ServerHttp2Stream, status: number): void {
   else stream.close();
 }
 
-function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, http?: InboundHttp): void {
   stream.on('error', () => { /* the relay or the reply handles it */ });
   if (headers[':method'] !== 'CONNECT') return reply(stream, 405);
   const target = parseAuthority(headers[':authority']);
@@ -101,6 +103,20 @@ function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: Incomin
   const peer = peerOf(stream.session as ServerHttp2Session);
   const { principal, namespace } = principalOf(peer.identity);
   const snap = ctx.store.snapshot;
+  if (http && headers[APP_PROTOCOL_HEADER] === 'http/1.1') {
+    // Layer 7: authorization per request (HTTP fields), the stream carries keep-alive HTTP/1.1.
+    if (!ctx.budget.take(1)) {
+      ctx.metrics.refused.inc({ listener: 'hbone' });
+      return reply(stream, 503);
+    }
+    ctx.metrics.active.inc({ listener: 'hbone' });
+    stream.once('close', () => { ctx.budget.give(1); ctx.metrics.active.dec({ listener: 'hbone' }); });
+    stream.respond({ ':status': 200 });
+    http.serve(stream, target.host, target.port, {
+      principal, namespace, sourceIp: peer.sourceIp, meta: peerFromHeaders(headers, peer.identity, namespace), security: 'mutual_tls',
+    });
+    return;
+  }
   const decision = snap.authorizer.evaluate({
     principal, namespace, sourceIp: peer.sourceIp, remoteIp: peer.sourceIp, destinationIp: me, destinationPort: target.port,
   });

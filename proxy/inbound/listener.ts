@@ -18,12 +18,16 @@ import { relay } from '../net/relay.js';
 import { MESH_ALPN } from '../hbone/client.js';
 import { ownIp, type ProxyContext } from '../context.js';
 import { NO_PEER, destinationLabels, localMeta, sourceLabels } from '../admin/peer-metadata.js';
+import { detect } from '../net/protocol.js';
+import type { InboundHttp } from './http.js';
 import { isMeshTls, sniffClientHello, type Sniff } from './sniff.js';
 
 /** Options of the inbound listener. */
 export interface InboundOptions {
   port: number;
   sniffTimeoutMs?: number;
+  /** Layer 7 for plaintext HTTP/1 connections (PERMISSIVE): per-request authorization. */
+  http?: InboundHttp;
 }
 
 /** Creates the inbound server (not yet listening). */
@@ -88,6 +92,11 @@ function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket, ter
       return;
     }
     if (mode === 'STRICT') return deny(ctx, sock, 'plaintext-strict', { source: src, port: dst!.port });
+    if (opts.http && detect(buf) === 'http1') {
+      opts.http.serve(sock, dst!.address, dst!.port, { principal: '', namespace: '', sourceIp: src, meta: NO_PEER, security: 'none' });
+      sock.resume();
+      return;
+    }
     forward(ctx, sock, sock, dst!.address, dst!.port, '', src, release);
   }
   sock.on('data', onData);

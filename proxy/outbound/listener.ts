@@ -12,7 +12,9 @@ import { relay } from '../net/relay.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../admin/peer-metadata.js';
+import { detect, portProtocol } from '../net/protocol.js';
 import { RoundRobin, type Balancer } from './balance.js';
+import { OutboundHttp } from './http.js';
 import { resolveOutbound } from './route.js';
 
 /** Options of the outbound listener. */
@@ -21,12 +23,21 @@ export interface OutboundOptions {
   balancer?: Balancer;
   /** Own listener port, to refuse connections made straight to it (a loop). */
   port: number;
+  /** How long to wait for a client's first bytes on a Service port that declares no protocol (then TCP). */
+  sniffTimeoutMs?: number;
+  /** The HTTP path (made here when absent). */
+  http?: OutboundHttp;
 }
+
+/** Default protocol-detection wait on undeclared ports. */
+export const OUTBOUND_SNIFF_MS = 1000;
 
 /** Creates the outbound server (not yet listening). */
 export function createOutboundServer(ctx: ProxyContext, opts: OutboundOptions): Server {
   const balancer = opts.balancer ?? new RoundRobin();
-  const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (sock) => onConnection(ctx, opts, balancer, sock));
+  const http = opts.http ?? new OutboundHttp(ctx, opts.tunnel);
+  const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (sock) => onConnection(ctx, opts, balancer, http, sock));
+  server.on('close', () => http.close());
   server.on('error', (err) => {
     if (isFdExhausted(err)) {
       ctx.budget.counters.emfile++;
@@ -38,7 +49,7 @@ export function createOutboundServer(ctx: ProxyContext, opts: OutboundOptions): 
   return server;
 }
 
-function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balancer, sock: Socket): void {
+function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balancer, http: OutboundHttp, sock: Socket): void {
   sock.on('error', () => { /* handled by the relay or below */ });
   if (!ctx.budget.take(2)) {
     ctx.metrics.refused.inc({ listener: 'outbound' });
@@ -52,6 +63,38 @@ function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balanc
     sock.destroy();
     return;
   }
+  // A Service port: HTTP when declared or when the client's first bytes are an HTTP/1 request.
+  const vip = ctx.store.snapshot.vips.get(`${plainIp(dst.address)}:${dst.port}`);
+  const proto = vip ? portProtocol(vip.port) : 'tcp';
+  const toHttp = (): void => http.serve(sock, plainIp(dst.address), dst.port, src, () => ctx.budget.give(2));
+  if (proto === 'http') return toHttp();
+  if (proto !== 'auto') return relayTcp(ctx, opts, balancer, sock, dst, src);
+  let buf: Buffer = Buffer.alloc(0);
+  let settled = false;
+  const settle = (kind: 'http1' | 'tcp'): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    sock.off('data', onData).off('end', onEnd);
+    sock.pause();
+    if (buf.length) sock.unshift(buf);
+    if (kind === 'http1') {
+      toHttp();
+      sock.resume();
+    } else relayTcp(ctx, opts, balancer, sock, dst, src);
+  };
+  const onData = (chunk: Buffer): void => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    const d = detect(buf);
+    if (d !== 'need-more') settle(d === 'http1' ? 'http1' : 'tcp');
+  };
+  const onEnd = (): void => settle('tcp');
+  const timer = setTimeout(() => settle('tcp'), opts.sniffTimeoutMs ?? OUTBOUND_SNIFF_MS);
+  sock.on('data', onData).on('end', onEnd);
+}
+
+/** Layer 4: the connection is relayed to an endpoint (tunnel or plain) or to its original destination. */
+function relayTcp(ctx: ProxyContext, opts: OutboundOptions, balancer: Balancer, sock: Socket, dst: { address: string; port: number }, src: string): void {
   const snap = ctx.store.snapshot;
   const route = resolveOutbound(snap, dst.address, dst.port, balancer, src);
   if (route.kind === 'no-endpoints') {

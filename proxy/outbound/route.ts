@@ -4,7 +4,7 @@
 //   anything else → passthrough to the original destination.
 // An endpoint with a sidecar (`mesh`) is reached through the tunnel (HBONE or TLS) with its identity checked.
 import type { Snapshot } from '../config/store.js';
-import type { MeshEndpoint } from '../config/types.js';
+import type { MeshEndpoint, ServicePort } from '../config/types.js';
 import { plainIp } from '../net/cidr.js';
 import type { Balancer } from './balance.js';
 
@@ -15,6 +15,12 @@ export type OutboundRoute =
   | { kind: 'passthrough'; address: string; port: number }
   | { kind: 'no-endpoints'; service: string };
 
+/** The port of `ep` that serves Service port `sp`: EndpointSlice ports carry the Service port's name; a single unnamed port is that port. */
+export function targetPort(sp: ServicePort, ep: MeshEndpoint): number {
+  const named = sp.name ? ep.ports.find((p) => p.name === sp.name) : undefined;
+  return named?.port ?? (ep.ports.length === 1 && !ep.ports[0].name ? ep.ports[0].port : sp.targetPort || sp.port);
+}
+
 /** Resolves the route for original destination `address:port`. */
 export function resolveOutbound(snap: Snapshot, address: string, port: number, balancer: Balancer, sourceIp = ''): OutboundRoute {
   const ip = plainIp(address);
@@ -24,9 +30,7 @@ export function resolveOutbound(snap: Snapshot, address: string, port: number, b
     const eps = snap.endpoints.get(svc) ?? [];
     const ep = balancer.pick(eps, { key: `${svc}:${vip.port.port}`, sourceIp });
     if (!ep) return { kind: 'no-endpoints', service: svc };
-    const named = vip.port.name ? ep.ports.find((p) => p.name === vip.port.name) : undefined;
-    // EndpointSlice ports carry the Service port's name; a single unnamed port is that port.
-    const target = named?.port ?? (ep.ports.length === 1 && !ep.ports[0].name ? ep.ports[0].port : vip.port.targetPort || vip.port.port);
+    const target = targetPort(vip.port, ep);
     return ep.mesh && ep.identity
       ? { kind: 'mesh', address: ep.address, port: target, identity: ep.identity, service: svc, endpoint: ep }
       : { kind: 'plain', address: ep.address, port: target, service: svc, endpoint: ep };

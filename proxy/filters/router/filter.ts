@@ -18,6 +18,11 @@ export interface RouterConfig {
   table: RouteTable;
   /** The ready endpoints of a cluster's service port (the router filters them by the subset's labels). */
   endpoints: (cluster: Cluster) => readonly RouterEndpoint[];
+  /**
+   * Balancers by cluster, kept by the caller across config changes so that active-request counts and
+   * round-robin cursors survive an endpoint update (a balancer is replaced when its policy changes).
+   */
+  balancers?: Map<string, Balancer<RouterEndpoint>>;
 }
 
 function merge(list: readonly HeaderOps[], setCookie?: string): HeaderOps {
@@ -34,7 +39,7 @@ const selects = (labels: Readonly<Record<string, string>>, ep: RouterEndpoint) =
 
 /** Makes the terminal handler; balancers live as long as the handler (one config). */
 export function makeRouter(cfg: RouterConfig): Handler {
-  const balancers = new Map<string, Balancer<RouterEndpoint>>();
+  const balancers = cfg.balancers ?? new Map<string, Balancer<RouterEndpoint>>();
   return (ctx: HttpContext) => {
     const dest = ctx.destination;
     if (!dest) {
@@ -44,7 +49,7 @@ export function makeRouter(cfg: RouterConfig): Handler {
     const cluster = cfg.table.clusters.get(dest.cluster);
     if (!cluster) return respond(503, 'no healthy upstream');
     let b = balancers.get(cluster.name);
-    if (!b) balancers.set(cluster.name, (b = new Balancer<RouterEndpoint>(cluster.lb)));
+    if (!b || (b.policy !== cluster.lb && JSON.stringify(b.policy) !== JSON.stringify(cluster.lb))) balancers.set(cluster.name, (b = new Balancer<RouterEndpoint>(cluster.lb)));
     const all = cfg.endpoints(cluster);
     const eps = Object.keys(cluster.labels).length === 0 ? all : all.filter((e) => selects(cluster.labels, e));
     const pick = b.pick(eps, { headers: ctx.view.headers, path: ctx.view.path, sourceIp: ctx.peer.sourceIp });

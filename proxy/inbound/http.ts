@@ -1,0 +1,99 @@
+// The inbound HTTP path: a request stream for this pod's app — an HBONE CONNECT stream the client's
+// sidecar tagged `x-shoal-app-protocol: http/1.1`, or a plaintext connection (PERMISSIVE) whose first
+// bytes are an HTTP/1 request — is served by proxy/http1 with the inbound chain
+//   authz-http (AuthorizationPolicy with the HTTP fields, per request: 403 `RBAC: access denied`)
+//   → forward to the app at the original destination over a keep-alive connection
+// so a denied path gets 403 while the connection goes on serving the allowed ones. Requests are counted
+// in istio_requests_total with reporter=destination.
+import type { Duplex } from 'node:stream';
+import { buildChain, viewOf, type Handler, type HttpContext, type PeerInfo } from '../filters/chain.js';
+import { BUILTIN_FILTERS } from '../filters/registry.js';
+import { serveHttp1, type Decision, type Dispatch } from '../http1/connection.js';
+import { NO_OPS } from '../http1/headers.js';
+import { UpstreamPool } from '../http1/pool.js';
+import type { Snapshot } from '../config/store.js';
+import type { ProxyContext } from '../context.js';
+import { destinationLabels, localMeta, sourceLabels, type PeerMeta } from '../admin/peer-metadata.js';
+
+/** Who is on the other end of an inbound HTTP connection. */
+export interface InboundPeer {
+  /** Peer identity without `spiffe://` ('' for plaintext). */
+  principal: string;
+  namespace: string;
+  sourceIp: string;
+  meta: PeerMeta;
+  security: 'mutual_tls' | 'none';
+}
+
+const terminal: Handler = (ctx) => ({
+  kind: 'forward', address: ctx.peer.destinationIp, port: ctx.peer.destinationPort, head: ctx.head, responseOps: NO_OPS,
+});
+
+/** Serves inbound HTTP/1.1 for one sidecar: one keep-alive pool to the app. */
+export class InboundHttp {
+  readonly pool = new UpstreamPool();
+  private readonly handlers = new WeakMap<Snapshot, Handler>();
+
+  constructor(private readonly ctx: ProxyContext) {}
+
+  handlerFor(snap: Snapshot): Handler {
+    let h = this.handlers.get(snap);
+    if (h) return h;
+    const log = this.ctx.log, metrics = this.ctx.metrics;
+    const built = buildChain([{
+      name: 'authz-http',
+      config: {
+        policies: snap.config.workload?.authorization ?? [],
+        onDecision: (allow: boolean, reason: string, audit: string[]) => {
+          if (audit.length) log('info', 'authz audit', { policies: audit });
+          if (!allow) {
+            metrics.denied.inc({ listener: 'inbound-http', reason: 'authz' });
+            log('info', 'inbound: request denied', { reason });
+          }
+        },
+      },
+    }], BUILTIN_FILTERS, terminal, 'inbound');
+    if (!built.handler) throw new Error(`inbound chain: ${built.errors.join('; ')}`);
+    h = built.handler;
+    this.handlers.set(snap, h);
+    return h;
+  }
+
+  /** Serves `conn` whose requests go to the app at `dstIp:dstPort`. */
+  serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer): void {
+    const dispatch: Dispatch = (head) => {
+      const snap = this.ctx.store.snapshot;
+      const p: PeerInfo = {
+        principal: peer.principal, namespace: peer.namespace, sourceIp: peer.sourceIp, destinationIp: dstIp, destinationPort: dstPort,
+        sourceLabels: {},
+      };
+      const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
+      return this.instrument(this.handlerFor(snap)(c), snap, peer);
+    };
+    serveHttp1(conn, dispatch, this.pool, { info: { remoteAddress: peer.sourceIp, localPort: dstPort } });
+  }
+
+  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer): Decision {
+    if (d.kind === 'close') return d;
+    const t0 = performance.now();
+    const labels = (code: number, flags: string) => ({
+      reporter: 'destination' as const, ...sourceLabels(peer.meta), ...destinationLabels(localMeta(snap.config.workload, this.ctx.workloadName)),
+      destination_service: 'unknown', connection_security_policy: peer.security,
+      request_protocol: 'http' as const, response_code: String(code), response_flags: flags, grpc_response_status: '',
+    });
+    if (d.kind === 'respond') {
+      this.ctx.metrics.request(labels(d.status, '-'), 0);
+      return d;
+    }
+    let status = 0;
+    return {
+      ...d,
+      onResponse: (s) => { status = s; },
+      onEnd: () => this.ctx.metrics.request(labels(status || 503, status ? '-' : 'UF'), performance.now() - t0),
+    };
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}

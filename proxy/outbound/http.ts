@@ -1,0 +1,120 @@
+// The outbound HTTP path: an app connection to a Service port that speaks HTTP/1.1 (declared or sniffed,
+// ../net/protocol.ts) is served by proxy/http1 with the sidecar's outbound chain
+//   route (virtual host by authority + port, first matching VirtualService/HTTPRoute rule, weighted pick)
+//   → redirect → header-modifier → router (subset endpoints, the cluster's balancer)
+// and each request goes to the endpoint the router chose over a keep-alive upstream connection: an HBONE
+// stream to a mesh pod (../hbone/dialer.ts, tagged `x-shoal-app-protocol: http/1.1` so the peer's sidecar
+// serves it as HTTP), plain TCP to others. Every request reads the live snapshot, so a weight change
+// applies to keep-alive connections from their next request. Balancers live across snapshots (active
+// request counts survive endpoint updates).
+import type { Socket } from 'node:net';
+import { buildChain, viewOf, type Handler, type HttpContext, type PeerInfo } from '../filters/chain.js';
+import { BUILTIN_FILTERS } from '../filters/registry.js';
+import { makeRouter, type RouterEndpoint } from '../filters/router/filter.js';
+import type { Balancer } from '../balance/balancer.js';
+import { serveHttp1, type Dispatch } from '../http1/connection.js';
+import { UpstreamPool } from '../http1/pool.js';
+import { APP_PROTOCOL_HEADER, meshDialer } from '../hbone/dialer.js';
+import type { TunnelClient } from '../hbone/client.js';
+import type { Snapshot } from '../config/store.js';
+import type { MeshService } from '../config/types.js';
+import type { Cluster } from '../route/types.js';
+import type { ProxyContext } from '../context.js';
+import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../admin/peer-metadata.js';
+import type { RequestLabels } from '../admin/metrics.js';
+import type { Decision } from '../http1/connection.js';
+import { targetPort } from './route.js';
+
+
+/** The sidecar's outbound chain, in order (the router is its terminal). */
+export const OUTBOUND_CHAIN = ['route', 'redirect', 'header-modifier'] as const;
+
+/** The ready endpoints of each cluster of a snapshot, by cluster name (computed once per snapshot and cluster). */
+export function clusterEndpoints(snap: Snapshot): (cluster: Cluster) => readonly RouterEndpoint[] {
+  const byHost = new Map<string, MeshService>(snap.config.services.map((s) => [s.hostname.toLowerCase(), s]));
+  const cache = new Map<string, readonly RouterEndpoint[]>();
+  return (cluster) => {
+    const key = `${cluster.host}:${cluster.port}`;
+    let eps = cache.get(key);
+    if (eps) return eps;
+    const svc = byHost.get(cluster.host);
+    const sp = svc?.ports.find((p) => p.port === cluster.port);
+    eps = !svc || !sp ? [] : (snap.endpoints.get(`${svc.namespace}/${svc.name}`) ?? []).map((ep) => ({ address: ep.address, port: targetPort(sp, ep), labels: ep.labels }));
+    cache.set(key, eps);
+    return eps;
+  };
+}
+
+/** Serves outbound HTTP/1.1 connections for one sidecar. */
+export class OutboundHttp {
+  readonly pool: UpstreamPool;
+  private readonly balancers = new Map<string, Balancer<RouterEndpoint>>();
+  private readonly handlers = new WeakMap<Snapshot, Handler>();
+
+  constructor(private readonly ctx: ProxyContext, tunnel: TunnelClient) {
+    this.pool = new UpstreamPool({ dial: meshDialer(tunnel, () => ctx.store.snapshot, { [APP_PROTOCOL_HEADER]: 'http/1.1' }) });
+  }
+
+  /** The chain for a snapshot (built once per snapshot; config errors cannot happen: the snapshot was validated). */
+  handlerFor(snap: Snapshot): Handler {
+    let h = this.handlers.get(snap);
+    if (h) return h;
+    const router = makeRouter({ table: snap.routes, endpoints: clusterEndpoints(snap), balancers: this.balancers });
+    const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true } } : { name }));
+    const built = buildChain(entries, BUILTIN_FILTERS, router, 'outbound');
+    if (!built.handler) throw new Error(`outbound chain: ${built.errors.join('; ')}`);
+    h = built.handler;
+    this.handlers.set(snap, h);
+    return h;
+  }
+
+  /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`. */
+  serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void): void {
+    const dispatch: Dispatch = (head) => {
+      const snap = this.ctx.store.snapshot;
+      const w = snap.config.workload;
+      const peer: PeerInfo = {
+        principal: '', namespace: w?.namespace ?? '', sourceIp, destinationIp: dstIp, destinationPort: dstPort, sourceLabels: w?.labels ?? {},
+      };
+      const ctx: HttpContext = { head, view: viewOf(head, peer, dstPort), peer, responseOps: [] };
+      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`);
+    };
+    sock.once('close', onClose);
+    serveHttp1(sock, dispatch, this.pool);
+  }
+
+  /** Counts the request in istio_requests_total (reporter=source) when it ends. */
+  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string): Decision {
+    if (d.kind === 'close') return d;
+    const t0 = performance.now();
+    const w = snap.config.workload;
+    const service = ctx.destination?.host ?? ctx.vhost?.name.replace(/:\d+$/, '') ?? original;
+    const base = (address: string, code: number, flags: string): RequestLabels => {
+      const ep = address ? snap.pods.get(address) : undefined;
+      return {
+        reporter: 'source', ...sourceLabels(localMeta(w, this.ctx.workloadName)), ...destinationLabels(endpointMeta(ep, ep?.mesh ? ep.identity : '')),
+        destination_service: service, connection_security_policy: ep?.mesh ? 'mutual_tls' : 'unknown',
+        request_protocol: 'http', response_code: String(code), response_flags: flags, grpc_response_status: '',
+      };
+    };
+    if (d.kind === 'respond') {
+      const flags = d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-';
+      this.ctx.metrics.request(base('', d.status, flags), 0);
+      return d;
+    }
+    let status = 0;
+    const { onResponse, onEnd } = d;
+    return {
+      ...d,
+      onResponse: (s) => { status = s; onResponse?.(s); },
+      onEnd: () => {
+        onEnd?.();
+        this.ctx.metrics.request(base(d.address, status || 503, status ? '-' : 'UF'), performance.now() - t0);
+      },
+    };
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
