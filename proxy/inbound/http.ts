@@ -12,6 +12,7 @@ import { serveHttp1, type Decision, type Dispatch } from '../http1/connection.js
 import { NO_OPS } from '../http1/headers.js';
 import { UpstreamPool } from '../http1/pool.js';
 import type { Snapshot } from '../config/store.js';
+import { findVirtualHost } from '../route/match.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, localMeta, sourceLabels, type PeerMeta } from '../admin/peer-metadata.js';
 
@@ -28,6 +29,16 @@ export interface InboundPeer {
 const terminal: Handler = (ctx) => ({
   kind: 'forward', address: ctx.peer.destinationIp, port: ctx.peer.destinationPort, head: ctx.head, responseOps: NO_OPS,
 });
+
+/**
+ * The Service a request was addressed to, as Istio's destination_service: the FQDN of the virtual host its
+ * Host header names (with the Host's port, else the target port), `unknown` when none does.
+ */
+export function serviceOf(snap: Snapshot, authority: string, targetPort: number): string {
+  const m = /:(\d+)$/.exec(authority);
+  const vh = findVirtualHost(snap.routes, authority, m ? Number(m[1]) : 80) ?? findVirtualHost(snap.routes, authority, targetPort);
+  return vh ? vh.name.slice(0, vh.name.lastIndexOf(':')) : 'unknown';
+}
 
 /** Serves inbound HTTP/1.1 for one sidecar: one keep-alive pool to the app. */
 export class InboundHttp {
@@ -68,17 +79,18 @@ export class InboundHttp {
         sourceLabels: {},
       };
       const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(c), snap, peer);
+      return this.instrument(this.handlerFor(snap)(c), snap, peer, head.host, dstPort);
     };
     serveHttp1(conn, dispatch, this.pool, { info: { remoteAddress: peer.sourceIp, localPort: dstPort } });
   }
 
-  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer): Decision {
+  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, authority: string, port: number): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
+    const service = serviceOf(snap, authority, port);
     const labels = (code: number, flags: string) => ({
       reporter: 'destination' as const, ...sourceLabels(peer.meta), ...destinationLabels(localMeta(snap.config.workload, this.ctx.workloadName)),
-      destination_service: 'unknown', connection_security_policy: peer.security,
+      destination_service: service, connection_security_policy: peer.security,
       request_protocol: 'http' as const, response_code: String(code), response_flags: flags, grpc_response_status: '',
     });
     if (d.kind === 'respond') {

@@ -1,26 +1,41 @@
-// Endpoint choice. A Balancer picks one of a Service port's ready endpoints per connection; round robin
-// now, the layer-7 work (issue 14) adds LEAST_REQUEST, RANDOM and consistent hash behind this interface.
+// Layer-4 endpoint choice on the engine's balancers (../balance/): a Service port's cluster in the route
+// table (`outbound|port||host`) carries the DestinationRule's load-balancer policy (Istio's default
+// LEAST_REQUEST, which at layer 4 counts open connections), and one Balancer per cluster lives across
+// config snapshots so its counts survive endpoint updates. The connection releases its endpoint on close.
+import { Balancer as EngineBalancer, type LbEndpoint } from '../balance/balancer.js';
+import { DEFAULT_LB, type LbPolicy } from '../balance/policy.js';
 import type { MeshEndpoint } from '../config/types.js';
 
-/** What a balancer may look at for one pick (layer 7 adds the request). */
+/** What a balancer may look at for one pick. */
 export interface PickContext {
-  /** `ns/name:port` of the Service port. */
+  /** The cluster (`outbound|port||host`) or `ns/name:port`. */
   key: string;
   sourceIp: string;
+  /** The cluster's policy (DestinationRule); Istio's default when absent. */
+  lb?: LbPolicy;
 }
 
-/** Picks an endpoint; null when there is none. */
+/** Picks an endpoint (null when there is none); `release` when the connection ends. */
 export interface Balancer {
   pick(endpoints: readonly MeshEndpoint[], ctx: PickContext): MeshEndpoint | null;
+  release(key: string, endpoint: MeshEndpoint): void;
 }
 
-/** Round robin per Service port; the cursor survives endpoint changes (modulo the new length). */
-export class RoundRobin implements Balancer {
-  private readonly next = new Map<string, number>();
+interface Wrapped extends LbEndpoint { ep: MeshEndpoint }
+
+/** The engine's balancers, one per cluster key. */
+export class ClusterBalancers implements Balancer {
+  private readonly byKey = new Map<string, EngineBalancer<Wrapped>>();
+
   pick(endpoints: readonly MeshEndpoint[], ctx: PickContext): MeshEndpoint | null {
-    if (endpoints.length === 0) return null;
-    const i = (this.next.get(ctx.key) ?? 0) % endpoints.length;
-    this.next.set(ctx.key, i + 1);
-    return endpoints[i];
+    const lb = ctx.lb ?? DEFAULT_LB;
+    let b = this.byKey.get(ctx.key);
+    if (!b || JSON.stringify(b.policy) !== JSON.stringify(lb)) this.byKey.set(ctx.key, (b = new EngineBalancer<Wrapped>(lb)));
+    const p = b.pick(endpoints.map((ep) => ({ address: ep.address, port: ep.ports[0]?.port ?? 0, ep })), { headers: [], path: '/', sourceIp: ctx.sourceIp });
+    return p ? p.endpoint.ep : null;
+  }
+
+  release(key: string, endpoint: MeshEndpoint): void {
+    this.byKey.get(key)?.release({ address: endpoint.address, port: endpoint.ports[0]?.port ?? 0 });
   }
 }

@@ -13,7 +13,7 @@ import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../admin/peer-metadata.js';
 import { detect, portProtocol } from '../net/protocol.js';
-import { RoundRobin, type Balancer } from './balance.js';
+import { ClusterBalancers, type Balancer } from './balance.js';
 import { OutboundHttp } from './http.js';
 import { resolveOutbound } from './route.js';
 
@@ -34,7 +34,7 @@ export const OUTBOUND_SNIFF_MS = 1000;
 
 /** Creates the outbound server (not yet listening). */
 export function createOutboundServer(ctx: ProxyContext, opts: OutboundOptions): Server {
-  const balancer = opts.balancer ?? new RoundRobin();
+  const balancer = opts.balancer ?? new ClusterBalancers();
   const http = opts.http ?? new OutboundHttp(ctx, opts.tunnel);
   const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (sock) => onConnection(ctx, opts, balancer, http, sock));
   server.on('close', () => http.close());
@@ -134,6 +134,7 @@ function relayTcp(ctx: ProxyContext, opts: OutboundOptions, balancer: Balancer, 
   });
   relay(sock, up, (err) => {
     ctx.budget.give(2);
+    if (route.kind !== 'passthrough' && route.cluster && route.endpoint) balancer.release(route.cluster, route.endpoint);
     ctx.metrics.active.dec({ listener: 'outbound' });
     // sent = response bytes written to the app, received = request bytes read from it
     done(sock.bytesWritten, sock.bytesRead);

@@ -6,12 +6,13 @@
 import type { Snapshot } from '../config/store.js';
 import type { MeshEndpoint, ServicePort } from '../config/types.js';
 import { plainIp } from '../net/cidr.js';
+import { clusterName } from '../route/compile.js';
 import type { Balancer } from './balance.js';
 
 /** The decision for one outbound connection. */
 export type OutboundRoute =
-  | { kind: 'mesh'; address: string; port: number; identity: string; service: string; endpoint: MeshEndpoint }
-  | { kind: 'plain'; address: string; port: number; service: string; endpoint: MeshEndpoint | null }
+  | { kind: 'mesh'; address: string; port: number; identity: string; service: string; endpoint: MeshEndpoint; cluster?: string }
+  | { kind: 'plain'; address: string; port: number; service: string; endpoint: MeshEndpoint | null; cluster?: string }
   | { kind: 'passthrough'; address: string; port: number }
   | { kind: 'no-endpoints'; service: string };
 
@@ -28,12 +29,13 @@ export function resolveOutbound(snap: Snapshot, address: string, port: number, b
   if (vip) {
     const svc = `${vip.service.namespace}/${vip.service.name}`;
     const eps = snap.endpoints.get(svc) ?? [];
-    const ep = balancer.pick(eps, { key: `${svc}:${vip.port.port}`, sourceIp });
+    const cluster = clusterName(vip.port.port, '', vip.service.hostname.toLowerCase());
+    const ep = balancer.pick(eps, { key: cluster, sourceIp, lb: snap.routes.clusters.get(cluster)?.lb });
     if (!ep) return { kind: 'no-endpoints', service: svc };
     const target = targetPort(vip.port, ep);
     return ep.mesh && ep.identity
-      ? { kind: 'mesh', address: ep.address, port: target, identity: ep.identity, service: svc, endpoint: ep }
-      : { kind: 'plain', address: ep.address, port: target, service: svc, endpoint: ep };
+      ? { kind: 'mesh', address: ep.address, port: target, identity: ep.identity, service: svc, endpoint: ep, cluster }
+      : { kind: 'plain', address: ep.address, port: target, service: svc, endpoint: ep, cluster };
   }
   const pod = snap.pods.get(ip);
   if (pod) {

@@ -100,10 +100,11 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
   t.match(first, /William Shakespeare/, 'and details');
   t.match(first, /Reviews served by:/, 'and reviews');
 
-  // every version of reviews answers (layer 4 round robin: the 90/10 VirtualService is not in effect yet)
+  // the VirtualService splits reviews 90/10 between v1 (no stars) and v2 (black stars); v3 gets nothing
   const seen: Record<string, number> = {};
   const problems: string[] = [];
-  for (let i = 0; i < 15 && Object.keys(seen).length < 3; i++) {
+  const N = 40;
+  for (let i = 0; i < N; i++) {
     const r = await curl('bookinfo-client', 'client', 'http://productpage.bookinfo:9080/productpage', '-H', `x-request-id: bookinfo-e2e-${i}`);
     const v = /Reviews served by:<\/dt><dd><u>[^<]+<\/u> \((v[123])\)/.exec(r.stdout)?.[1];
     if (!v || !r.stdout.includes('Book Details')) {
@@ -117,7 +118,8 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
     if (JSON.stringify(starColors) !== JSON.stringify(want)) problems.push(`${v}: stars ${JSON.stringify(starColors)}, want ${JSON.stringify(want)}`);
   }
   t.same(problems, [], 'every page had details and reviews, with the right stars for the version');
-  t.same(Object.keys(seen).sort(), ['v1', 'v2', 'v3'], `reviews v1, v2 and v3 all answered: ${JSON.stringify(seen)}`);
+  t.notOk(seen.v3, `no page from reviews v3 (the VirtualService routes none to it): ${JSON.stringify(seen)}`);
+  t.ok((seen.v1 ?? 0) >= N * 0.8 && (seen.v2 ?? 0) >= 1, `reviews 90/10 between v1 and v2 over ${N} pages: ${JSON.stringify(seen)}`);
 
   // the trace headers went along: details, some reviews and ratings logged the ids the client sent
   const logsOf = async (p: KubeObject) => (await shoal('logs', '-n', NS, p.metadata.name!, '-c', p.metadata.labels!.app!)).stdout;
@@ -130,18 +132,19 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
   const principal = (ns: string, sa: string) => `source_principal="spiffe://cluster.local/ns/${ns}/sa/${sa}"`;
   for (const [dst, ns, sa] of [['productpage', 'bookinfo-client', 'default'], ['details', NS, 'bookinfo-productpage'], ['ratings', NS, 'bookinfo-reviews']] as const) {
     const prom = await stats(one(dst), '/stats/prometheus', 15090);
-    const lines = prom.split('\n').filter((l) => l.startsWith('istio_tcp_connections_opened_total{') && l.includes('reporter="destination"'));
-    t.ok(lines.some((l) => l.includes(principal(ns, sa)) && l.includes('connection_security_policy="mutual_tls"')), `${dst}'s sidecar accepted ${ns}/${sa} over mTLS:\n${lines.join('\n')}`);
+    const lines = prom.split('\n').filter((l) => l.startsWith('istio_requests_total{') && l.includes('reporter="destination"'));
+    t.ok(lines.some((l) => l.includes(principal(ns, sa)) && l.includes('connection_security_policy="mutual_tls"') && l.includes('response_code="200"')), `${dst}'s sidecar served ${ns}/${sa}'s requests over mTLS:\n${lines.join('\n')}`);
   }
   let reviewsFromProductpage = 0;
   for (const p of pods.byApp('reviews')) if ((await stats(p, '/stats/prometheus', 15090)).includes(principal(NS, 'bookinfo-productpage'))) reviewsFromProductpage++;
-  t.equal(reviewsFromProductpage, 3, 'each reviews sidecar accepted productpage over mTLS');
+  t.equal(reviewsFromProductpage, 2, 'the reviews sidecars of v1 and v2 (the VirtualService sends none to v3) served productpage over mTLS');
 
   // AuthorizationPolicy: the impostor passes the NetworkPolicy (labelled app=reviews) but not ratings' identity check
-  const deniedBefore = /shoal_proxy_authz_denied_total\{listener="hbone",reason="authz"\} (\d+)/.exec(await stats(one('ratings'), '/stats/prometheus', 15090))?.[1] ?? '0';
+  const denials = async () => /shoal_proxy_authz_denied_total\{listener="inbound-http",reason="authz"\} (\d+)/.exec(await stats(one('ratings'), '/stats/prometheus', 15090))?.[1] ?? '0';
+  const deniedBefore = await denials();
   const imp = await curl(NS, 'impostor', 'http://ratings.bookinfo:9080/ratings/0');
-  t.notMatch(imp.stdout, /\n200$/, `a pod with another ServiceAccount gets nothing from ratings (${JSON.stringify(imp.stdout.slice(-80))})`);
-  const deniedAfter = /shoal_proxy_authz_denied_total\{listener="hbone",reason="authz"\} (\d+)/.exec(await stats(one('ratings'), '/stats/prometheus', 15090))?.[1] ?? '0';
+  t.match(imp.stdout, /^RBAC: access denied\n403$/, `a pod with another ServiceAccount gets Envoy's 403 from ratings (${JSON.stringify(imp.stdout.slice(-80))})`);
+  const deniedAfter = await denials();
   t.ok(Number(deniedAfter) > Number(deniedBefore), `ratings' sidecar denied it by AuthorizationPolicy (denied ${deniedBefore} → ${deniedAfter})`);
   const impToDetails = await curl(NS, 'impostor', 'http://details.bookinfo:9080/details/0');
   t.notMatch(impToDetails.stdout, /\n200$/, 'and details, which no NetworkPolicy lets it reach, is dropped');

@@ -188,6 +188,6 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     t.ok(line, 'source side, by FQDN and version');
     t.ok(Number(line?.split(' ').pop()) >= 100, `at least the canary's 100 v2 requests: ${line}`);
     const dst = await (await fetch(`http://${net.b.rootIp}:15090/stats/prometheus`)).text();
-    t.match(dst, /istio_requests_total\{reporter="destination",[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/foo\/sa\/client"[^}]*response_code="403"/, 'destination side counts the 403s with the client identity');
+    t.match(dst, /istio_requests_total\{reporter="destination",[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/foo\/sa\/client"[^}]*destination_service="reviews\.foo\.svc\.cluster\.local"[^}]*response_code="403"/, 'destination side counts the 403s with the client identity and the Service FQDN from the Host header');
   });
 });

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { ConfigStore } from '../../proxy/config/store.js';
 import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD, type MeshEndpoints, type MeshService, type Workload } from '../../proxy/config/types.js';
 import { resolveOutbound } from '../../proxy/outbound/route.js';
-import { RoundRobin } from '../../proxy/outbound/balance.js';
+import { ClusterBalancers } from '../../proxy/outbound/balance.js';
 import { sniffClientHello, isMeshTls } from '../../proxy/inbound/sniff.js';
 import { buildCertificate, buildCsr, parseCsr, signerOf } from '../../proxy/identity/x509.js';
 import { peerSpiffe } from '../../proxy/identity/spiffe.js';
@@ -72,7 +72,10 @@ t.test('outbound routes', async (t) => {
   s.apply(TYPE_SERVICE, '1', [svc]);
   s.apply(TYPE_ENDPOINTS, '1', [eps, { service: 'foo/empty', endpoints: [] }]);
   s.apply(TYPE_SERVICE, '2', [svc, { ...svc, name: 'empty', vips: ['10.96.0.11'] }]);
-  const rr = new RoundRobin();
+  // the DestinationRule's policy picks the engine balancer (Istio's default would be LEAST_REQUEST)
+  t.same(s.apply(TYPE_ROUTES, '3', [{ kind: 'DestinationRule', namespace: 'foo', name: 'web', creationTimestamp: '', resourceVersion: '1',
+    specJson: JSON.stringify({ host: 'web', trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } }) }]), []);
+  const rr = new ClusterBalancers();
   const a = resolveOutbound(s.snapshot, '10.96.0.10', 80, rr);
   const b = resolveOutbound(s.snapshot, '10.96.0.10', 80, rr);
   const c = resolveOutbound(s.snapshot, '10.96.0.10', 80, rr);
@@ -84,6 +87,16 @@ t.test('outbound routes', async (t) => {
   t.match(resolveOutbound(s.snapshot, '1.1.1.1', 443, rr), { kind: 'passthrough', address: '1.1.1.1', port: 443 });
   t.match(resolveOutbound(s.snapshot, '10.96.0.10', 81, rr), { kind: 'passthrough' }, 'unknown port of a VIP');
   t.match(resolveOutbound(s.snapshot, '10.96.0.11', 80, rr), { kind: 'no-endpoints', service: 'foo/empty' });
+
+  // no policy: LEAST_REQUEST over open connections; a released endpoint is free again
+  const lr = new ClusterBalancers();
+  const eps2 = [ep('10.244.0.7', true), ep('10.244.0.8', true)];
+  const key = 'outbound|80||web.foo.svc.cluster.local';
+  const first = lr.pick(eps2, { key, sourceIp: '' })!;
+  const second = lr.pick(eps2, { key, sourceIp: '' })!;
+  t.not(second.address, first.address, 'LEAST_REQUEST: the endpoint without an open connection');
+  lr.release(key, first);
+  t.equal(lr.pick(eps2, { key, sourceIp: '' })!.address, first.address, 'after release the idle one again');
 });
 
 t.test('ClientHello sniffing', async (t) => {
