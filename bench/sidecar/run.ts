@@ -95,7 +95,9 @@ http {
   access_log off;
   client_body_temp_path ${dir}/nginx-body;
   proxy_temp_path ${dir}/nginx-proxy;
-  upstream app { server ${to}; keepalive 64; }
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  upstream app { server ${to}; keepalive 64; keepalive_requests 1000000; }
   server {
     listen ${listen};
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
