@@ -30,6 +30,8 @@ export interface ExplainInput {
   source?: string;
   sourceIp?: string;
   direction?: 'outbound' | 'inbound';
+  /** inbound: the port the request reaches this workload on (default: the URL's). */
+  port?: number;
 }
 
 /** An endpoint with what the proxy knows of it. */
@@ -191,7 +193,7 @@ export function explainRequest(snap: Snapshot, input: ExplainInput, data?: Clust
   const w = snap.config.workload;
   const request = { method, url: input.url, authority: t.authority, path: t.path, headers: input.headers ?? [] };
   if (input.direction === 'inbound') {
-    const port = t.port;
+    const port = input.port ?? t.port;
     return { direction: 'inbound', request, inbound: inboundVerdict(snap, { method, authority: t.authority, path: t.path, headers }, port, input.source ?? '', input.sourceIp ?? '') };
   }
   const view: RequestView = {

@@ -144,7 +144,10 @@ export function createAdminServers(ctx: ProxyContext, deps: AdminDeps): { admin:
         }
         const direction = p.get('direction') ?? 'outbound';
         if (direction !== 'outbound' && direction !== 'inbound') return text(res, 400, `direction: ${JSON.stringify(direction)}: outbound or inbound\n`);
+        const port = p.get('port');
+        if (port !== null && !(Number(port) >= 1 && Number(port) <= 65535 && Number.isInteger(Number(port)))) return text(res, 400, `port: ${JSON.stringify(port)}: must be between 1 and 65535\n`);
         const out = explainRequest(ctx.store.snapshot, {
+          ...(port !== null ? { port: Number(port) } : {}),
           url, method: p.get('method') ?? 'GET', headers, source: p.get('source') ?? '', sourceIp: p.get('source_ip') ?? '', direction,
         }, deps.clusterEndpoints);
         json(res, out.error ? 400 : 200, out);
