@@ -108,3 +108,26 @@ t.test('explain: unknown host, 404, bad input', async (t) => {
   t.match(explainRequest(snap, { url: 'ftp://x/' }), { error: 'url: scheme "ftp": only http and https' });
   t.match(explainRequest(snap, { url: 'http://[bad' }), { error: /^url: not a URL/ });
 });
+
+t.test('explain: redirect and direct response routes; an unknown subset is a 503 with the compile warning in the dump', async (t) => {
+  const cfg = clientConfig();
+  cfg.routing!.push({ kind: 'VirtualService', metadata: { name: 'ratings', namespace: 'foo', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: {
+    hosts: ['ratings'],
+    http: [
+      { match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', redirectCode: 308 } },
+      { match: [{ method: { exact: 'DELETE' } }], directResponse: { status: 405, body: { string: 'no' } } },
+      { route: [{ destination: { host: 'ratings', subset: 'v9' } }] },
+    ],
+  } });
+  const snap = storeOf(cfg).snapshot;
+  t.match(explainRequest(snap, { url: 'http://ratings:9080/old?x=1' }), { result: 'redirect 308 to http://ratings:9080/new?x=1' });
+  t.match(explainRequest(snap, { url: 'http://ratings:9080/a', method: 'DELETE' }), { result: 'direct response 405 (2 bytes)' });
+  const unknown: any = explainRequest(snap, { url: 'http://ratings:9080/a' });
+  t.match(unknown.destinations[0], { cluster: 'outbound|9080|v9|ratings.foo.svc.cluster.local', error: /cluster not defined/ });
+  t.match(unknown.pick.result, /503 no healthy upstream/);
+  const d: any = routesDump(snap);
+  t.match(d.routeWarnings, [/VirtualService foo\/ratings: spec\.http\[2\]\.route\[0\]\.destination\.subset: subset "v9" is not defined by a DestinationRule/]);
+  const vh = d.routes[0].virtualHosts.find((v: any) => v.name === 'ratings.foo.svc.cluster.local:9080');
+  t.same(vh.routes.map((r: any) => r.action.kind), ['redirect', 'direct', 'route']);
+  t.same(vh.routes[0].match, ['uri {"exact":"/old"}']);
+});
