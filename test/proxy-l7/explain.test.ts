@@ -131,3 +131,30 @@ t.test('explain: redirect and direct response routes; an unknown subset is a 503
   t.same(vh.routes.map((r: any) => r.action.kind), ['redirect', 'direct', 'route']);
   t.same(vh.routes[0].match, ['uri {"exact":"/old"}']);
 });
+
+t.test('explain: a GAMMA HTTPRoute split is peeked the same way and named as an HTTPRoute', async (t) => {
+  const cfg = clientConfig();
+  cfg.routing!.push({ kind: 'HTTPRoute', metadata: { name: 'ratings-split', namespace: 'foo', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: {
+    parentRefs: [{ group: '', kind: 'Service', name: 'ratings', port: 9080 }],
+    rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/v2' } }], backendRefs: [{ name: 'ratings', port: 9080, weight: 70 }, { name: 'reviews', port: 9080, weight: 30 }] }],
+  } });
+  const snap = storeOf(cfg).snapshot;
+  const vh = findVirtualHost(snap.routes, 'ratings', 9080)!;
+  const view = { method: 'GET', scheme: 'http', authority: 'ratings', path: '/v2/x', headers: [], port: 9080, sourceLabels: {}, sourceNamespace: 'foo', sourceIp: '' };
+  const live = findRoute(vh, view)!.route;
+  if (live.action.kind !== 'route') throw new Error('route action expected');
+  const hosts: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const tr: any = explainRequest(snap, { url: 'http://ratings:9080/v2/x' });
+    const next = live.action.pick();
+    t.equal(tr.pick.cluster, next.cluster, `request ${i}`);
+    hosts.push(next.host);
+  }
+  t.equal(hosts.filter((h) => h.startsWith('reviews')).length, 3, '30% of 10');
+  const miss: any = explainRequest(snap, { url: 'http://ratings:9080/v1' });
+  t.match(miss.result, /no route of ratings\.foo\.svc\.cluster\.local:9080 matches: 404/);
+  t.match(miss.routes[0].why[0], /does not match \(request: "\/v1"\)/);
+  const d: any = routesDump(snap);
+  const r = d.routes[0].virtualHosts.find((v: any) => v.name === 'ratings.foo.svc.cluster.local:9080').routes[0];
+  t.equal(r.origin, 'ratings-split.foo (HTTPRoute)');
+});
