@@ -11,6 +11,9 @@ import { adminBase, getJson } from './proxy-status.js';
 
 const MAX_DESTINATIONS = 3;
 
+/** The authorization line of one destination endpoint: its sidecar's verdict, why none, or the error asking it. */
+export interface Inbound { endpoint: string; pod: string; verdict?: any; note?: string; error?: string }
+
 /** `name: value` → [name, value]; errors name the flag. */
 export function parseHeader(h: string): [string, string] {
   const c = h.indexOf(':');
@@ -32,7 +35,7 @@ function verdictLine(v: any): string {
 }
 
 /** The readable trace (pure): the outbound trace and the inbound verdicts by endpoint. */
-export function formatExplain(tr: any, inbound: { endpoint: string; pod: string; verdict?: any; error?: string }[] = []): string {
+export function formatExplain(tr: any, inbound: Inbound[] = []): string {
   const L: string[] = [];
   const r = tr.request ?? {};
   const hs = (r.headers ?? []).map(([k, v]: [string, string]) => `${k}: ${v}`).join(', ');
@@ -65,7 +68,7 @@ export function formatExplain(tr: any, inbound: { endpoint: string; pod: string;
   L.push(`Picked:        ${p.cluster}${p.why ? ` — ${p.why}` : ''}`);
   L.push(`Endpoint:      ${p.endpoint ? `${p.endpoint.address} (${p.endpoint.pod}) — ` : ''}${p.lbNote ?? p.result ?? ''}`);
   for (const m of tr.mtls ?? []) L.push(`mTLS:          ${m.endpoint} ${m.mode}${m.expectedIdentity ? `, expects ${m.expectedIdentity}` : ''}`);
-  if (inbound.length) for (const i of inbound) L.push(`Authorization: ${i.endpoint} (${i.pod}): ${i.error ? `not computed: ${i.error}` : verdictLine(i.verdict)}`);
+  if (inbound.length) for (const i of inbound) L.push(`Authorization: ${i.endpoint} (${i.pod}): ${i.note ?? (i.error ? `not computed: ${i.error}` : verdictLine(i.verdict))}`);
   else L.push(`Authorization: ${verdictLine(tr.authorization)}`);
   return L.join('\n') + '\n';
 }
@@ -88,14 +91,19 @@ export const explainCommand: Command = {
     const method = ((a.flags.request as string | undefined) ?? 'GET').toUpperCase();
     const base = await adminBase(ctx, a, target.replace(/^pods?\//, ''));
     const tr = await getJson(`${base}${explainQuery(url, method, headers)}`);
-    // The inbound verdict, from the destination sidecars' own config (the first few endpoints of the pick).
-    const inbound: { endpoint: string; pod: string; verdict?: any; error?: string }[] = [];
+    // The inbound verdict, from the destination sidecars' own config (the first few endpoints of the pick);
+    // an endpoint without a sidecar enforces nothing.
+    const inbound: Inbound[] = [];
     if (tr.authorization?.computable === false && tr.destinations) {
       const picked = (tr.destinations as any[]).find((d) => d.next) ?? tr.destinations[0];
-      const eps = (picked?.endpoints ?? []).filter((e: any) => e.mtls === 'HBONE').slice(0, MAX_DESTINATIONS);
+      const eps = (picked?.endpoints ?? []).slice(0, MAX_DESTINATIONS);
       const path = tr.rewrite ? tr.rewrite.path : tr.request.path;
       const authority = tr.rewrite ? tr.rewrite.authority : tr.request.authority;
       for (const e of eps) {
+        if (e.mtls !== 'HBONE') {
+          inbound.push({ endpoint: e.address, pod: `${e.namespace}/${e.pod}`, note: 'ALLOW — no sidecar there (plaintext): no PeerAuthentication or AuthorizationPolicy is enforced' });
+          continue;
+        }
         const [ip, port] = [e.address.slice(0, e.address.lastIndexOf(':')), e.address.slice(e.address.lastIndexOf(':') + 1)];
         const dest = ((a.flags['dest-admin-url'] as string | undefined) ?? `http://${ip}:15000`).replace(/\/+$/, '');
         const q = explainQuery(`http://${authority}${path}`, method, headers, { direction: 'inbound', port, source: tr.source?.identity ?? '', source_ip: tr.source?.ip ?? '' });

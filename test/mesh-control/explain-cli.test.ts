@@ -70,6 +70,14 @@ t.test('explain request and proxy-config routes through the admin handlers', asy
   t.equal(tr.request.method, 'POST');
   t.match(tr.inbound[0].verdict, { allow: false, reason: 'no ALLOW policy matched', peerAuthentication: 'STRICT' });
 
+  // All weight on v3, whose pod has no sidecar: plaintext, nothing enforced there.
+  const c = await admin(t, clientConfig({ weights: [0, 100] }));
+  const plain = await shoal(['explain', 'request', 'productpage-0', 'http://reviews:9080/', '--admin-url', c, '--dest-admin-url', b]);
+  t.equal(plain.code, 0, plain.err);
+  t.match(plain.out, /Picked: +outbound\|9080\|v3\|reviews\.foo\.svc\.cluster\.local — weighted split/);
+  t.match(plain.out, /mTLS: +10\.244\.0\.13:9080 plaintext \(no sidecar\)\n/);
+  t.match(plain.out, /Authorization: 10\.244\.0\.13:9080 \(foo\/reviews-v3-0\): ALLOW — no sidecar there \(plaintext\)/);
+
   const usage = await shoal(['explain', 'request', 'productpage-0']);
   t.equal(usage.code, 1);
   t.match(usage.err, /expected: shoal explain request POD URL/);
