@@ -2,7 +2,7 @@
 // metav1.Status it turns into; HTTP handlers serialize it in exactly one place (the API server's
 // error handler). Codes follow Kubernetes' StatusReason names; the list is documented in api/README.md.
 
-import { type FieldError, causeReasonOf, formatFieldError } from './field.js';
+import { type FieldError, causeReasonOf, fieldErrorBody, formatFieldError } from './field.js';
 import type { Status, StatusCause } from './meta.js';
 
 /** Kubernetes StatusReason values, with their HTTP codes. */
@@ -90,13 +90,13 @@ export const errors = {
       kind: resource,
       name,
     }),
-  /** 422 with every field error as a cause. */
+  /** 422 with every field error as a cause (`field` the path, `message` the body without it, as Kubernetes' NewInvalid). */
   invalid: (kind: string, group: string, name: string, errs: FieldError[]) =>
     new ApiError(
       'Invalid',
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${errs.length === 1 ? formatFieldError(errs[0]!) : `[${errs.map(formatFieldError).join(', ')}]`}`,
       { group, kind, name },
-      errs.map((e) => ({ reason: causeReasonOf(e), message: formatFieldError(e), field: e.field })),
+      errs.map((e) => ({ reason: causeReasonOf(e), message: fieldErrorBody(e), field: e.field })),
     ),
   badRequest: (message: string, causes: StatusCause[] = []) => new ApiError('BadRequest', message, {}, causes),
   gone: (message: string) => new ApiError('Expired', message),

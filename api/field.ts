@@ -65,6 +65,15 @@ export const fieldError = {
 
 /** `spec.ports[2].port: Invalid value: 70000: must be between 1 and 65535` */
 export function formatFieldError(e: FieldError): string {
+  return `${e.field}: ${fieldErrorBody(e)}`;
+}
+
+/**
+ * The error without its field path (`Invalid value: 70000: must be between 1 and 65535`): Kubernetes'
+ * `field.Error.ErrorBody()`, the `message` of a StatusCause whose `field` carries the path (kubectl prints
+ * `<field>: <message>`, so a message with the path in it would show it twice).
+ */
+export function fieldErrorBody(e: FieldError): string {
   const label: Record<FieldErrorType, string> = {
     Required: 'Required value',
     Invalid: 'Invalid value',
@@ -78,11 +87,11 @@ export function formatFieldError(e: FieldError): string {
   // As Kubernetes' ErrorBody: Required/Forbidden/TooLong print no value; a detail is appended
   // unless it is empty or just repeats the type's label.
   const tail = e.detail && e.detail !== label[e.type] ? `: ${e.detail}` : '';
-  if (e.type === 'Required' || e.type === 'TooLong') return `${e.field}: ${label[e.type]}${tail}`;
-  if (e.type === 'Forbidden') return `${e.field}: Forbidden: ${e.detail}`;
-  if (e.type === 'NotFound') return `${e.field}: Not found: ${JSON.stringify(e.value)}`;
-  const v = e.value === undefined ? '' : `: ${typeof e.value === 'string' ? JSON.stringify(e.value) : JSON.stringify(e.value)}`;
-  return `${e.field}: ${label[e.type]}${v}${tail}`;
+  if (e.type === 'Required' || e.type === 'TooLong') return `${label[e.type]}${tail}`;
+  if (e.type === 'Forbidden') return `Forbidden: ${e.detail}`;
+  if (e.type === 'NotFound') return `Not found: ${JSON.stringify(e.value)}`;
+  const v = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}`;
+  return `${label[e.type]}${v}${tail}`;
 }
 
 /** The StatusCause reason for a field error. */

@@ -22,13 +22,15 @@ import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
 import { injectCommand } from './commands/inject.js';
 import { proxyConfigCommand, proxyStatusCommand } from './commands/proxy-status.js';
+import { explainCommand } from './commands/explain.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { apiResourcesCommand, apiserverCommand, cniCommand, kubeconfigCommand, versionCommand } from './commands/info.js';
 
 /** Every subcommand, in help order. */
 export const commands: Command[] = [
   applyCommand, getCommand, describeCommand, deleteCommand, createCommand, scaleCommand, labelCommand,
   annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand, execCommand, imageCommand, injectCommand,
-  proxyStatusCommand, proxyConfigCommand,
+  proxyStatusCommand, proxyConfigCommand, explainCommand, analyzeCommand,
 ];
 
 function usage(): string {

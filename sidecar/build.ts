@@ -18,7 +18,7 @@ import { createHboneServer } from '../proxy/hbone/server.js';
 import { createOutboundServer } from '../proxy/outbound/listener.js';
 import { createInboundServer } from '../proxy/inbound/listener.js';
 import { InboundHttp } from '../proxy/inbound/http.js';
-import { OutboundHttp } from '../proxy/outbound/http.js';
+import { OutboundHttp, clusterEndpoints } from '../proxy/outbound/http.js';
 import { jsonLog, type Log, type ProxyContext } from '../proxy/context.js';
 import type { SidecarSettings } from './flags.js';
 
@@ -74,7 +74,7 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
   const inboundHttp = new InboundHttp(ctx);
   const outboundHttp = new OutboundHttp(ctx, tunnel);
-  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date() });
+  const admin = createAdminServers(ctx, { source, tunnel, appMetrics: s.appMetrics, appProbers: s.appProbers, startedAt: new Date(), clusterEndpoints });
   const servers: Server[] = [];
   const up = async (srv: Server, port: number): Promise<void> => { await listen(srv, port, '0.0.0.0'); servers.push(srv); };
   const closeAll = async (): Promise<void> => {

@@ -1,7 +1,8 @@
 // `shoal proxy-status [POD[.NS]]` (istioctl proxy-status): every connected proxy and, per config type,
 // whether it has ACKed what mesh control sent (SYNCED), not yet (STALE), or rejected it (NACKED), with
 // the last push and the NACK reasons; from mesh control's /debug/syncz (:15014). `shoal proxy-config
-// clusters|endpoints|listeners|secret POD` reads the pod's sidecar admin (<podIP>:15000).
+// clusters|endpoints|listeners|routes|secret POD` reads the pod's sidecar admin (<podIP>:15000); routes is
+// its live route table (/config_dump?resource=routes), one row per route as `istioctl proxy-config routes`.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { CliError } from '../errors.js';
 import { formatRows } from '../printers/table.js';
 import type { Command } from './command.js';
 
-const TYPES: [string, string][] = [['SERVICES', 'type.shoal.io/shoal.mesh.v1.Service'], ['ENDPOINTS', 'type.shoal.io/shoal.mesh.v1.Endpoints'], ['WORKLOAD', 'type.shoal.io/shoal.mesh.v1.Workload']];
+const TYPES: [string, string][] = [['SERVICES', 'type.shoal.io/shoal.mesh.v1.Service'], ['ENDPOINTS', 'type.shoal.io/shoal.mesh.v1.Endpoints'], ['WORKLOAD', 'type.shoal.io/shoal.mesh.v1.Workload'], ['ROUTES', 'type.shoal.io/shoal.mesh.v1.RouteConfig']];
 
 /** One /debug/syncz entry (control-plane/mesh/xds/server.ts SyncStatus). */
 export interface SyncEntry {
@@ -57,7 +58,8 @@ export function formatProxyStatus(entries: SyncEntry[], now: number): string {
   return out;
 }
 
-async function getJson(url: string): Promise<any> {
+/** GET `url` as JSON; a connection failure or non-2xx is a CliError naming the URL. */
+export async function getJson(url: string): Promise<any> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -90,10 +92,43 @@ export const proxyStatusCommand: Command = {
 
 // ------------------------------------------------------------------------------------------ proxy-config
 
-/** The parts of the sidecar admin this reads (proxy/admin/server.ts: /config_dump, /clusters). */
+/** The parts of the sidecar admin this reads (proxy/admin/server.ts: /config_dump, /clusters, /config_dump?resource=routes). */
 export interface AdminDump {
   configDump: any;
   clusters?: any;
+  routes?: any;
+}
+
+const VIEWS = ['clusters', 'endpoints', 'listeners', 'routes', 'secret'];
+
+/** Domains as istioctl abbreviates them: the shortest name and how many more. */
+function domainsCell(domains: string[]): string {
+  const names = domains.filter((d) => !/:\d+$/.test(d) && !/^[0-9.]+$|^\[/.test(d)).sort((a, b) => a.length - b.length);
+  const first = names[0] ?? domains[0] ?? '';
+  return domains.length > 1 ? `${first} + ${domains.length - 1} more...` : first;
+}
+
+/** `proxy-config routes`: NAME (port), VHOST NAME, DOMAINS, MATCH, VIRTUAL SERVICE; one row per route (pure). */
+export function formatRoutes(dump: any): string {
+  const rows: string[][] = [];
+  for (const port of dump?.routes ?? [])
+    for (const vh of port.virtualHosts ?? [])
+      for (const r of vh.routes ?? []) rows.push([port.name, vh.name, domainsCell(vh.domains ?? []), (r.match ?? []).join(' || '), r.origin || (r.name === 'default' ? '' : r.source ?? '')]);
+  let out = formatRows(['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'], rows);
+  const w: string[] = dump?.routeWarnings ?? [];
+  if (w.length) out += `\nWarnings (route table compiled; these parts were dropped or ignored):\n${w.map((x) => `  ${x}`).join('\n')}\n`;
+  return out;
+}
+
+/** The sidecar admin base URL of `podName` in `ns`: --admin-url, else http://<pod IP>:15000 (the pod must have a sidecar). */
+export async function adminBase(ctx: Context, a: Parsed, podName: string): Promise<string> {
+  const flag = a.flags['admin-url'] as string | undefined;
+  if (flag) return flag.replace(/\/+$/, '');
+  const pod: any = await ctx.client.get({ apiVersion: 'v1', plural: 'pods', namespaced: true }, podName, { namespace: ctx.namespace });
+  const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
+  if (!names.includes('istio-proxy')) throw new CliError(`pod ${ctx.namespace}/${podName} has no sidecar (no istio-proxy container)`);
+  if (!pod.status?.podIP) throw new CliError(`pod ${ctx.namespace}/${podName} has no IP yet`);
+  return `http://${pod.status.podIP}:15000`;
 }
 
 /** One of the four views (pure). */
@@ -126,38 +161,35 @@ export function formatProxyConfig(what: string, d: AdminDump): string {
     ];
     return formatRows(['ADDRESS:PORT', 'MATCH', 'DESTINATION'], rows);
   }
+  if (what === 'routes') return formatRoutes(d.routes);
   if (what === 'secret') {
     const certs: any[] = cd.certificates?.certificates ?? [];
     const rows = certs.map((c) => ['default', 'Cert Chain', 'ACTIVE', 'true', String(c.serial_number ?? ''), String(c.expiration_time ?? ''), String(c.valid_from ?? ''), String(c.identity ?? '')]);
     if (!rows.length) rows.push(['default', 'Cert Chain', 'WARMING', 'false', '', '', '', cd.certificates?.last_error ?? '']);
     return formatRows(['RESOURCE NAME', 'TYPE', 'STATUS', 'VALID CERT', 'SERIAL NUMBER', 'NOT AFTER', 'NOT BEFORE', 'IDENTITY'], rows);
   }
-  throw new CliError(`unknown view ${JSON.stringify(what)}: one of clusters, endpoints, listeners, secret`);
+  throw new CliError(`unknown view ${JSON.stringify(what)}: one of ${VIEWS.join(', ')}`);
 }
 
 export const proxyConfigCommand: Command = {
   name: 'proxy-config',
   aliases: ['pc'],
-  summary: "A sidecar's live configuration: clusters, endpoints, listeners or secret (its certificate)",
-  usage: 'shoal proxy-config clusters|endpoints|listeners|secret POD [-n NS] [-o json] [--admin-url URL]',
+  summary: "A sidecar's live configuration: clusters, endpoints, listeners, routes or secret (its certificate)",
+  usage: 'shoal proxy-config clusters|endpoints|listeners|routes|secret POD [-n NS] [-o json] [--admin-url URL]',
   flags: [
     { name: 'admin-url', type: 'string', help: "the sidecar admin URL (default: http://<pod IP>:15000)" },
     { name: 'output', short: 'o', type: 'string', help: 'json for the raw admin documents', values: ['json'] },
   ],
   async run(ctx: Context, a: Parsed) {
     const [what, target, ...rest] = a.positionals;
-    if (!what || !target || rest.length) throw new CliError('expected: shoal proxy-config clusters|endpoints|listeners|secret POD');
-    if (!['clusters', 'endpoints', 'listeners', 'secret'].includes(what)) throw new CliError(`unknown view ${JSON.stringify(what)}: one of clusters, endpoints, listeners, secret`);
-    const podName = target.replace(/^pods?\//, '');
-    let base = a.flags['admin-url'] as string | undefined;
-    if (!base) {
-      const pod: any = await ctx.client.get({ apiVersion: 'v1', plural: 'pods', namespaced: true }, podName, { namespace: ctx.namespace });
-      const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
-      if (!names.includes('istio-proxy')) throw new CliError(`pod ${ctx.namespace}/${podName} has no sidecar (no istio-proxy container)`);
-      if (!pod.status?.podIP) throw new CliError(`pod ${ctx.namespace}/${podName} has no IP yet`);
-      base = `http://${pod.status.podIP}:15000`;
+    if (!what || !target || rest.length) throw new CliError(`expected: shoal proxy-config ${VIEWS.join('|')} POD`);
+    if (!VIEWS.includes(what)) throw new CliError(`unknown view ${JSON.stringify(what)}: one of ${VIEWS.join(', ')}`);
+    const base = await adminBase(ctx, a, target.replace(/^pods?\//, ''));
+    if (what === 'routes') {
+      const routes = await getJson(`${base}/config_dump?resource=routes`);
+      ctx.io.out(a.flags.output === 'json' ? JSON.stringify(routes, null, 2) + '\n' : formatRoutes(routes));
+      return 0;
     }
-    base = base.replace(/\/+$/, '');
     const d: AdminDump = { configDump: await getJson(`${base}/config_dump`) };
     if (what === 'clusters' || what === 'endpoints') d.clusters = await getJson(`${base}/clusters`);
     if (a.flags.output === 'json') ctx.io.out(JSON.stringify(what === 'clusters' || what === 'endpoints' ? d.clusters : what === 'secret' ? d.configDump.certificates : d.configDump, null, 2) + '\n');

@@ -1,5 +1,6 @@
 // The proxy's HTTP endpoints, each on its port as Istio's sidecar has them:
-//   :15000 admin   /config_dump (live config JSON), /clusters, /certs, /stats, /ready
+//   :15000 admin   /config_dump (live config JSON; ?resource=routes: the route table), /clusters, /certs, /stats,
+//                  /ready, /explain?url=&method=&header=name:value&source= (explain.ts: what a request would get)
 //   :15021         /healthz/ready (200 only with a certificate and a complete first config)
 //   :15090         /stats/prometheus (istio_tcp_* and the proxy's own)
 //   :15020         /stats/prometheus merged with the app's metrics (ISTIO_PROMETHEUS_ANNOTATIONS), /healthz/ready,
@@ -9,6 +10,7 @@ import type { ConfigSource } from '../config/source.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { ProxyContext } from '../context.js';
 import { appHealthRoutes, type AppProbers } from './app-health.js';
+import { explainRequest, routesDump, type ClusterEndpoints } from './explain.js';
 
 /** What the admin endpoints show besides the context. */
 export interface AdminDeps {
@@ -19,6 +21,8 @@ export interface AdminDeps {
   startedAt: Date;
   /** The app's probes served on :15020 /app-health/... (ISTIO_KUBE_APP_PROBERS; app-health.ts). */
   appProbers?: AppProbers;
+  /** The data path's endpoints per cluster (proxy/outbound/http.ts clusterEndpoints), for /explain; default: explain.ts's. */
+  clusterEndpoints?: ClusterEndpoints;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -113,14 +117,41 @@ export function createAdminServers(ctx: ProxyContext, deps: AdminDeps): { admin:
     const r = readiness(ctx);
     text(res, r.ready ? 200 : 503, r.ready ? 'LIVE\n' : `${r.reason}\n`);
   };
+  const configDump = (res: ServerResponse): void => json(res, 200, {
+    versions: ctx.store.snapshot.config.versions, source: deps.source.status(), workload: ctx.store.snapshot.config.workload,
+    services: ctx.store.snapshot.config.services, endpoints: ctx.store.snapshot.config.endpoints,
+    authorization: ctx.store.snapshot.authorizer.policyIds, certificates: certInfo(ctx),
+    routing: ctx.store.snapshot.config.routing, routeWarnings: ctx.store.snapshot.routeWarnings,
+  });
   const prom: Handler = async (_q, res) => text(res, 200, await ctx.metrics.registry.metrics(), ctx.metrics.registry.contentType);
   return {
     admin: server({
-      '/config_dump': (_q, res) => json(res, 200, {
-        versions: ctx.store.snapshot.config.versions, source: deps.source.status(), workload: ctx.store.snapshot.config.workload,
-        services: ctx.store.snapshot.config.services, endpoints: ctx.store.snapshot.config.endpoints,
-        authorization: ctx.store.snapshot.authorizer.policyIds, certificates: certInfo(ctx),
-      }),
+      '/config_dump': (q, res) => {
+        const resource = new URL(q.url ?? '/', 'http://admin').searchParams.get('resource');
+        if (resource === 'routes') return json(res, 200, routesDump(ctx.store.snapshot, deps.clusterEndpoints));
+        if (resource) return text(res, 400, `resource: unknown ${JSON.stringify(resource)} (supported: routes)\n`);
+        return configDump(res);
+      },
+      '/explain': (q, res) => {
+        const p = new URL(q.url ?? '/', 'http://admin').searchParams;
+        const url = p.get('url');
+        if (!url) return text(res, 400, 'url: required (e.g. /explain?url=http://reviews:9080/ratings&header=end-user:jason)\n');
+        const headers: [string, string][] = [];
+        for (const h of p.getAll('header')) {
+          const c = h.indexOf(':');
+          if (c <= 0) return text(res, 400, `header: ${JSON.stringify(h)}: expected name:value\n`);
+          headers.push([h.slice(0, c), h.slice(c + 1)]);
+        }
+        const direction = p.get('direction') ?? 'outbound';
+        if (direction !== 'outbound' && direction !== 'inbound') return text(res, 400, `direction: ${JSON.stringify(direction)}: outbound or inbound\n`);
+        const port = p.get('port');
+        if (port !== null && !(Number(port) >= 1 && Number(port) <= 65535 && Number.isInteger(Number(port)))) return text(res, 400, `port: ${JSON.stringify(port)}: must be between 1 and 65535\n`);
+        const out = explainRequest(ctx.store.snapshot, {
+          ...(port !== null ? { port: Number(port) } : {}),
+          url, method: p.get('method') ?? 'GET', headers, source: p.get('source') ?? '', sourceIp: p.get('source_ip') ?? '', direction,
+        }, deps.clusterEndpoints);
+        json(res, out.error ? 400 : 200, out);
+      },
       '/clusters': (_q, res) => json(res, 200, clusters(ctx, deps)),
       '/certs': (_q, res) => json(res, 200, certInfo(ctx)),
       '/stats': (_q, res) => text(res, 200, stats(ctx, deps)),

@@ -55,22 +55,28 @@ export function resolveHost(host: string, ns: string, domain = 'cluster.local'):
 /** `outbound|port|subset|host`, Istio's cluster name. */
 export const clusterName = (port: number, subset: string, host: string): string => `outbound|${port}|${subset}|${host}`;
 
+/** A weighted picker; `peek` says what the next `()` would return without advancing it (`/explain`). */
+export type WeightedPicker<T> = (() => T) & { peek: () => T };
+
 /** Smooth weighted round robin (nginx's): exact over every window of `sum(weights)` picks. */
-export function smoothWeighted<T extends { weight: number }>(items: readonly T[]): () => T {
-  if (items.length === 1) return () => items[0];
+export function smoothWeighted<T extends { weight: number }>(items: readonly T[]): WeightedPicker<T> {
+  const fixed = (x: T): WeightedPicker<T> => Object.assign(() => x, { peek: () => x });
+  if (items.length === 1) return fixed(items[0]);
   const live = items.filter((i) => i.weight > 0);
   const total = live.reduce((s, i) => s + i.weight, 0);
   const current = new Array<number>(live.length).fill(0);
-  if (live.length === 0) return () => items[0];
-  return () => {
+  if (live.length === 0) return fixed(items[0]);
+  const next = (): number => {
     let best = 0;
-    for (let i = 0; i < live.length; i++) {
-      current[i] += live[i].weight;
-      if (current[i] > current[best]) best = i;
-    }
+    for (let i = 0; i < live.length; i++) if (current[i] + live[i].weight > current[best] + live[best].weight) best = i;
+    return best;
+  };
+  return Object.assign(() => {
+    const best = next();
+    for (let i = 0; i < live.length; i++) current[i] += live[i].weight;
     current[best] -= total;
     return live[best];
-  };
+  }, { peek: () => live[next()] });
 }
 
 const byAge = (a: KObject, b: KObject) =>
@@ -148,7 +154,7 @@ function domainsOf(s: ServiceInfo, port: number, domain: string): string[] {
 
 function defaultRoute(host: string, port: number): Route {
   const dest: RouteDestination = Object.freeze({ cluster: clusterName(port, '', host), host, port, subset: '', weight: 100, requestOps: NO_OPS, responseOps: NO_OPS });
-  return Object.freeze({ name: 'default', source: `default route to ${host}:${port}`, matches: [], action: { kind: 'route' as const, destinations: [dest], pick: () => dest }, requestOps: NO_OPS, responseOps: NO_OPS });
+  return Object.freeze({ name: 'default', source: `default route to ${host}:${port}`, matches: [], action: { kind: 'route' as const, destinations: [dest], pick: () => dest, peek: () => dest }, requestOps: NO_OPS, responseOps: NO_OPS });
 }
 
 function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, ServiceInfo>, clusters: Map<string, Cluster>, errors: string[]): Route[] {
@@ -205,7 +211,8 @@ function compileAction(r: any, p: string, port: number, ns: string, domain: stri
   const sum = dests.reduce((s, d) => s + d.weight, 0);
   if (dests.length > 1 && sum !== 100) errs.push(`${p}.route: total destination weight ${sum} != 100`);
   const frozen = Object.freeze(dests);
-  return Object.freeze({ kind: 'route', destinations: frozen, pick: smoothWeighted(frozen) });
+  const pick = smoothWeighted(frozen);
+  return Object.freeze({ kind: 'route', destinations: frozen, pick, peek: pick.peek });
 }
 
 function compileRewrite(rw: any, p: string, errs: string[]): Rewrite | undefined {

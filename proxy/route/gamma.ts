@@ -73,7 +73,7 @@ export function compileHttpRoutes(routes: readonly KObject[], svcs: Map<string, 
               });
             }
             // ReplaceFullPath replaces the whole path: the match must not carry its prefix.
-            const match: CompiledMatch = rw?.path?.type === 'ReplaceFullPath' ? Object.freeze({ name: cm.name, test: cm.test }) : cm;
+            const match: CompiledMatch = rw?.path?.type === 'ReplaceFullPath' ? Object.freeze({ name: cm.name, test: cm.test, explain: cm.explain, summary: cm.summary }) : cm;
             entries.push({
               key: `${host}:${port}`, sortKey: im.sortKey, order: order++,
               route: Object.freeze({
@@ -125,5 +125,6 @@ function gammaAction(rule: any, p: string, port: number, ns: string, domain: str
   });
   if (dests.every((d) => d.weight === 0)) return Object.freeze({ kind: 'direct', status: 500, body: Buffer.alloc(0) });
   const frozen = Object.freeze(dests);
-  return Object.freeze({ kind: 'route', destinations: frozen, pick: smoothWeighted(frozen) });
+  const pick = smoothWeighted(frozen);
+  return Object.freeze({ kind: 'route', destinations: frozen, pick, peek: pick.peek });
 }

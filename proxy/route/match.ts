@@ -51,51 +51,62 @@ function query(r: RequestView, name: string): string | undefined {
   return new URLSearchParams(r.path.slice(q + 1)).get(name) ?? undefined;
 }
 
-/** Compiles one HTTPMatchRequest. */
+type Cond = { what: string; test: (r: RequestView) => boolean; value: (r: RequestView) => string | undefined };
+
+const show = (v: string | undefined) => (v === undefined ? 'absent' : JSON.stringify(v));
+
+/** Compiles one HTTPMatchRequest. `explain` (for `/explain`) runs the same predicates one by one and names
+ * the first that fails, with the request's value. */
 export function compileMatch(m: any, path: string, errors: string[]): CompiledMatch {
-  const tests: ((r: RequestView) => boolean)[] = [];
+  const conds: Cond[] = [];
   const ic = m.ignoreUriCase === true;
   let prefix: string | undefined;
   if (m.uri) {
     const t = compileStringMatch(m.uri, `${path}.uri`, errors, ic && m.uri.regex === undefined);
     if (m.uri.prefix !== undefined) prefix = String(m.uri.prefix);
-    tests.push((r) => t(pathOnly(r.path)));
+    conds.push({ what: `uri ${JSON.stringify(m.uri)}${ic ? ' (ignoreUriCase)' : ''}`, test: (r) => t(pathOnly(r.path)), value: (r) => pathOnly(r.path) });
   }
   for (const [field, pick] of [['scheme', (r: RequestView) => r.scheme], ['method', (r: RequestView) => r.method], ['authority', (r: RequestView) => r.authority]] as const) {
     if (!m[field]) continue;
     const t = compileStringMatch(m[field], `${path}.${field}`, errors);
-    tests.push((r) => t(pick(r)));
+    conds.push({ what: `${field} ${JSON.stringify(m[field])}`, test: (r) => t(pick(r)), value: pick });
   }
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     const name = k.toLowerCase();
     const t = compileStringMatch(v, `${path}.headers.${k}`, errors);
-    tests.push((r) => t(header(r, name)));
+    conds.push({ what: `header ${name} ${JSON.stringify(v)}`, test: (r) => t(header(r, name)), value: (r) => header(r, name) });
   }
   for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) {
     const name = k.toLowerCase();
     const t = compileStringMatch(v, `${path}.withoutHeaders.${k}`, errors);
-    tests.push((r) => !t(header(r, name)));
+    conds.push({ what: `withoutHeaders ${name} ${JSON.stringify(v)}`, test: (r) => !t(header(r, name)), value: (r) => header(r, name) });
   }
   for (const [k, v] of Object.entries(m.queryParams ?? {})) {
     // Istio: an empty exact value matches presence of the parameter.
     const vm: any = v && (v as any).exact === '' ? {} : v;
     const t = compileStringMatch(vm, `${path}.queryParams.${k}`, errors);
-    tests.push((r) => t(query(r, k)));
+    conds.push({ what: `queryParam ${k} ${JSON.stringify(v)}`, test: (r) => t(query(r, k)), value: (r) => query(r, k) });
   }
   if (m.port !== undefined) {
     const port = Number(m.port);
-    tests.push((r) => r.port === port);
+    conds.push({ what: `port ${port}`, test: (r) => r.port === port, value: (r) => String(r.port) });
   }
   if (m.sourceLabels && Object.keys(m.sourceLabels).length > 0) {
     const want = Object.entries(m.sourceLabels as Record<string, string>);
-    tests.push((r) => want.every(([k, v]) => r.sourceLabels[k] === v));
+    conds.push({ what: `sourceLabels ${JSON.stringify(m.sourceLabels)}`, test: (r) => want.every(([k, v]) => r.sourceLabels[k] === v), value: (r) => JSON.stringify(r.sourceLabels) });
   }
   if (m.sourceNamespace) {
     const ns = String(m.sourceNamespace);
-    tests.push((r) => r.sourceNamespace === ns);
+    conds.push({ what: `sourceNamespace ${JSON.stringify(ns)}`, test: (r) => r.sourceNamespace === ns, value: (r) => r.sourceNamespace });
   }
+  const tests = conds.map((c) => c.test);
   const test = tests.length === 0 ? () => true : tests.length === 1 ? tests[0] : (r: RequestView) => tests.every((t) => t(r));
-  return Object.freeze({ name: m.name ?? '', test, ...(prefix !== undefined ? { prefix } : {}) });
+  const explain = (r: RequestView): string | null => {
+    for (const c of conds) if (!c.test(r)) return `${c.what} does not match (request: ${show(c.value(r))})`;
+    return null;
+  };
+  const summary = conds.map((c) => c.what).join(' && ') || 'any';
+  return Object.freeze({ name: m.name ?? '', test, explain, summary, ...(prefix !== undefined ? { prefix } : {}) });
 }
 
 /** The virtual host for a request's authority on a destination port (authority with or without port). */
@@ -119,6 +130,31 @@ export function findRoute(vh: VirtualHost, r: RequestView): { route: Route; matc
     for (const m of route.matches) if (m.test(r)) return { route, match: m };
   }
   return undefined;
+}
+
+/** Why each route of `vh` did or did not take `r`, in order, up to the one findRoute picks (the same
+ * predicates; the first failing condition of each match block). For `/explain`. */
+export interface RouteVerdict {
+  route: Route;
+  matched: boolean;
+  /** The match block that held (index into route.matches), -1 for a route without matches. */
+  matchIndex?: number;
+  /** Per match block, the first condition that failed (when not matched). */
+  reasons: string[];
+}
+
+/** Every route up to and including the chosen one, with the reasons the earlier ones did not match. */
+export function explainRoutes(vh: VirtualHost, r: RequestView): RouteVerdict[] {
+  const out: RouteVerdict[] = [];
+  const chosen = findRoute(vh, r);
+  for (const route of vh.routes) {
+    if (chosen && route === chosen.route) {
+      out.push({ route, matched: true, matchIndex: chosen.match ? route.matches.indexOf(chosen.match) : -1, reasons: [] });
+      break;
+    }
+    out.push({ route, matched: false, reasons: route.matches.map((m, i) => `match[${i}]${m.name ? ` (${m.name})` : ''}: ${m.explain?.(r) ?? 'does not match'}`) });
+  }
+  return out;
 }
 
 /** The path and authority after the route's rewrite (query string kept). */

@@ -52,7 +52,7 @@ export interface Redirect {
 }
 
 export type RouteAction =
-  | { kind: 'route'; destinations: readonly RouteDestination[]; pick: () => RouteDestination }
+  | { kind: 'route'; destinations: readonly RouteDestination[]; pick: () => RouteDestination; peek?: () => RouteDestination }
   | { kind: 'redirect'; redirect: Redirect }
   | { kind: 'direct'; status: number; body: Buffer };
 
@@ -63,6 +63,10 @@ export interface CompiledMatch {
   prefix?: string;
   /** Gateway API PathPrefix: segment-wise. */
   segmentPrefix?: boolean;
+  /** The first condition `r` fails, with its value (null when `test` holds): for `/explain`. */
+  explain?: (r: RequestView) => string | null;
+  /** The conditions in words (`uri {"prefix":"/api"} && header end-user {"exact":"jason"}`), for `proxy-config routes`. */
+  summary?: string;
 }
 
 /** One route of a virtual host; `matches` are OR, empty matches everything. */

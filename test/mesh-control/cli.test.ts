@@ -35,8 +35,8 @@ t.test('formatProxyStatus', async (t) => {
     [TYPE_ENDPOINTS]: { sent: 'bbbbbbbb22', acked: 'cccccccc33', nonce: 'n', lastPushMs: now - 3000 },
     [TYPE_WORKLOAD]: { sent: 'dddddddd', acked: 'eeeeeeee', nonce: 'n', lastPushMs: now - 1000, nack: { version: 'dddddddd', nonce: 'n', message: 'bad rule', atMs: now - 1000 } },
   } }], now);
-  t.match(out, /^NAME\s+SERVICES\s+ENDPOINTS\s+WORKLOAD\s+LAST PUSH\n/);
-  t.match(out, /a\.ns\s+SYNCED \(aaaaaaaa\)\s+STALE \(cccccccc < bbbbbbbb\)\s+NACKED \(eeeeeeee\)\s+1s/);
+  t.match(out, /^NAME\s+SERVICES\s+ENDPOINTS\s+WORKLOAD\s+ROUTES\s+LAST PUSH\n/);
+  t.match(out, /a\.ns\s+SYNCED \(aaaaaaaa\)\s+STALE \(cccccccc < bbbbbbbb\)\s+NACKED \(eeeeeeee\)\s+NOT SENT\s+1s/);
   t.match(out, /NACKs:\n {2}a\.ns Workload version dddddddd rejected 1s ago: bad rule/);
 });
 
@@ -105,9 +105,9 @@ t.test('proxy-status, proxy-config, describe pod', async (t) => {
   const noSidecar = await shoal([...kc, 'proxy-config', 'clusters', 'ghost', '-n', 'shop']);
   t.equal(noSidecar.code, 1);
   t.match(noSidecar.err, /pods "ghost" not found/);
-  const badView = await shoal([...kc, 'proxy-config', 'routes', 'web-1']);
+  const badView = await shoal([...kc, 'proxy-config', 'filters', 'web-1']);
   t.equal(badView.code, 1);
-  t.match(badView.err, /unknown view "routes": one of clusters, endpoints, listeners, secret/);
+  t.match(badView.err, /unknown view "filters": one of clusters, endpoints, listeners, routes, secret/);
 
   const d = await shoal([...kc, 'describe', 'pod', 'web-1', '-n', 'shop']);
   t.equal(d.code, 0, d.err);

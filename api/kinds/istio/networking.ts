@@ -9,6 +9,7 @@ import { any, arr, bool, enm, int, map, num, obj, str } from '../../schema/schem
 import { cidr, ipAddress, portNumber } from '../../validation/names.js';
 import { type FieldError, Path, asArr, dupChecker, each, fieldError, kindSchema } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
+import { validateDestinationRuleL7, validateVirtualServiceL7 } from './networking-l7.js';
 
 /** Istio categories, as its CRDs declare them. */
 export const istioNetworking = ['istio-io', 'networking-istio-io'];
@@ -184,6 +185,8 @@ function validateVirtualService(o: any): FieldError[] {
         }),
       );
     });
+  // The layer-7 checks (RE2 regexes, one StringMatch kind, conflicting fields, more durations): networking-l7.ts.
+  errs.push(...validateVirtualServiceL7(o));
   return errs;
 }
 
@@ -392,6 +395,7 @@ export const destinationRule = defineKind({
       errs.push(...validateLabels(s.labels, sp.child('labels')));
       validatePolicy(errs, sp.child('trafficPolicy'), s.trafficPolicy);
     });
+    errs.push(...validateDestinationRuleL7(o));
     return errs;
   },
   columns: [nameCol, col('Host'), ageCol],

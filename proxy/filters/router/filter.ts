@@ -68,3 +68,9 @@ export function makeRouter(cfg: RouterConfig): Handler {
     };
   };
 }
+
+/** The endpoints of `cluster`: all of its service port's, or those its subset's labels select (as the router
+ * selects them; for `/explain`, which must not touch the router's balancers). */
+export function subsetEndpoints<E extends RouterEndpoint>(cluster: Cluster, all: readonly E[]): readonly E[] {
+  return Object.keys(cluster.labels).length === 0 ? all : all.filter((e) => selects(cluster.labels, e));
+}
