@@ -40,6 +40,7 @@ export interface AuthzPolicy { name: string; namespace: string; action: 'ALLOW' 
 export interface Workload {
   name: string; namespace: string; serviceAccount: string; identity: string; ip: string;
   labels: Record<string, string>; peerAuthentication: PeerAuthn; authorization: AuthzPolicy[];
+  outboundTrafficPolicy?: string; sidecar?: string;
 }
 
 export interface IstioCertificateRequest { csr: string; validityDuration: number; metadata?: unknown }

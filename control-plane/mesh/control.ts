@@ -16,7 +16,7 @@ import type { Resource } from '../../proto/types.js';
 import { CertificateAuthority, type PluggedCa } from './ca/authority.js';
 import { caHandlers } from './ca/service.js';
 import { TokenReviewer } from './auth/tokenreview.js';
-import { compileEndpoints, compileRoutes, compileServices, compileWorkload, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
+import { compileEndpoints, compileRoutes, compileServices, compileWorkload, visibleFor, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
 import { DiscoveryServer } from './xds/server.js';
 import { Debouncer } from './xds/debounce.js';
 import { apiServerPodAddress, ensureIstiodService, ensureRootCertConfigMap } from './istiod.js';
@@ -34,6 +34,9 @@ const REFS = {
   virtualservices: { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true },
   destinationrules: { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true },
   httproutes: { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true },
+  serviceentries: { apiVersion: 'networking.istio.io/v1', plural: 'serviceentries', namespaced: true },
+  workloadentries: { apiVersion: 'networking.istio.io/v1', plural: 'workloadentries', namespaced: true },
+  sidecars: { apiVersion: 'networking.istio.io/v1', plural: 'sidecars', namespaced: true },
 };
 
 /** A running mesh control. */
@@ -93,6 +96,10 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     virtualServices: () => inf.virtualservices.list(),
     destinationRules: () => inf.destinationrules.list(),
     httpRoutes: () => inf.httproutes.list(),
+    serviceEntries: () => inf.serviceentries.list(),
+    workloadEntries: () => inf.workloadentries.list(),
+    pods: () => inf.pods.list(),
+    sidecars: () => inf.sidecars.list(),
   };
   const metrics = new MeshMetrics();
   let { ca, secretVersion } = await loadCa(client, c, log);
@@ -116,7 +123,13 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
       const resources = [compileWorkload(view, proxy, c.rootNamespace)];
       return { resources, version: hashResources(resources) };
     }
-    return sharedOf(type);
+    const s = sharedOf(type);
+    if (type !== TYPE_SERVICE && type !== TYPE_ENDPOINTS) return s;
+    // a Sidecar's egress hosts trim what this proxy sees (the same for every proxy it selects)
+    const visible = visibleFor(view, proxy, c.rootNamespace);
+    if (!visible) return s;
+    const resources = s.resources.filter((r) => visible(r));
+    return { resources, version: hashResources(resources) };
   };
   const discovery = new DiscoveryServer({
     authenticate, generate, log,
@@ -137,7 +150,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     generation++;
     debouncer.trigger();
   };
-  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes'] as const)
+  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes', 'serviceentries', 'workloadentries', 'sidecars'] as const)
     inf[k].addEventHandler({ onAdd: changed, onUpdate: (a, b) => { if (a.metadata.resourceVersion !== b.metadata.resourceVersion) changed(); }, onDelete: changed });
 
   // Root cert in every namespace: on namespace events and every minute.

@@ -61,6 +61,7 @@ function normWorkload(w: Workload): Workload {
     ip: w.ip ?? '', labels: { ...(w.labels ?? {}) },
     peerAuthentication: { mode: pa.mode ?? '', portModes: { ...(pa.portModes ?? {}) }, sources: [...(pa.sources ?? [])] },
     authorization: (w.authorization ?? []).map((p) => ({ ...p, action: p.action || 'ALLOW', rules: p.rules ?? [] })),
+    outboundTrafficPolicy: w.outboundTrafficPolicy === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY', sidecar: w.sidecar ?? '',
   };
 }
 
@@ -91,7 +92,8 @@ function compile(config: MeshConfig): Snapshot {
   const pods = new Map<string, MeshEndpoint>();
   for (const e of config.endpoints) {
     endpoints.set(e.service, e.endpoints.filter((ep) => ep.ready));
-    for (const ep of e.endpoints) pods.set(plainIp(ep.address), ep);
+    // pods only: a ServiceEntry's endpoint (no pod name) is reached through its host, not as a known pod
+    for (const ep of e.endpoints) if (ep.podName) pods.set(plainIp(ep.address), ep);
   }
   const authorizer = new Authorizer(config.workload?.authorization ?? []);
   const w = config.workload;

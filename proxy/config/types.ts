@@ -120,6 +120,10 @@ export interface Workload {
   labels: Record<string, string>;
   peerAuthentication: PeerAuthentication;
   authorization: AuthzPolicy[];
+  /** REGISTRY_ONLY: destinations that are no known Service are refused (Sidecar outboundTrafficPolicy). */
+  outboundTrafficPolicy?: string;
+  /** `ns/name` of the Sidecar resource that scoped this proxy ('' when none). */
+  sidecar?: string;
 }
 
 /** One routing object (VirtualService, DestinationRule, HTTPRoute) as pushed: spec as JSON text. */

@@ -109,6 +109,8 @@ export function validateWorkload(w: Workload, path: string): string[] {
     }
   }
   (w.authorization ?? []).forEach((p, i) => errs.push(...validatePolicy(p, `${path}.authorization[${i}]`)));
+  if (w.outboundTrafficPolicy && !['ALLOW_ANY', 'REGISTRY_ONLY'].includes(w.outboundTrafficPolicy))
+    errs.push(`${path}.outboundTrafficPolicy: unsupported value ${JSON.stringify(w.outboundTrafficPolicy)}: must be one of ALLOW_ANY, REGISTRY_ONLY`);
   return errs;
 }
 

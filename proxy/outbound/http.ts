@@ -60,7 +60,8 @@ export class OutboundHttp {
     let h = this.handlers.get(snap);
     if (h) return h;
     const router = makeRouter({ table: snap.routes, endpoints: clusterEndpoints(snap), balancers: this.balancers });
-    const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true } } : { name }));
+    const blackholeUnknown = snap.config.workload?.outboundTrafficPolicy === 'REGISTRY_ONLY';
+    const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true, blackholeUnknown } } : { name }));
     const built = buildChain(entries, BUILTIN_FILTERS, router, 'outbound');
     if (!built.handler) throw new Error(`outbound chain: ${built.errors.join('; ')}`);
     h = built.handler;

@@ -97,6 +97,14 @@ function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balanc
 function relayTcp(ctx: ProxyContext, opts: OutboundOptions, balancer: Balancer, sock: Socket, dst: { address: string; port: number }, src: string): void {
   const snap = ctx.store.snapshot;
   const route = resolveOutbound(snap, dst.address, dst.port, balancer, src);
+  if (route.kind === 'passthrough' && snap.config.workload?.outboundTrafficPolicy === 'REGISTRY_ONLY') {
+    // Sidecar outboundTrafficPolicy REGISTRY_ONLY: Envoy's BlackHoleCluster
+    ctx.budget.give(2);
+    ctx.metrics.denied.inc({ listener: 'outbound', reason: 'registry-only' });
+    ctx.log('info', 'outbound: destination not in the registry (REGISTRY_ONLY)', { dst: `${dst.address}:${dst.port}` });
+    sock.destroy();
+    return;
+  }
   if (route.kind === 'no-endpoints') {
     ctx.budget.give(2);
     ctx.log('info', 'outbound: no ready endpoints', { service: route.service, dst: `${dst.address}:${dst.port}` });

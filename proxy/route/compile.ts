@@ -147,8 +147,10 @@ export function compileRouteTable(input: CompileInput): CompileResult {
 }
 
 function domainsOf(s: ServiceInfo, port: number, domain: string): string[] {
-  const n = s.name.toLowerCase(), ns = s.namespace.toLowerCase();
-  const names = [s.hostname.toLowerCase(), n, `${n}.${ns}`, `${n}.${ns}.svc`, ...(s.hostname.endsWith(domain) ? [] : [`${n}.${ns}.svc.${domain}`]), ...s.vips];
+  const n = s.name.toLowerCase(), ns = s.namespace.toLowerCase(), host = s.hostname.toLowerCase();
+  // A ServiceEntry host (not <name>.<ns>.svc.<domain>) is reached by that name and its addresses only.
+  const kube = host === `${n}.${ns}.svc.${domain}`;
+  const names = kube ? [host, n, `${n}.${ns}`, `${n}.${ns}.svc`, ...s.vips] : [host, ...s.vips];
   return names.flatMap((d) => [d, `${d.includes(':') && !d.startsWith('[') ? `[${d}]` : d}:${port}`]);
 }
 

@@ -84,6 +84,7 @@ const view = (o: Partial<Record<keyof ClusterView | 'pods', any>>): ClusterView 
   endpointSlices: () => o.endpointSlices ?? [], pod: (ns, n) => (o.pods ?? []).find((p: any) => p.metadata.namespace === ns && p.metadata.name === n),
   peerAuthentications: () => o.peerAuthentications ?? [], authorizationPolicies: () => o.authorizationPolicies ?? [],
   virtualServices: () => o.virtualServices ?? [], destinationRules: () => o.destinationRules ?? [], httpRoutes: () => o.httpRoutes ?? [],
+  serviceEntries: () => o.serviceEntries ?? [], workloadEntries: () => o.workloadEntries ?? [], pods: () => o.pods ?? [], sidecars: () => o.sidecars ?? [],
 });
 
 t.test('compilation', async (t) => {

@@ -7,7 +7,10 @@
 // keeps serving; protocol sniffing on an undeclared port; live weight change on a keep-alive client.
 import t, { type Test } from 'tap';
 import { meshNet, rootSkip, runInPod, startTestSidecar, until, type MeshNet, type Pod } from './fixture.js';
-import type { AuthzPolicy, MeshEndpoint, StaticConfigFile } from '../../proxy/config/types.js';
+import { createServer } from 'node:http';
+import type { AuthzPolicy, MeshEndpoint, MeshEndpoints, MeshService, StaticConfigFile } from '../../proxy/config/types.js';
+import { serviceEntryEndpoints, serviceEntryServices } from '../../control-plane/mesh/model/registry.js';
+import { spiffeId } from '../../control-plane/mesh/model/compile.js';
 
 const K = 11;
 const VIP = (i: number) => `10.215.${K}.${i}`;
@@ -180,6 +183,42 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     const post = await probe(t, net.a, { cmd: 'get', url: url('/public/x'), method: 'POST' });
     t.equal(post.status, 403, 'method not allowed by the policy');
     server.setConfig(config(net, 'b', routing));
+  });
+
+  await t.test('a ServiceEntry host is routed by a VirtualService; REGISTRY_ONLY refuses what is not in the registry', async (t) => {
+    // the "external" servers: run by the test in the root namespace, on A's link (never off the machine)
+    const seen: string[] = [];
+    const ext = createServer((req, res) => { seen.push(`${req.headers.host} ${req.url} ${req.headers['x-via'] ?? ''}`); res.end(`external ${req.url}`); });
+    const other = createServer((_req, res) => res.end('not in the registry'));
+    await Promise.all([new Promise<void>((r) => ext.listen(19080, net.a.hostIp, r)), new Promise<void>((r) => other.listen(19081, net.a.hostIp, r))]);
+    t.teardown(() => { ext.close(); other.close(); });
+    const entry = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { namespace: 'foo', name: 'ext' }, spec: {
+      hosts: ['ext.example.test'], addresses: [VIP(20)], location: 'MESH_EXTERNAL', resolution: 'STATIC',
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP', targetPort: 19080 }], endpoints: [{ address: net.a.hostIp }],
+    } } as any;
+    // what mesh control would push for it (the registry's own functions)
+    const reg = { serviceEntries: () => [entry], workloadEntries: () => [], pods: () => [] };
+    const withEntry = (c: StaticConfigFile, policy?: string): StaticConfigFile => ({
+      ...c, services: [...c.services!, ...serviceEntryServices(reg).map((r) => r.service as MeshService)],
+      endpoints: [...c.endpoints!, ...serviceEntryEndpoints(reg, spiffeId).map((r) => r.endpoints as MeshEndpoints)],
+      workload: { ...c.workload!, ...(policy ? { outboundTrafficPolicy: policy } : {}) },
+    });
+    const vs = V('ext', { hosts: ['ext.example.test'], http: [{ match: [{ uri: { prefix: '/api' } }], rewrite: { uri: '/v1' }, headers: { request: { set: { 'x-via': 'ext-vs' } } }, route: [{ destination: { host: 'ext.example.test' } }] }] });
+    client.setConfig(withEntry(config(net, 'a', [...routing, vs])));
+    const r = await until('ServiceEntry routed', async () => {
+      const g = await probe(t, net.a, { cmd: 'get', url: url('/api/x', VIP(20)), headers: { host: 'ext.example.test' } });
+      return g.status === 200 ? g : undefined;
+    }, 10_000);
+    t.equal(r.body, 'external /v1/x', 'the VirtualService rewrote the path on the ServiceEntry host');
+    t.match(seen.at(-1), /^ext\.example\.test \/v1\/x ext-vs$/, 'and set the header, plain HTTP to the external endpoint');
+    const allowAny = await probe(t, net.a, { cmd: 'get', url: `http://${net.a.hostIp}:19081/` });
+    t.equal(allowAny.body, 'not in the registry', 'ALLOW_ANY (default) passes an unknown destination through');
+    client.setConfig(withEntry(config(net, 'a', [...routing, vs]), 'REGISTRY_ONLY'));
+    await until('REGISTRY_ONLY applied', async () => (await probe(t, net.a, { cmd: 'get', url: `http://${net.a.hostIp}:19081/` })).status === -1, 10_000);
+    t.pass('REGISTRY_ONLY: the unknown destination is refused (BlackHoleCluster)');
+    const again = await probe(t, net.a, { cmd: 'get', url: url('/api/y', VIP(20)), headers: { host: 'ext.example.test' } });
+    t.equal(again.body, 'external /v1/y', 'the ServiceEntry host is in the registry: still served');
+    client.setConfig(config(net, 'a', routing));
   });
 
   await t.test('request metrics: istio_requests_total on both sides', async (t) => {

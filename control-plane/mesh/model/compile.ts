@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../../api/meta.js';
 import type { AuthzPolicy, Endpoint, MeshEndpoints, MeshService, Resource, RouteConfig, Workload } from '../../../proto/types.js';
 import { applicableAuthorizationPolicies, effectivePeerAuthentication, ROOT_NAMESPACE, type ServiceRef } from './selection.js';
+import { serviceEntryEndpoints, serviceEntryServices } from './registry.js';
+import { applicableSidecar, egressFilter, outboundPolicy } from './sidecar-scope.js';
 
 /** What the compiler reads: the caches of the watched resources. */
 export interface ClusterView {
@@ -20,6 +22,10 @@ export interface ClusterView {
   virtualServices(): KubeObject[];
   destinationRules(): KubeObject[];
   httpRoutes(): KubeObject[];
+  serviceEntries(): KubeObject[];
+  workloadEntries(): KubeObject[];
+  pods(): KubeObject[];
+  sidecars(): KubeObject[];
 }
 
 /** The proxy a Workload is compiled for (from the stream's Node, checked against the token). */
@@ -59,11 +65,28 @@ export function compileService(svc: any): MeshService {
   };
 }
 
-/** Every Service, sorted by ns/name. */
+/** Every Service and every ServiceEntry host (registry.ts), sorted by ns/name. */
 export function compileServices(view: ClusterView): Resource[] {
-  return view.services()
-    .map((s) => ({ name: `${s.metadata.namespace}/${s.metadata.name}`, service: compileService(s) }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  return [
+    ...view.services().map((s) => ({ name: `${s.metadata.namespace}/${s.metadata.name}`, service: compileService(s) })),
+    ...serviceEntryServices(view),
+  ].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * What a proxy may see when a Sidecar with egress hosts applies to it (sidecar-scope.ts): a test on
+ * Service and Endpoints resources (`ns/name`, the hostname from the Service). undefined: everything.
+ */
+export function visibleFor(view: ClusterView, proxy: ProxyRef, root = ROOT_NAMESPACE): ((r: Resource) => boolean) | undefined {
+  const pod: any = view.pod(proxy.namespace, proxy.podName);
+  const sc = applicableSidecar(proxy.namespace, pod?.metadata.labels ?? proxy.labels ?? {}, view.sidecars(), root);
+  if (!sc || !((sc as any).spec?.egress ?? []).some((e: any) => (e.hosts ?? []).length)) return undefined;
+  const ok = egressFilter(sc, proxy.namespace);
+  return (r) => {
+    const [ns, name] = [r.name.slice(0, r.name.indexOf('/')), r.name.slice(r.name.indexOf('/') + 1)];
+    const host = r.service?.hostname ?? (name.includes('.') ? name : `${name}.${ns}.svc.cluster.local`);
+    return ok(ns, host);
+  };
 }
 
 /** Every Service's endpoints, merged from its EndpointSlices, with each pod's identity and mesh flag. */
@@ -89,9 +112,9 @@ export function compileEndpoints(view: ClusterView): Resource[] {
       }
     }
   }
-  return [...byService.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, endpoints]) => ({ name, endpoints: { service: name, endpoints: endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)) } satisfies MeshEndpoints }));
+  return [...[...byService.entries()]
+    .map(([name, endpoints]) => ({ name, endpoints: { service: name, endpoints: endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)) } satisfies MeshEndpoints })),
+  ...serviceEntryEndpoints(view, spiffeId)].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** The proto shape of one AuthorizationPolicy. */
@@ -135,11 +158,13 @@ export function compileWorkload(view: ClusterView, proxy: ProxyRef, root = ROOT_
   const authz = applicableAuthorizationPolicies(ref, view.authorizationPolicies(), serviceRefs(view), root)
     .filter((s) => s.applies && (s.policy as any).spec?.action !== 'CUSTOM')
     .map((s) => compileAuthorizationPolicy(s.policy));
+  const sc = applicableSidecar(proxy.namespace, labels, view.sidecars(), root);
   const workload: Workload = {
     name: proxy.podName, namespace: proxy.namespace, serviceAccount: sa, identity: spiffeId(proxy.namespace, sa),
     ip: pod?.status?.podIP ?? proxy.ip ?? '', labels,
     peerAuthentication: { mode: pa.mode, portModes: pa.portModes, sources: pa.sources },
     authorization: authz,
+    outboundTrafficPolicy: outboundPolicy(sc), sidecar: sc ? `${sc.metadata.namespace}/${sc.metadata.name}` : '',
   };
   return { name: `${proxy.namespace}/${proxy.podName}`, workload };
 }

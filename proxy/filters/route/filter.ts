@@ -9,6 +9,8 @@ import { respond, type FilterDefinition } from '../chain.js';
 export interface RouteFilterConfig {
   table: RouteTable;
   passthroughUnknown: boolean;
+  /** Sidecar outboundTrafficPolicy REGISTRY_ONLY: an unknown authority gets 502 (Envoy's BlackHoleCluster). */
+  blackholeUnknown?: boolean;
 }
 
 export const routeFilter: FilterDefinition<RouteFilterConfig> = {
@@ -16,12 +18,13 @@ export const routeFilter: FilterDefinition<RouteFilterConfig> = {
   parse(raw: any, path) {
     const errors: string[] = [];
     if (!raw?.table?.ports || !raw.table.clusters) errors.push(`${path}.table: a compiled RouteTable is required`);
-    if (raw?.passthroughUnknown !== undefined && typeof raw.passthroughUnknown !== 'boolean') errors.push(`${path}.passthroughUnknown: must be a boolean`);
-    return errors.length ? { errors } : { config: { table: raw.table, passthroughUnknown: raw.passthroughUnknown ?? false }, errors };
+    for (const k of ['passthroughUnknown', 'blackholeUnknown'])
+      if (raw?.[k] !== undefined && typeof raw[k] !== 'boolean') errors.push(`${path}.${k}: must be a boolean`);
+    return errors.length ? { errors } : { config: { table: raw.table, passthroughUnknown: raw.passthroughUnknown ?? false, blackholeUnknown: raw.blackholeUnknown ?? false }, errors };
   },
   make: (cfg) => (next) => (ctx) => {
     const vh = findVirtualHost(cfg.table, ctx.view.authority, ctx.view.port);
-    if (!vh) return cfg.passthroughUnknown ? next(ctx) : respond(404, '');
+    if (!vh) return cfg.blackholeUnknown ? respond(502, '') : cfg.passthroughUnknown ? next(ctx) : respond(404, '');
     ctx.vhost = vh;
     const found = findRoute(vh, ctx.view);
     if (!found) return respond(404, '');
