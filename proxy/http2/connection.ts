@@ -262,12 +262,11 @@ class Exchange {
       return;
     }
     if (down.closed || down.destroyed) return;
-    // No response head: refused streams (GOAWAY, REFUSED_STREAM) were not processed — retry once on a
-    // fresh session when nothing of the request body is lost.
-    const p = this.pooled;
-    if (code === NGHTTP2_REFUSED_STREAM && !this.bodyStarted && !this.retried && p?.established) {
+    // No response head: a refused stream (REFUSED_STREAM, or past a GOAWAY's last stream id) was not
+    // processed — retry once when nothing of the request body is lost. The pool gives the same session
+    // if it still takes streams (it now knows the peer's limit and queues), else a new one.
+    if (code === NGHTTP2_REFUSED_STREAM && !this.bodyStarted && !this.retried) {
       this.retried = true;
-      if (p) this.conn.pool.forget(p);
       this.up = null;
       return this.forward(d);
     }

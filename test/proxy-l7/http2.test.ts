@@ -371,3 +371,30 @@ t.test('upstream down for plain HTTP/2: 503 with Envoy\'s text; a broken downstr
   t.equal(s.status, 200, 'a stream on another connection finished');
   t.equal(s.body.toString(), 'ok');
 });
+
+t.test('streams the upstream refuses (over its concurrency limit before its SETTINGS arrived) are retried', async (t) => {
+  const server = createH2Server({ settings: { maxConcurrentStreams: 1 } });
+  let seen = 0;
+  server.on('session', (s) => s.on('error', () => {}));
+  server.on('stream', (s, h) => {
+    seen++;
+    s.on('error', () => {});
+    setTimeout(() => { s.respond({ ':status': 200 }); s.end(String(h[':path'])); }, 20);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const log = newLog();
+  const dialer = countingDialer();
+  const proxy = await startProxy(t, testDispatch(() => ({ address: '127.0.0.1', port }), log), { dial: dialer.dial });
+  const c = h2client(t, proxy.port);
+  // Four requests at once on a fresh upstream session: nghttp2 at the upstream refuses all but one.
+  const rs = await Promise.all([0, 1, 2, 3].map((k) => h2request(c, { ':path': `/p${k}` })));
+  t.same(rs.map((r) => r.status), [200, 200, 200, 200], 'every request answered');
+  t.same(rs.map((r) => r.body.toString()), ['/p0', '/p1', '/p2', '/p3']);
+  t.equal(seen, 4);
+  t.equal(dialer.count(), 1, 'retried on the same session');
+  t.ok(proxy.pool.counters.streams > 4, `the refused ones were sent again (${proxy.pool.counters.streams} upstream streams for 4 requests)`);
+  await new Promise<void>((r) => setTimeout(r, 20));
+  t.equal(log.ended, 4);
+});
