@@ -226,6 +226,29 @@ t.test('plain HTTP/2: GET with header ops, 32 MB up and down with bounded buffer
   t.equal(denied.status, 403);
   t.equal(denied.body.toString(), 'RBAC: access denied', 'non-gRPC local answers stay HTTP');
 
+  // A large upload to a denied path: 403 at once, the client is told to stop (RST_STREAM NO_ERROR).
+  const dr = c.request({ ':method': 'POST', ':path': '/denied' });
+  let dPushed = 0, dStatus = 0, stopped = false;
+  dr.on('response', (h) => { dStatus = Number(h[':status']); });
+  dr.on('error', () => {});
+  dr.on('data', () => {});
+  const dClosed = new Promise<void>((r) => dr.on('close', () => { stopped = true; r(); }));
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (!stopped && dPushed < SIZE) {
+        dPushed += CHUNK;
+        if (!dr.write(pattern(dPushed / CHUNK))) return void dr.once('drain', pump);
+      }
+      resolve();
+    };
+    pump();
+    void dClosed.then(resolve);
+  });
+  await dClosed;
+  t.equal(dStatus, 403);
+  t.equal(dr.rstCode, constants.NGHTTP2_NO_ERROR, 'the upload is stopped with RST_STREAM NO_ERROR');
+  t.ok(dPushed < 8 << 20, `the client stopped after ${(dPushed / 1048576).toFixed(1)} MB of 32`);
+
   // Upload: count what the client could push while the upstream read nothing.
   const hash = createHash('sha256');
   const r = c.request({ ':method': 'POST', ':path': '/upload' });
