@@ -257,8 +257,9 @@ class Exchange {
     if (this.status !== 0) {
       // Response under way: a reset upstream is a reset downstream; a clean end was already piped.
       if (code !== NGHTTP2_NO_ERROR || !this.upEnded) this.reset(code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code);
-      // The upstream answered before the request body ended (it closed with NO_ERROR): stop the client.
-      else if (!down.readableEnded) { down.resume(); down.close(NGHTTP2_NO_ERROR); }
+      // The upstream answered before the request body ended: discard the rest. No RST_STREAM here — it
+      // would overtake the response trailers still queued (Node fires 'finish' before 'wantTrailers').
+      else if (!down.readableEnded) down.resume();
       return;
     }
     if (down.closed || down.destroyed) return;

@@ -34,6 +34,7 @@ export const ECHO = {
   denied: method('Denied', false, false),
   missing: method('Missing', false, false),
   old: method('Old', false, false),
+  early: method('Early', true, false),
 } satisfies grpc.ServiceDefinition;
 
 export const EchoClient = grpc.makeGenericClientConstructor(ECHO, 'Echo');
@@ -86,6 +87,10 @@ export async function grpcUpstream(t: Test): Promise<GrpcUpstream> {
       const timer = setInterval(() => { sent++; call.write({ tick: sent }); }, 20);
       call.on('cancelled', () => { clearInterval(timer); onCancel(Date.now()); });
       call.on('close', () => clearInterval(timer));
+    },
+    // Answers (an error with trailers) at the first message while the client is still streaming.
+    early: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
+      call.once('data', (m: any) => cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: `stop at ${m.v}`, metadata: md({ 'x-early': 'yes' }) }));
     },
     denied: (_c: any, cb: grpc.sendUnaryData<any>) => cb(null, { reached: true }),
     missing: (_c: any, cb: grpc.sendUnaryData<any>) => cb(null, { reached: true }),
