@@ -4,7 +4,7 @@
 // the load generator keeps `concurrency` calls in flight on one channel. Prints calls/s, latency
 // percentiles, the proxy's CPU (from /proc) and ratios. Not a test.
 //   node dist/bench/proxy-l7/h2.js [seconds=5] [concurrency=16] [rounds=2]
-import * as grpc from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,15 +22,18 @@ const TICK = 100; // USER_HZ
 const ser = (b: Buffer): Buffer => b;
 const SERVICE = {
   call: { path: '/bench.Echo/Call', requestStream: false, responseStream: false, requestSerialize: ser, requestDeserialize: ser, responseSerialize: ser, responseDeserialize: ser },
-} satisfies grpc.ServiceDefinition;
+} satisfies Grpc.ServiceDefinition;
+// grpc-js is loaded only by the client and server roles: the proxy's RSS is the proxy's.
+const loadGrpc = (): Promise<typeof Grpc> => import('@grpc/grpc-js');
 
 // ---------------------------------------------------------------------------------------------
 // Roles (each a child process).
 
 async function serverRole(): Promise<void> {
+  const grpc = await loadGrpc();
   const reply = Buffer.alloc(1024, 0x78);
   const server = new grpc.Server();
-  server.addService(SERVICE, { call: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, reply) });
+  server.addService(SERVICE, { call: (_c: Grpc.ServerUnaryCall<Buffer, Buffer>, cb: Grpc.sendUnaryData<Buffer>) => cb(null, reply) });
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   process.send!({ port });
 }
@@ -58,6 +61,7 @@ function proxyRole(upstream: number): void {
 }
 
 async function clientRole(port: number, seconds: number, concurrency: number): Promise<void> {
+  const grpc = await loadGrpc();
   const Client = grpc.makeGenericClientConstructor(SERVICE, 'Echo');
   const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as any;
   const req = Buffer.alloc(64, 0x61);

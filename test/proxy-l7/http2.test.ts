@@ -437,3 +437,21 @@ t.test('streams the upstream refuses (over its concurrency limit before its SETT
   await new Promise<void>((r) => setTimeout(r, 20));
   t.equal(log.ended, 4);
 });
+
+t.test('an upstream that accepts TCP but never speaks HTTP/2: 503 after connectMs, the session is dropped', async (t) => {
+  const silent = createServer((sock) => { sock.on('error', () => {}); t.teardown(() => sock.destroy()); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => silent.close());
+  const port = (silent.address() as AddressInfo).port;
+  const log = newLog();
+  const proxy = await startProxy(t, testDispatch(() => ({ address: '127.0.0.1', port }), log), { connectMs: 300 });
+  const c = h2client(t, proxy.port);
+  const t0 = Date.now();
+  const r = await h2request(c, { ':path': '/x' });
+  const took = Date.now() - t0;
+  t.equal(r.status, 503);
+  t.equal(r.body.toString(), `${UPSTREAM_RESET}connection failure, transport failure reason: no HTTP/2 settings from 127.0.0.1:${port} within 300 ms`);
+  t.ok(took >= 280 && took < 3000, `answered after ${took} ms`);
+  t.equal(proxy.pool.sessionCount('127.0.0.1', port), 0);
+  t.equal(proxy.pool.openSessions, 0, 'the silent session is gone');
+});
