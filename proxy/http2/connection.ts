@@ -2,17 +2,17 @@
 // of the mesh tunnel) served by the proxy: Node's HTTP/2 session runs on the Duplex (a server that never
 // listens is handed the connection; a non-socket Duplex is wrapped in Node's JSStreamSocket), and each
 // request stream is given to the same `dispatch` as HTTP/1 (the filter chain). A `forward` becomes a
-// stream on the endpoint's pooled upstream session; bodies are piped both ways (HTTP/2 flow control is the
+// stream on the endpoint's pooled upstream session; bodies are relayed both ways (HTTP/2 flow control is the
 // backpressure: a paused stream stops returning WINDOW_UPDATEs), trailers are relayed (gRPC's grpc-status),
 // RST_STREAM travels both ways. Local answers to gRPC requests are gRPC trailers-only responses.
 //
 //   downstream ─► ServerHttp2Session ─stream─► requestFromH2 ─► dispatch ─► respond (HTTP or gRPC trailers-only)
 //                                                                   └──► forward ─► pool.request(endpoint) ─► upstream stream
-//   request:  HEADERS ─► HEADERS (head the chain returned) ; DATA ═pipe═► DATA ; trailers ─► trailers ; RST ─► RST
-//   response: HEADERS (+responseOps) ◄─ HEADERS ; DATA ◄═pipe═ DATA ; trailers ◄─ trailers ; RST ◄─ RST
+//   request:  HEADERS ─► HEADERS (head the chain returned) ; DATA ═relay═► DATA ; trailers ─► trailers ; RST ─► RST
+//   response: HEADERS (+responseOps) ◄─ HEADERS ; DATA ◄═relay═ DATA ; trailers ◄─ trailers ; RST ◄─ RST
 //             503 / grpc-status 14 "upstream connect error …" when the upstream fails before its response head
 import { createServer, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type Settings } from 'node:http2';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import { UPSTREAM_RESET, type Decision, type DownstreamInfo, type Dispatch } from '../http1/connection.js';
 import { applyHeaderOps } from '../http1/headers.js';
 import { flattenObject, grpcLocalReply, requestFromH2, responseHeaders, trailersOf, upstreamHeaders, type H2Request } from './headers.js';
@@ -112,6 +112,8 @@ class Exchange {
   private reqTrailers: OutgoingHttpHeaders | null = null;
   private respTrailers: OutgoingHttpHeaders | null = null;
   private bodyStarted = false;
+  /** Detaches the request body relay (the upstream stream is gone). */
+  private stopRequest: (() => void) | null = null;
   private retried = false;
   private done = false;
 
@@ -205,8 +207,7 @@ class Exchange {
         up.close(NGHTTP2_INTERNAL_ERROR);
       }
     });
-    if (!this.bodyStarted) down.once('data', () => { this.bodyStarted = true; });
-    down.pipe(up);
+    this.stopRequest = relay(down, up, () => { this.bodyStarted = true; });
   }
 
   /** 1xx from the upstream (not 101, which HTTP/2 does not have). */
@@ -246,16 +247,17 @@ class Exchange {
         this.reset(NGHTTP2_INTERNAL_ERROR);
       }
     });
-    up.pipe(down);
+    relay(up, down);
   }
 
   private upClosed(up: ClientHttp2Stream, d: Forward): void {
     if (up !== this.up || this.done) return;
     const down = this.down;
-    down.unpipe(up);
+    this.stopRequest?.();
+    this.stopRequest = null;
     const code = up.rstCode ?? NGHTTP2_INTERNAL_ERROR;
     if (this.status !== 0) {
-      // Response under way: a reset upstream is a reset downstream; a clean end was already piped.
+      // Response under way: a reset upstream is a reset downstream; a clean end was already relayed.
       if (code !== NGHTTP2_NO_ERROR || !this.upEnded) this.reset(code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code);
       // The upstream answered before the request body ended: discard the rest. No RST_STREAM here — it
       // would overtake the response trailers still queued (Node fires 'finish' before 'wantTrailers').
@@ -301,6 +303,31 @@ class Exchange {
     if (d?.kind === 'forward') d.onEnd?.();
     this.conn.opts.onDone?.(this.status, d?.kind ?? 'bad-request');
   }
+}
+
+/**
+ * Moves `src`'s data into `dst` with backpressure and ends `dst` with it: what `pipe` does for this case
+ * with two listeners on the source instead of pipe's set on both sides (it runs twice per request).
+ * Returns the detach function.
+ */
+function relay(src: Readable, dst: Writable, onFirst?: () => void): () => void {
+  let first = onFirst;
+  const onDrain = (): void => { src.resume(); };
+  const onData = (c: Buffer): void => {
+    if (first) { first(); first = undefined; }
+    if (!dst.write(c)) {
+      src.pause();
+      dst.once('drain', onDrain);
+    }
+  };
+  const onEnd = (): void => { dst.end(); };
+  src.on('data', onData);
+  src.once('end', onEnd);
+  return () => {
+    src.off('data', onData);
+    src.off('end', onEnd);
+    dst.off('drain', onDrain);
+  };
 }
 
 /** A plain Duplex in front of another (Node's HTTP/2 server only looks at the outer one's ALPN). */
