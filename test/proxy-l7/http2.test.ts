@@ -215,6 +215,16 @@ t.test('plain HTTP/2: GET with header ops, 32 MB up and down with bounded buffer
       // destroy() resets (INTERNAL_ERROR) without ending the stream first, as close(code) would.
       return void setTimeout(() => s.destroy(new Error('upstream gives up')), 50);
     }
+    if (path === '/echo-trailers') {
+      let n = 0;
+      s.on('data', (c: Buffer) => { n += c.length; });
+      s.on('trailers', (tr) => {
+        s.respond({ ':status': 200 }, { waitForTrailers: true });
+        s.on('wantTrailers', () => s.sendTrailers({ 'x-got': String(tr['x-req-trailer']), 'x-bytes': String(n) }));
+        s.end();
+      });
+      return;
+    }
     if (path === '/slow') {
       s.respond({ ':status': 200 });
       s.write('x');
@@ -321,6 +331,14 @@ t.test('plain HTTP/2: GET with header ops, 32 MB up and down with bounded buffer
   t.equal(rs.body.toString(), 'partial', 'the bytes before the reset arrive');
   t.equal(rs.rstCode, constants.NGHTTP2_INTERNAL_ERROR, 'RST_STREAM relayed downstream with its code');
 
+  // Request trailers travel upstream; response trailers come back.
+  const rt = c.request({ ':method': 'POST', ':path': '/echo-trailers' }, { waitForTrailers: true });
+  rt.on('wantTrailers', () => rt.sendTrailers({ 'x-req-trailer': 'v1' }));
+  const rtTrailers = new Promise<Record<string, unknown>>((r) => rt.on('trailers', (h) => r(h)));
+  rt.resume();
+  rt.end('12345');
+  t.match(await rtTrailers, { 'x-got': 'v1', 'x-bytes': '5' }, 'request trailers relayed upstream, response trailers back');
+
   // Client reset: the upstream stream is reset.
   const slow = c.request({ ':path': '/slow' });
   slow.on('error', () => {});
@@ -328,6 +346,15 @@ t.test('plain HTTP/2: GET with header ops, 32 MB up and down with bounded buffer
   slow.close(constants.NGHTTP2_CANCEL);
   for (let k = 0; k < 50 && up.log.length === 0; k++) await sleep(20);
   t.same(up.log, [`slow closed rst=${constants.NGHTTP2_CANCEL}`], 'RST_STREAM CANCEL relayed upstream');
+
+  // The client's connection goes away mid-response: the upstream stream is cancelled.
+  const c2 = h2client(t, proxy.port);
+  const slow2 = c2.request({ ':path': '/slow' });
+  slow2.on('error', () => {});
+  await new Promise<void>((r) => slow2.once('data', () => r()));
+  c2.destroy();
+  for (let k = 0; k < 50 && up.log.length < 2; k++) await sleep(20);
+  t.same(up.log[1], `slow closed rst=${constants.NGHTTP2_CANCEL}`, 'a closed downstream connection cancels its upstream streams');
   await sleep(50);
   t.equal(log.ended, log.forwarded, 'every forwarded exchange ended once');
 });
