@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     const up = await start('server');
     const proxy = await start('proxy', String(up.port));
     const nginx = await startNginx(dir, up.port);
+    const rssIdle = rssMb(proxy.child.pid!);
     const targets = [
       { name: 'direct (grpc-js server)', port: up.port, pid: 0 },
       { name: 'proxy/http2', port: proxy.port, pid: proxy.child.pid! },
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
       const perCore = s.cpu > 0 ? (s.rps / s.cpu).toFixed(0) : '-';
       console.log(`${t.name.padEnd(28)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}   ${(s.cpu ? s.cpu.toFixed(2) : '-').padStart(11)}   ${perCore.padStart(10)}   ${(s.rps / direct.rps).toFixed(2).padStart(9)}   ${String(s.errors).padStart(6)}`);
     }
-    console.log(`proxy/http2 RSS ${rssMb(proxy.child.pid!).toFixed(0)} MB; added p50 ${(sum.get('proxy/http2')!.p50 - direct.p50).toFixed(2)} ms, p99 ${(sum.get('proxy/http2')!.p99 - direct.p99).toFixed(2)} ms`);
+    console.log(`proxy/http2 RSS ${rssIdle.toFixed(0)} MB idle, ${rssMb(proxy.child.pid!).toFixed(0)} MB after the runs; added p50 ${(sum.get('proxy/http2')!.p50 - direct.p50).toFixed(2)} ms, p99 ${(sum.get('proxy/http2')!.p99 - direct.p99).toFixed(2)} ms`);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     setTimeout(() => rmSync(dir, { recursive: true, force: true }), 300);
