@@ -1,5 +1,6 @@
 // gRPC unary calls (@grpc/grpc-js client and server, 1 KB responses) direct and through proxy/http2
-// (serveHttp2 + Http2UpstreamPool, one upstream session), and through nginx's grpc_pass (1 worker) when
+// (serveHttp2 + Http2UpstreamPool, one upstream session — over TCP, and inside an HTTP/2 CONNECT stream
+// to a tunnel process as the sidecar will run it), and through nginx's grpc_pass (1 worker) when
 // nginx has it — same run, bounded time per target, rounds interleaved. Each party is its own process;
 // the load generator keeps `concurrency` calls in flight on one channel. Prints calls/s, latency
 // percentiles, the proxy's CPU (from /proc) and ratios. Not a test.
@@ -7,7 +8,8 @@
 import type * as Grpc from '@grpc/grpc-js';
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect as h2connect, createServer as createH2Server, type ClientHttp2Session } from 'node:http2';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import type { Decision, Dispatch } from '../../proxy/http1/connection.js';
 import { NO_OPS } from '../../proxy/http1/headers.js';
 import { serveHttp2 } from '../../proxy/http2/connection.js';
 import { detectProtocol } from '../../proxy/http2/detect.js';
-import { Http2UpstreamPool } from '../../proxy/http2/pool.js';
+import { Http2UpstreamPool, type Http2Dialer } from '../../proxy/http2/pool.js';
 
 const self = fileURLToPath(import.meta.url);
 const TICK = 100; // USER_HZ
@@ -38,8 +40,37 @@ async function serverRole(): Promise<void> {
   process.send!({ port });
 }
 
-function proxyRole(upstream: number): void {
-  const pool = new Http2UpstreamPool();
+/** The far end of a mesh-like tunnel: HTTP/2 CONNECT host:port → TCP (as the HBONE server does, without TLS). */
+function tunnelRole(): void {
+  const server = createH2Server({ settings: { initialWindowSize: 1 << 20 } });
+  server.on('stream', (s, h) => {
+    s.on('error', () => {});
+    const [host, port] = String(h[':authority']).split(':');
+    const app = tcpConnect({ host, port: Number(port), noDelay: true });
+    app.on('error', () => s.destroy());
+    app.on('connect', () => { s.respond({ ':status': 200 }); s.pipe(app).pipe(s); });
+    s.on('close', () => app.destroy());
+  });
+  server.on('session', (ss) => ss.on('error', () => {}));
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
+}
+
+/** Upstream sessions inside CONNECT streams of one outer session to the tunnel (the sidecar's case). */
+function tunnelDialer(tunnelPort: number): Http2Dialer {
+  let outer: ClientHttp2Session | null = null;
+  return (address, port) => {
+    if (!outer || outer.closed || outer.destroyed) {
+      outer = h2connect(`http://127.0.0.1:${tunnelPort}`, { settings: { initialWindowSize: 1 << 20 } });
+      outer.on('error', () => {});
+    }
+    const s = outer.request({ ':method': 'CONNECT', ':authority': `${address}:${port}` }, { endStream: false });
+    s.once('response', (h) => { if (Number(h[':status']) !== 200) s.destroy(new Error(`CONNECT status ${h[':status']}`)); });
+    return s;
+  };
+}
+
+function proxyRole(upstream: number, tunnelPort: number): void {
+  const pool = new Http2UpstreamPool(tunnelPort ? { dial: tunnelDialer(tunnelPort) } : {});
   const dispatch: Dispatch = (head): Decision => ({ kind: 'forward', address: '127.0.0.1', port: upstream, head, responseOps: NO_OPS });
   const server = createServer((sock) => {
     // Sniff as the sidecar will: the first bytes decide, then they are put back.
@@ -162,12 +193,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-h2-'));
   try {
     const up = await start('server');
-    const proxy = await start('proxy', String(up.port));
+    const proxy = await start('proxy', String(up.port), '0');
+    const tunnel = await start('tunnel');
+    const tunnelled = await start('proxy', String(up.port), String(tunnel.port));
     const nginx = await startNginx(dir, up.port);
     const rssIdle = rssMb(proxy.child.pid!);
     const targets = [
       { name: 'direct (grpc-js server)', port: up.port, pid: 0 },
       { name: 'proxy/http2', port: proxy.port, pid: proxy.child.pid! },
+      { name: 'proxy/http2, up via CONNECT', port: tunnelled.port, pid: tunnelled.child.pid! },
       ...(nginx ? [{ name: 'nginx grpc_pass (1 worker)', port: nginx.port, pid: nginx.child.pid! }] : []),
     ];
     const sum = new Map(targets.map((t) => [t.name, { rps: 0, p50: 0, p90: 0, p99: 0, cpu: 0, errors: 0 }]));
@@ -203,7 +237,8 @@ async function main(): Promise<void> {
 
 const role = process.argv[2];
 if (role === 'server') void serverRole();
-else if (role === 'proxy') proxyRole(Number(process.argv[3]));
+else if (role === 'proxy') proxyRole(Number(process.argv[3]), Number(process.argv[4] ?? 0));
+else if (role === 'tunnel') tunnelRole();
 else if (role === 'client') void clientRole(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
 else main().catch((e) => { console.error(e); process.exitCode = 1; });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
