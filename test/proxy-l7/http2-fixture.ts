@@ -6,12 +6,13 @@ import type { Test } from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { buildChain, respond, type Handler, type PeerInfo } from '../../proxy/filters/chain.js';
 import { BUILTIN_FILTERS, dispatchFor } from '../../proxy/filters/registry.js';
 import type { Dispatch } from '../../proxy/http1/connection.js';
 import { compileHeaderOps } from '../../proxy/http1/headers.js';
 import { serveHttp2, type Http2Downstream, type Http2ServeOptions } from '../../proxy/http2/connection.js';
-import { detectProtocol } from '../../proxy/http2/detect.js';
+import { detectProtocol, type DetectedProtocol } from '../../proxy/http2/detect.js';
 import { Http2UpstreamPool, type Http2Dialer, type Http2PoolOptions } from '../../proxy/http2/pool.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +147,21 @@ export function countingDialer(): { dial: Http2Dialer; count: () => number } {
   return { dial: (address, port) => { n++; return connect({ host: address, port, noDelay: true }); }, count: () => n };
 }
 
+/** Reads until detectProtocol decides, puts the bytes back (unshift) and calls `then` — as the sidecar will. */
+export function sniff(d: Duplex, then: (p: DetectedProtocol) => void): void {
+  let buf = Buffer.alloc(0);
+  const onData = (c: Buffer): void => {
+    buf = Buffer.concat([buf, c]);
+    const p = detectProtocol(buf);
+    if (p === 'need-more') return;
+    d.off('data', onData);
+    d.pause();
+    d.unshift(buf);
+    then(p);
+  };
+  d.on('data', onData);
+}
+
 export interface ProxyHandle {
   port: number;
   pool: Http2UpstreamPool;
@@ -162,18 +178,10 @@ export async function startProxy(t: Test, dispatch: Dispatch, poolOpts: Http2Poo
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    const onData = (c: Buffer): void => {
-      buf = Buffer.concat([buf, c]);
-      const p = detectProtocol(buf);
-      if (p === 'need-more') return;
-      sock.off('data', onData);
-      sock.pause();
+    sniff(sock, (p) => {
       if (p !== 'h2') return void sock.destroy();
-      sock.unshift(buf);
       downstreams.push(serveHttp2(sock, dispatch, pool, serveOpts));
-    };
-    sock.on('data', onData);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => {

@@ -13,7 +13,7 @@ import type { DownstreamInfo } from '../../proxy/http1/connection.js';
 import { serveHttp2 } from '../../proxy/http2/connection.js';
 import { Http2UpstreamPool } from '../../proxy/http2/pool.js';
 import { makeCa, makeLeaf } from '../sidecar/ca.js';
-import { deadline, echoClient, FAIL_MESSAGE, grpcUpstream, startProxy, testDispatch, type DispatchLog } from './http2-fixture.js';
+import { deadline, echoClient, FAIL_MESSAGE, grpcUpstream, sniff, startProxy, testDispatch, type DispatchLog } from './http2-fixture.js';
 
 const newLog = (): DispatchLog => ({ forwarded: 0, responses: [], ended: 0 });
 
@@ -91,10 +91,15 @@ t.test('downstream is an HTTP/2 CONNECT stream (the inbound HBONE case)', async 
   const pool = new Http2UpstreamPool();
   t.teardown(() => pool.close(true));
   const seen: DownstreamInfo[] = [];
+  const sniffed: string[] = [];
   const base = testDispatch(() => ({ address: '127.0.0.1', port: up.port }), log);
   const tunnel = await tunnelServer(t, (s) => {
     s.respond({ ':status': 200 });
-    serveHttp2(s, (head, info) => { seen.push(info); return base(head, info); }, pool, { info: { remoteAddress: '10.244.0.5', localPort: 9080 } });
+    // As the inbound side will: sniff the stream's first bytes, put them back, serve.
+    sniff(s, (p) => {
+      sniffed.push(p);
+      serveHttp2(s, (head, info) => { seen.push(info); return base(head, info); }, pool, { info: { remoteAddress: '10.244.0.5', localPort: 9080 } });
+    });
   });
   const outer = outerClient(t, tunnel.port);
   const inner = h2connect('http://reviews:9080', { createConnection: () => connectStream(outer, '127.0.0.1:9080') });
@@ -122,6 +127,7 @@ t.test('downstream is an HTTP/2 CONNECT stream (the inbound HBONE case)', async 
   t.equal(denied.headers['grpc-message'], 'RBAC: access denied');
   t.equal(tunnel.connects(), 1, 'every call rode one CONNECT stream');
   t.same(seen[0], { remoteAddress: '10.244.0.5', localPort: 9080 }, 'the chain sees the info the listener passed');
+  t.same(sniffed, ['h2'], 'the CONNECT stream was sniffed, and the unshifted preface served');
 });
 
 t.test('upstream session inside a CONNECT stream (the outbound mesh tunnel case), grpc-js both ends', async (t) => {

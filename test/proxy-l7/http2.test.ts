@@ -482,3 +482,20 @@ t.test('an upstream that accepts TCP but never speaks HTTP/2: 503 after connectM
   t.equal(proxy.pool.sessionCount('127.0.0.1', port), 0);
   t.equal(proxy.pool.openSessions, 0, 'the silent session is gone');
 });
+
+t.test('graceful close of a downstream connection: GOAWAY, the stream in flight finishes, the connection ends', async (t) => {
+  const up = await h2upstream(t, (s) => { setTimeout(() => { s.respond({ ':status': 200 }); s.end('done'); }, 200); });
+  const log = newLog();
+  const proxy = await startProxy(t, testDispatch(() => ({ address: '127.0.0.1', port: up.port }), log));
+  const c = h2client(t, proxy.port);
+  const goaway = new Promise<number>((r) => c.once('goaway', (code) => r(code)));
+  const inFlight = h2request(c, { ':path': '/in-flight' });
+  for (let k = 0; k < 50 && proxy.downstreams.length === 0; k++) await sleep(10);
+  await sleep(50);
+  proxy.downstreams[0].close();
+  t.equal(await goaway, constants.NGHTTP2_NO_ERROR, 'the client got GOAWAY(NO_ERROR)');
+  const r = await inFlight;
+  t.equal(`${r.status} ${r.body}`, '200 done', 'the stream in flight finished');
+  await proxy.downstreams[0].closed;
+  t.ok(proxy.downstreams[0].session.destroyed, 'the connection is closed once its streams are done');
+});
