@@ -59,7 +59,7 @@ function md(pairs: Record<string, string | Buffer>): grpc.Metadata {
 }
 
 /** A grpc-js server of test.Echo on 127.0.0.1. */
-export async function grpcUpstream(t: Test): Promise<GrpcUpstream> {
+export async function grpcUpstream(t: Test, version = 'v1'): Promise<GrpcUpstream> {
   const server = new grpc.Server();
   let onCancel!: (at: number) => void;
   const cancelled = new Promise<number>((r) => { onCancel = r; });
@@ -68,7 +68,7 @@ export async function grpcUpstream(t: Test): Promise<GrpcUpstream> {
     unary: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
       call.sendMetadata(md({ 'x-initial': 'i' }));
       cb(null, {
-        got: call.request, host: call.getHost(), path: call.getPath(),
+        got: call.request, host: call.getHost(), path: call.getPath(), version,
         added: call.metadata.get('x-added').map(String), req: call.metadata.get('x-req').map(String),
       }, md({ 'x-trail': 't', 'x-blob-bin': Buffer.from([0, 1, 2, 255]) }));
     },
@@ -102,8 +102,8 @@ export async function grpcUpstream(t: Test): Promise<GrpcUpstream> {
   return { port, server, cancelled, foreverSent: () => sent };
 }
 
-export function echoClient(t: Test, port: number): EchoClientT {
-  const c = new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as EchoClientT;
+export function echoClient(t: Test, port: number, authority?: string): EchoClientT {
+  const c = new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), authority ? { 'grpc.default_authority': authority } : {}) as EchoClientT;
   t.teardown(() => c.close());
   return c;
 }

@@ -13,6 +13,10 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { UPSTREAM_RESET } from '../../proxy/http1/connection.js';
+import { buildChain, type PeerInfo } from '../../proxy/filters/chain.js';
+import { BUILTIN_FILTERS, DEFAULT_ORDER, dispatchFor } from '../../proxy/filters/registry.js';
+import { makeRouter, type RouterEndpoint } from '../../proxy/filters/router/filter.js';
+import { compileRouteTable, type KObject } from '../../proxy/route/compile.js';
 import {
   countingDialer, deadline, echoClient, FAIL_MESSAGE, grpcUpstream, h2client, h2request, sleep, startProxy, testDispatch, type DispatchLog,
 } from './http2-fixture.js';
@@ -498,4 +502,40 @@ t.test('graceful close of a downstream connection: GOAWAY, the stream in flight 
   t.equal(`${r.status} ${r.body}`, '200 done', 'the stream in flight finished');
   await proxy.downstreams[0].closed;
   t.ok(proxy.downstreams[0].session.destroyed, 'the connection is closed once its streams are done');
+});
+
+t.test('gRPC through the sidecar\'s whole chain: a VirtualService header match picks the v2 subset, unknown hosts get UNIMPLEMENTED', async (t) => {
+  const v1 = await grpcUpstream(t, 'v1'), v2 = await grpcUpstream(t, 'v2');
+  const obj = (name: string, spec: any): KObject => ({ metadata: { name, namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' }, spec });
+  const { table, errors } = compileRouteTable({
+    services: [{ name: 'echo', namespace: 'default', hostname: 'echo.default.svc.cluster.local', vips: ['10.96.0.30'], ports: [{ name: 'grpc', port: 9090 }] }],
+    destinationRules: [obj('echo', { host: 'echo', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }],
+      trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } } })],
+    virtualServices: [obj('echo', { hosts: ['echo'], http: [
+      { match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'echo', subset: 'v2' } }], headers: { response: { set: { 'x-route': 'jason' } } } },
+      { route: [{ destination: { host: 'echo', subset: 'v1' } }] },
+    ] })],
+  });
+  t.same(errors, []);
+  const endpoints: RouterEndpoint[] = [{ address: '127.0.0.1', port: v1.port, labels: { version: 'v1' } }, { address: '127.0.0.1', port: v2.port, labels: { version: 'v2' } }];
+  const chain = buildChain(DEFAULT_ORDER.map((name) => ({ name, config: name === 'route' ? { table } : {} })), BUILTIN_FILTERS, makeRouter({ table, endpoints: () => endpoints }));
+  t.same(chain.errors, []);
+  const peer = (): PeerInfo => ({ principal: '', namespace: 'default', sourceIp: '127.0.0.1', destinationIp: '10.96.0.30', destinationPort: 9090, sourceLabels: {} });
+  const proxy = await startProxy(t, dispatchFor(chain.handler!, peer, 9090));
+  const c = echoClient(t, proxy.port, 'echo:9090');
+  const plain = await unary(c, 'unary', { who: 'anyone' });
+  t.equal(plain.res?.version, 'v1', 'no header: v1');
+  t.equal(plain.res?.host, 'echo:9090');
+  const jason = await unary(c, 'unary', { who: 'jason' }, (() => { const m = new grpc.Metadata(); m.set('end-user', 'jason'); return m; })());
+  t.equal(jason.res?.version, 'v2', 'end-user: jason → v2');
+  t.same(jason.initial?.get('x-route'), ['jason'], 'the route\'s response header operation');
+  t.equal(jason.status.code, grpc.status.OK);
+  const list = c.list({ n: 3 }, (() => { const m = new grpc.Metadata(); m.set('end-user', 'jason'); return m; })(), { deadline: deadline() });
+  const got: unknown[] = [];
+  list.on('data', (m: unknown) => got.push(m));
+  t.equal((await new Promise<grpc.StatusObject>((r) => list.on('status', r))).code, grpc.status.OK);
+  t.equal(got.length, 3, 'server streaming through the routed chain');
+  const other = echoClient(t, proxy.port, 'nope:9090');
+  const nf = await unary(other, 'unary', {});
+  t.equal(nf.err?.code, grpc.status.UNIMPLEMENTED, 'no virtual host: 404 → UNIMPLEMENTED');
 });
