@@ -103,7 +103,8 @@ function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: Incomin
   const peer = peerOf(stream.session as ServerHttp2Session);
   const { principal, namespace } = principalOf(peer.identity);
   const snap = ctx.store.snapshot;
-  if (http && headers[APP_PROTOCOL_HEADER] === 'http/1.1') {
+  const tag = headers[APP_PROTOCOL_HEADER];
+  if (http && (tag === 'http/1.1' || tag === 'h2')) {
     // Layer 7: authorization per request (HTTP fields), the stream carries keep-alive HTTP/1.1.
     if (!ctx.budget.take(1)) {
       ctx.metrics.refused.inc({ listener: 'hbone' });
@@ -114,7 +115,7 @@ function onStream(ctx: ProxyContext, stream: ServerHttp2Stream, headers: Incomin
     stream.respond({ ':status': 200 });
     http.serve(stream, target.host, target.port, {
       principal, namespace, sourceIp: peer.sourceIp, meta: peerFromHeaders(headers, peer.identity, namespace), security: 'mutual_tls',
-    });
+    }, tag === 'h2' ? 'h2' : 'http1');
     return;
   }
   const decision = snap.authorizer.evaluate({

@@ -11,6 +11,8 @@ import { BUILTIN_FILTERS } from '../filters/registry.js';
 import { serveHttp1, type Decision, type Dispatch } from '../http1/connection.js';
 import { NO_OPS } from '../http1/headers.js';
 import { UpstreamPool } from '../http1/pool.js';
+import { serveHttp2 } from '../http2/connection.js';
+import { Http2UpstreamPool } from '../http2/pool.js';
 import type { Snapshot } from '../config/store.js';
 import { findVirtualHost } from '../route/match.js';
 import type { ProxyContext } from '../context.js';
@@ -40,9 +42,10 @@ export function serviceOf(snap: Snapshot, authority: string, targetPort: number)
   return vh ? vh.name.slice(0, vh.name.lastIndexOf(':')) : 'unknown';
 }
 
-/** Serves inbound HTTP/1.1 for one sidecar: one keep-alive pool to the app. */
+/** Serves inbound HTTP/1.1 and HTTP/2 for one sidecar: keep-alive pools to the app (HTTP/1.1; HTTP/2 prior knowledge). */
 export class InboundHttp {
   readonly pool = new UpstreamPool();
+  readonly pool2 = new Http2UpstreamPool();
   private readonly handlers = new WeakMap<Snapshot, Handler>();
 
   constructor(private readonly ctx: ProxyContext) {}
@@ -70,8 +73,8 @@ export class InboundHttp {
     return h;
   }
 
-  /** Serves `conn` whose requests go to the app at `dstIp:dstPort`. */
-  serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer): void {
+  /** Serves `conn` (HTTP/1.1 or HTTP/2) whose requests go to the app at `dstIp:dstPort`. */
+  serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer, codec: 'http1' | 'h2' = 'http1'): void {
     const dispatch: Dispatch = (head) => {
       const snap = this.ctx.store.snapshot;
       const p: PeerInfo = {
@@ -81,7 +84,9 @@ export class InboundHttp {
       const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
       return this.instrument(this.handlerFor(snap)(c), snap, peer, head.host, dstPort);
     };
-    serveHttp1(conn, dispatch, this.pool, { info: { remoteAddress: peer.sourceIp, localPort: dstPort } });
+    const info = { remoteAddress: peer.sourceIp, localPort: dstPort };
+    if (codec === 'h2') serveHttp2(conn, dispatch, this.pool2, { info });
+    else serveHttp1(conn, dispatch, this.pool, { info });
   }
 
   private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, authority: string, port: number): Decision {
@@ -107,5 +112,6 @@ export class InboundHttp {
 
   close(): void {
     this.pool.close();
+    this.pool2.close(true);
   }
 }

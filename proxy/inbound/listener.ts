@@ -92,9 +92,10 @@ function onConnection(ctx: ProxyContext, opts: InboundOptions, sock: Socket, ter
       return;
     }
     if (mode === 'STRICT') return deny(ctx, sock, 'plaintext-strict', { source: src, port: dst!.port });
-    if (opts.http && detect(buf) === 'http1') {
-      opts.http.serve(sock, dst!.address, dst!.port, { principal: '', namespace: '', sourceIp: src, meta: NO_PEER, security: 'none' });
-      sock.resume();
+    const codec = opts.http ? detect(buf) : 'tcp';
+    if (opts.http && (codec === 'http1' || codec === 'h2')) {
+      opts.http.serve(sock, dst!.address, dst!.port, { principal: '', namespace: '', sourceIp: src, meta: NO_PEER, security: 'none' }, codec);
+      if (codec === 'http1') sock.resume();
       return;
     }
     forward(ctx, sock, sock, dst!.address, dst!.port, '', src, release);

@@ -7,9 +7,6 @@
 /** What a port declares. `auto`: nothing, sniff. */
 export type PortProtocol = 'http' | 'http2' | 'tcp' | 'auto';
 
-/** What the first bytes say. */
-export type Detected = 'http1' | 'h2' | 'tcp' | 'need-more';
-
 const H2_NAMES = new Set(['http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c']);
 /** Istio's explicit non-HTTP protocols: relayed as TCP, never sniffed. */
 const TCP_NAMES = new Set(['tcp', 'tls', 'https', 'mongo', 'mysql', 'redis', 'udp', 'sctp', 'kubernetes.io/ws', 'kubernetes.io/wss']);
@@ -33,22 +30,5 @@ export function portProtocol(port: { name?: string; appProtocol?: string; protoc
   return name ? classify(name.split('-')[0]) : 'auto';
 }
 
-/** The HTTP/2 connection preface a prior-knowledge (h2c) client sends first. */
-export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
-const MAX_METHOD = 20;
-
-/** Looks at the first bytes of a client-first connection. */
-export function detect(buf: Buffer): Detected {
-  if (buf.length === 0) return 'need-more';
-  const n = Math.min(buf.length, H2_PREFACE.length);
-  if (buf.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return n === H2_PREFACE.length ? 'h2' : 'need-more';
-  // An HTTP/1 request line starts with a method token and a space.
-  for (let i = 0; i < buf.length && i <= MAX_METHOD; i++) {
-    const c = buf[i];
-    if (c === 0x20) return i > 0 ? 'http1' : 'tcp';
-    if (!TOKEN.test(String.fromCharCode(c))) return 'tcp';
-  }
-  return buf.length > MAX_METHOD ? 'tcp' : 'need-more';
-}
+/** What the first bytes say: proxy/http2/detect.ts (HTTP/1 request line, the HTTP/2 preface, else TCP). */
+export { detectProtocol as detect, type DetectedProtocol as Detected } from '../http2/detect.js';

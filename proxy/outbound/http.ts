@@ -14,7 +14,10 @@ import { makeRouter, type RouterEndpoint } from '../filters/router/filter.js';
 import type { Balancer } from '../balance/balancer.js';
 import { serveHttp1, type Dispatch } from '../http1/connection.js';
 import { UpstreamPool } from '../http1/pool.js';
+import { serveHttp2 } from '../http2/connection.js';
+import { Http2UpstreamPool, tcpHttp2Dialer, type Http2Dialer } from '../http2/pool.js';
 import { APP_PROTOCOL_HEADER, meshDialer } from '../hbone/dialer.js';
+import { plainIp } from '../net/cidr.js';
 import type { TunnelClient } from '../hbone/client.js';
 import type { Snapshot } from '../config/store.js';
 import type { MeshService } from '../config/types.js';
@@ -39,27 +42,43 @@ export function clusterEndpoints(snap: Snapshot): (cluster: Cluster) => readonly
     if (eps) return eps;
     const svc = byHost.get(cluster.host);
     const sp = svc?.ports.find((p) => p.port === cluster.port);
-    eps = !svc || !sp ? [] : (snap.endpoints.get(`${svc.namespace}/${svc.name}`) ?? []).map((ep) => ({ address: ep.address, port: targetPort(sp, ep), labels: ep.labels }));
+    eps = !svc || !sp ? [] : (snap.endpoints.get(`${svc.namespace}/${svc.name}`) ?? []).map((ep) => ({ address: ep.address, port: targetPort(sp, ep), labels: ep.labels, endpoint: ep }));
     cache.set(key, eps);
     return eps;
   };
 }
 
-/** Serves outbound HTTP/1.1 connections for one sidecar. */
+/**
+ * An HTTP/2 dialer for the upstream pool: a mesh endpoint is reached by an HBONE stream tagged `h2` (the
+ * peer's sidecar serves it with proxy/http2), anything else by TCP (h2c prior knowledge).
+ */
+export function meshHttp2Dialer(tunnel: TunnelClient, snapshot: () => Snapshot): Http2Dialer {
+  return (address, port) => {
+    const ep = snapshot().pods.get(plainIp(address));
+    return ep?.mesh && ep.identity && tunnel.mode === 'hbone' ? tunnel.open(address, port, ep.identity, { [APP_PROTOCOL_HEADER]: 'h2' }) : tcpHttp2Dialer(address, port);
+  };
+}
+
+/** Serves outbound HTTP/1.1 and HTTP/2 connections for one sidecar. */
 export class OutboundHttp {
   readonly pool: UpstreamPool;
+  readonly pool2: Http2UpstreamPool;
   private readonly balancers = new Map<string, Balancer<RouterEndpoint>>();
   private readonly handlers = new WeakMap<Snapshot, Handler>();
+  private readonly endpointFns = new WeakMap<Snapshot, (cluster: Cluster) => readonly RouterEndpoint[]>();
 
   constructor(private readonly ctx: ProxyContext, tunnel: TunnelClient) {
     this.pool = new UpstreamPool({ dial: meshDialer(tunnel, () => ctx.store.snapshot, { [APP_PROTOCOL_HEADER]: 'http/1.1' }) });
+    this.pool2 = new Http2UpstreamPool({ dial: meshHttp2Dialer(tunnel, () => ctx.store.snapshot) });
   }
 
   /** The chain for a snapshot (built once per snapshot; config errors cannot happen: the snapshot was validated). */
   handlerFor(snap: Snapshot): Handler {
     let h = this.handlers.get(snap);
     if (h) return h;
-    const router = makeRouter({ table: snap.routes, endpoints: clusterEndpoints(snap), balancers: this.balancers });
+    const endpoints = clusterEndpoints(snap);
+    this.endpointFns.set(snap, endpoints);
+    const router = makeRouter({ table: snap.routes, endpoints, balancers: this.balancers });
     const blackholeUnknown = snap.config.workload?.outboundTrafficPolicy === 'REGISTRY_ONLY';
     const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true, blackholeUnknown } } : { name }));
     const built = buildChain(entries, BUILTIN_FILTERS, router, 'outbound');
@@ -69,8 +88,8 @@ export class OutboundHttp {
     return h;
   }
 
-  /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`. */
-  serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void): void {
+  /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`, as HTTP/1.1 or HTTP/2. */
+  serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void, codec: 'http1' | 'h2' = 'http1'): void {
     const dispatch: Dispatch = (head) => {
       const snap = this.ctx.store.snapshot;
       const w = snap.config.workload;
@@ -81,7 +100,8 @@ export class OutboundHttp {
       return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`);
     };
     sock.once('close', onClose);
-    serveHttp1(sock, dispatch, this.pool);
+    if (codec === 'h2') serveHttp2(sock, dispatch, this.pool2, { info: { remoteAddress: sourceIp, localPort: dstPort } });
+    else serveHttp1(sock, dispatch, this.pool);
   }
 
   /** Counts the request in istio_requests_total (reporter=source) when it ends. */
@@ -90,8 +110,11 @@ export class OutboundHttp {
     const t0 = performance.now();
     const w = snap.config.workload;
     const service = ctx.destination?.host ?? ctx.vhost?.name.replace(/:\d+$/, '') ?? original;
-    const base = (address: string, code: number, flags: string): RequestLabels => {
-      const ep = address ? snap.pods.get(address) : undefined;
+    const cluster = ctx.destination ? snap.routes.clusters.get(ctx.destination.cluster) : undefined;
+    const base = (address: string, code: number, flags: string, port = 0): RequestLabels => {
+      // the endpoint the router chose (its labels: version…), else the pod at that address
+      const chosen = cluster && address ? this.endpointFns.get(snap)?.(cluster).find((e) => e.address === address && e.port === port)?.endpoint : undefined;
+      const ep = chosen ?? (address ? snap.pods.get(address) : undefined);
       return {
         reporter: 'source', ...sourceLabels(localMeta(w, this.ctx.workloadName)), ...destinationLabels(endpointMeta(ep, ep?.mesh ? ep.identity : '')),
         destination_service: service, connection_security_policy: ep?.mesh ? 'mutual_tls' : 'unknown',
@@ -110,12 +133,13 @@ export class OutboundHttp {
       onResponse: (s) => { status = s; onResponse?.(s); },
       onEnd: () => {
         onEnd?.();
-        this.ctx.metrics.request(base(d.address, status || 503, status ? '-' : 'UF'), performance.now() - t0);
+        this.ctx.metrics.request(base(d.address, status || 503, status ? '-' : 'UF', d.port), performance.now() - t0);
       },
     };
   }
 
   close(): void {
     this.pool.close();
+    this.pool2.close(true);
   }
 }

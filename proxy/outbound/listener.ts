@@ -63,33 +63,33 @@ function onConnection(ctx: ProxyContext, opts: OutboundOptions, balancer: Balanc
     sock.destroy();
     return;
   }
-  // A Service port: HTTP when declared or when the client's first bytes are an HTTP/1 request.
+  // A Service port that declares HTTP (http, http2, grpc) or nothing: the client's first bytes choose the
+  // codec (HTTP/1.1 request line, HTTP/2 preface); a port that declares nothing and gets neither is TCP.
   const vip = ctx.store.snapshot.vips.get(`${plainIp(dst.address)}:${dst.port}`);
   const proto = vip ? portProtocol(vip.port) : 'tcp';
-  const toHttp = (): void => http.serve(sock, plainIp(dst.address), dst.port, src, () => ctx.budget.give(2));
-  if (proto === 'http') return toHttp();
-  if (proto !== 'auto') return relayTcp(ctx, opts, balancer, sock, dst, src);
+  if (proto === 'tcp') return relayTcp(ctx, opts, balancer, sock, dst, src);
   let buf: Buffer = Buffer.alloc(0);
   let settled = false;
-  const settle = (kind: 'http1' | 'tcp'): void => {
+  const settle = (kind: 'http1' | 'h2' | 'tcp'): void => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
     sock.off('data', onData).off('end', onEnd);
     sock.pause();
     if (buf.length) sock.unshift(buf);
-    if (kind === 'http1') {
-      toHttp();
-      sock.resume();
-    } else relayTcp(ctx, opts, balancer, sock, dst, src);
+    if (kind === 'tcp') return relayTcp(ctx, opts, balancer, sock, dst, src);
+    http.serve(sock, plainIp(dst.address), dst.port, src, () => ctx.budget.give(2), kind);
+    // HTTP/1 reads with 'data' listeners; node:http2 takes the socket over and reads it itself
+    if (kind === 'http1') sock.resume();
   };
   const onData = (chunk: Buffer): void => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     const d = detect(buf);
-    if (d !== 'need-more') settle(d === 'http1' ? 'http1' : 'tcp');
+    // a port declared HTTP that gets garbage is still HTTP/1 (the parser answers 400)
+    if (d !== 'need-more') settle(d === 'tcp' && proto !== 'auto' ? (proto === 'http2' ? 'h2' : 'http1') : d);
   };
   const onEnd = (): void => settle('tcp');
-  const timer = setTimeout(() => settle('tcp'), opts.sniffTimeoutMs ?? OUTBOUND_SNIFF_MS);
+  const timer = setTimeout(() => settle(proto === 'auto' ? 'tcp' : proto === 'http2' ? 'h2' : 'http1'), opts.sniffTimeoutMs ?? OUTBOUND_SNIFF_MS);
   sock.on('data', onData).on('end', onEnd);
 }
 

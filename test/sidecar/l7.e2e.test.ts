@@ -42,7 +42,8 @@ function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routin
   const sa = self === 'a' ? 'client' : 'server';
   const v1 = ep(net, 9001, { version: 'v1' }), v2 = ep(net, 9002, { version: 'v2' }), slow = ep(net, 9003, { version: 'slow' });
   return {
-    services: [svc('reviews', VIP(10)), svc('sticky', VIP(11)), svc('lr', VIP(12)), svc('gamma', VIP(13)), svc('gamma-v1', VIP(14)), svc('gamma-v2', VIP(15)), svc('auto', VIP(16), '')],
+    services: [svc('reviews', VIP(10)), svc('sticky', VIP(11)), svc('lr', VIP(12)), svc('gamma', VIP(13)), svc('gamma-v1', VIP(14)), svc('gamma-v2', VIP(15)), svc('auto', VIP(16), ''),
+      svc('greeter', VIP(17), 'grpc'), svc('greeter-auto', VIP(18), '')],
     endpoints: [
       { service: 'foo/reviews', endpoints: [v1, v2] },
       { service: 'foo/sticky', endpoints: [v1, v2] },
@@ -51,6 +52,8 @@ function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routin
       { service: 'foo/gamma-v1', endpoints: [v1] },
       { service: 'foo/gamma-v2', endpoints: [v2] },
       { service: 'foo/auto', endpoints: [ep(net, 9001, { version: 'v1' }, ''), ep(net, 9002, { version: 'v2' }, '')] },
+      { service: 'foo/greeter', endpoints: [ep(net, 9011, { version: 'v1' }, 'grpc'), ep(net, 9012, { version: 'v2' }, 'grpc')] },
+      { service: 'foo/greeter-auto', endpoints: [ep(net, 9011, { version: 'v1' }, '')] },
     ],
     workload: {
       name: `${sa}-0`, namespace: 'foo', serviceAccount: sa, identity: `spiffe://cluster.local/ns/foo/sa/${sa}`, ip: me.ip, labels: { app: sa },
@@ -78,6 +81,10 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
   for (const [port, v, delay] of [[9001, 'v1', 0], [9002, 'v2', 0], [9003, 'slow', 600]] as const) {
     const app = runInPod(t, net.b, [process.execPath, 'dist/test/sidecar/http-app.js', String(port), v, String(delay)]);
     await until(`app ${v}`, () => app.out().includes('up'));
+  }
+  for (const [port, v] of [[9011, 'v1'], [9012, 'v2']] as const) {
+    const app = runInPod(t, net.b, [process.execPath, 'dist/test/sidecar/grpc-echo.js', 'serve', String(port), v]);
+    await until(`grpc app ${v}`, () => app.out().includes('up'));
   }
   const routing = [SUBSETS, canary(90, 10)];
   const server = await startTestSidecar(t, net, net.b, { sa: 'server', config: config(net, 'b', routing) });
@@ -157,6 +164,32 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     t.pass('all requests to the unnamed port went to v2');
   });
 
+  await t.test('gRPC unary and server streaming through both sidecars keep status and trailers; routing by header', async (t) => {
+    const grpcCall = async (vip: string, calls: unknown[]) => {
+      const p = runInPod(t, net.a, [process.execPath, 'dist/test/sidecar/grpc-echo.js', 'call', JSON.stringify({ target: `${vip}:80`, calls })]);
+      const code = await p.exited;
+      if (code !== 0) throw new Error(`grpc-echo call: exit ${code}: ${p.err()}`);
+      return JSON.parse(p.out().trim().split('\n').pop()!);
+    };
+    const vs = V('greeter', { hosts: ['greeter'], http: [
+      { match: [{ headers: { 'x-canary': { exact: 'yes' } } }], route: [{ destination: { host: 'greeter', subset: 'v2' } }] },
+      { route: [{ destination: { host: 'greeter', subset: 'v1' } }] },
+    ] });
+    const dr = D('greeter', { host: 'greeter', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] });
+    client.setConfig(config(net, 'a', [...routing, vs, dr]));
+    await until('greeter route applied', async () => (await grpcCall(VIP(17), [{ method: 'unary', metadata: { 'x-canary': 'yes' } }]))[0].reply?.version === 'v2', 10_000);
+    const [unary, canaryCall, fail, list] = await grpcCall(VIP(17), [
+      { method: 'unary' }, { method: 'unary', metadata: { 'x-canary': 'yes' } }, { method: 'fail' }, { method: 'list', n: 5 },
+    ]);
+    t.match(unary, { code: 0, reply: { version: 'v1', got: { hello: 'mesh' }, path: '/test.Echo/Unary' }, trailers: { 'x-version': 'v1', 'x-bin-bin': 'bin:0001fe' } }, 'unary: reply and trailers (text and binary) intact');
+    t.equal(canaryCall.reply?.version, 'v2', 'x-canary: yes → v2 (VirtualService header match on a gRPC call)');
+    t.match(fail, { code: 5, details: 'no such book: ü 100%', trailers: { 'x-version': 'v1' } }, 'an error status with its message and trailers');
+    t.same(list.messages.map((m: any) => m.i), [0, 1, 2, 3, 4], 'server streaming: all messages in order');
+    t.match(list, { code: 0, trailers: { 'x-version': 'v1' } }, 'then OK with trailers');
+    const [auto] = await grpcCall(VIP(18), [{ method: 'unary' }]);
+    t.match(auto, { code: 0, reply: { version: 'v1' } }, 'a port that declares nothing: the HTTP/2 preface is sniffed');
+  });
+
   await t.test('WebSocket echoes through both sidecars', async (t) => {
     const r = await probe(t, net.a, { cmd: 'ws', url: `ws://${VIP(10)}/ws`, messages: ['one', 'two', 'three'] });
     t.equal(r.error, '');
@@ -182,6 +215,9 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     t.same(allowed.statuses, { 200: 20 }, 'the allowed path on the same kind of connection');
     const post = await probe(t, net.a, { cmd: 'get', url: url('/public/x'), method: 'POST' });
     t.equal(post.status, 403, 'method not allowed by the policy');
+    const g = runInPod(t, net.a, [process.execPath, 'dist/test/sidecar/grpc-echo.js', 'call', JSON.stringify({ target: `${VIP(17)}:80`, calls: [{ method: 'unary' }] })]);
+    await g.exited;
+    t.match(JSON.parse(g.out().trim()), [{ code: 7 }], 'a denied gRPC call gets PERMISSION_DENIED');
     server.setConfig(config(net, 'b', routing));
   });
 
@@ -224,7 +260,7 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
   await t.test('request metrics: istio_requests_total on both sides', async (t) => {
     const src = await (await fetch(`http://${net.a.rootIp}:15090/stats/prometheus`)).text();
     const line = src.split('\n').find((l) => l.startsWith('istio_requests_total{reporter="source"') && l.includes('destination_service="reviews.foo.svc.cluster.local"') && l.includes('destination_version="v2"') && l.includes('response_code="200"'));
-    t.ok(line, 'source side, by FQDN and version');
+    t.ok(line, `source side, by FQDN and version:\n${src.split('\n').filter((l) => l.startsWith('istio_requests_total')).slice(0, 5).join('\n')}`);
     t.ok(Number(line?.split(' ').pop()) >= 100, `at least the canary's 100 v2 requests: ${line}`);
     const dst = await (await fetch(`http://${net.b.rootIp}:15090/stats/prometheus`)).text();
     t.match(dst, /istio_requests_total\{reporter="destination",[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/foo\/sa\/client"[^}]*destination_service="reviews\.foo\.svc\.cluster\.local"[^}]*response_code="403"/, 'destination side counts the 403s with the client identity and the Service FQDN from the Host header');

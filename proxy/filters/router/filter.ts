@@ -7,11 +7,14 @@ import { type HeaderOps } from '../../http1/headers.js';
 import { Balancer, type LbEndpoint } from '../../balance/balancer.js';
 import { rewritten } from '../../route/match.js';
 import type { Cluster, RouteTable } from '../../route/types.js';
+import type { MeshEndpoint } from '../../config/types.js';
 import { respond, type Handler, type HttpContext } from '../chain.js';
 
 /** An endpoint as the router sees it: an address, a port and its pod's labels. */
 export interface RouterEndpoint extends LbEndpoint {
   labels: Readonly<Record<string, string>>;
+  /** The mesh endpoint it stands for (identity, pod; for metric labels). */
+  endpoint?: MeshEndpoint;
 }
 
 export interface RouterConfig {
