@@ -40,7 +40,13 @@ export interface AuthzPolicy { name: string; namespace: string; action: 'ALLOW' 
 export interface Workload {
   name: string; namespace: string; serviceAccount: string; identity: string; ip: string;
   labels: Record<string, string>; peerAuthentication: PeerAuthn; authorization: AuthzPolicy[];
-  outboundTrafficPolicy?: string; sidecar?: string;
+  outboundTrafficPolicy?: string; sidecar?: string; jwtRules?: JwtRule[];
+}
+/** A RequestAuthentication jwtRule with its keys inline. */
+export interface JwtRule {
+  issuer: string; audiences: string[]; jwks: string; fromHeaders: { name: string; prefix: string }[]; fromParams: string[];
+  outputPayloadToHeader: string; forwardOriginalToken: boolean; outputClaimToHeaders: { header: string; claim: string }[];
+  source: string; jwksError: string;
 }
 
 export interface IstioCertificateRequest { csr: string; validityDuration: number; metadata?: unknown }

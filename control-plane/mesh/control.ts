@@ -18,6 +18,7 @@ import { caHandlers } from './ca/service.js';
 import { TokenReviewer } from './auth/tokenreview.js';
 import { compileEndpoints, compileRoutes, compileServices, compileWorkload, visibleFor, hashResources, type ClusterView, type ProxyRef } from './model/compile.js';
 import { DiscoveryServer } from './xds/server.js';
+import { JwksCache } from './model/jwt.js';
 import { Debouncer } from './xds/debounce.js';
 import { apiServerPodAddress, ensureIstiodService, ensureRootCertConfigMap } from './istiod.js';
 import { MeshMetrics } from './debug/metrics.js';
@@ -37,6 +38,7 @@ const REFS = {
   serviceentries: { apiVersion: 'networking.istio.io/v1', plural: 'serviceentries', namespaced: true },
   workloadentries: { apiVersion: 'networking.istio.io/v1', plural: 'workloadentries', namespaced: true },
   sidecars: { apiVersion: 'networking.istio.io/v1', plural: 'sidecars', namespaced: true },
+  requestauthentications: { apiVersion: 'security.istio.io/v1', plural: 'requestauthentications', namespaced: true },
 };
 
 /** A running mesh control. */
@@ -100,6 +102,8 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     workloadEntries: () => inf.workloadentries.list(),
     pods: () => inf.pods.list(),
     sidecars: () => inf.sidecars.list(),
+    requestAuthentications: () => inf.requestauthentications.list(),
+    jwks: (uri) => jwksCache.get(uri),
   };
   const metrics = new MeshMetrics();
   let { ca, secretVersion } = await loadCa(client, c, log);
@@ -150,7 +154,9 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     generation++;
     debouncer.trigger();
   };
-  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes', 'serviceentries', 'workloadentries', 'sidecars'] as const)
+  // jwksUri key sets, fetched by mesh control (proxies get them inline); a new key set is a change
+  const jwksCache = new JwksCache(() => changed());
+  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes', 'serviceentries', 'workloadentries', 'sidecars', 'requestauthentications'] as const)
     inf[k].addEventHandler({ onAdd: changed, onUpdate: (a, b) => { if (a.metadata.resourceVersion !== b.metadata.resourceVersion) changed(); }, onDelete: changed });
 
   // Root cert in every namespace: on namespace events and every minute.

@@ -62,6 +62,7 @@ function normWorkload(w: Workload): Workload {
     peerAuthentication: { mode: pa.mode ?? '', portModes: { ...(pa.portModes ?? {}) }, sources: [...(pa.sources ?? [])] },
     authorization: (w.authorization ?? []).map((p) => ({ ...p, action: p.action || 'ALLOW', rules: p.rules ?? [] })),
     outboundTrafficPolicy: w.outboundTrafficPolicy === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY', sidecar: w.sidecar ?? '',
+    jwtRules: (w.jwtRules ?? []).map((r) => ({ ...r, jwks: r.jwks ?? '' })),
   };
 }
 

@@ -124,6 +124,23 @@ export interface Workload {
   outboundTrafficPolicy?: string;
   /** `ns/name` of the Sidecar resource that scoped this proxy ('' when none). */
   sidecar?: string;
+  /** RequestAuthentication jwtRules selecting this workload, keys inline. */
+  jwtRules?: JwtRule[];
+}
+
+/** One RequestAuthentication jwtRule as pushed (keys inline). */
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  /** JSON Web Key Set text ('' when mesh control could not fetch it: tokens of this issuer fail). */
+  jwks: string;
+  fromHeaders?: { name: string; prefix?: string }[];
+  fromParams?: string[];
+  outputPayloadToHeader?: string;
+  forwardOriginalToken?: boolean;
+  outputClaimToHeaders?: { header: string; claim: string }[];
+  source?: string;
+  jwksError?: string;
 }
 
 /** One routing object (VirtualService, DestinationRule, HTTPRoute) as pushed: spec as JSON text. */

@@ -109,6 +109,10 @@ export function validateWorkload(w: Workload, path: string): string[] {
     }
   }
   (w.authorization ?? []).forEach((p, i) => errs.push(...validatePolicy(p, `${path}.authorization[${i}]`)));
+  (w.jwtRules ?? []).forEach((r, i) => {
+    if (!r.issuer) errs.push(`${path}.jwtRules[${i}].issuer: required`);
+    (r.fromHeaders ?? []).forEach((h, j) => { if (!h.name) errs.push(`${path}.jwtRules[${i}].fromHeaders[${j}].name: required`); });
+  });
   if (w.outboundTrafficPolicy && !['ALLOW_ANY', 'REGISTRY_ONLY'].includes(w.outboundTrafficPolicy))
     errs.push(`${path}.outboundTrafficPolicy: unsupported value ${JSON.stringify(w.outboundTrafficPolicy)}: must be one of ALLOW_ANY, REGISTRY_ONLY`);
   return errs;

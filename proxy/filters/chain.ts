@@ -38,6 +38,8 @@ export interface HttpContext {
   responseOps: HeaderOps[];
   /** Set-Cookie a balancer asks for (consistent hash cookie). */
   setCookie?: string;
+  /** The verified JWT (jwt-authn): request principal `iss/sub`, claims, audiences, presenter. */
+  auth?: { principal: string; claims: Record<string, any>; audiences: string[]; presenter: string };
 }
 
 /** The outcome of a handler. */

@@ -5,12 +5,13 @@ import type { RequestHead } from '../http1/parse.js';
 import { authzHttpFilter } from './authz-http/filter.js';
 import { viewOf, type FilterDefinition, type Handler, type HttpContext, type PeerInfo } from './chain.js';
 import { headerModifierFilter } from './header-modifier/filter.js';
+import { jwtAuthnFilter } from './jwt-authn/filter.js';
 import { redirectFilter } from './redirect/filter.js';
 import { routeFilter } from './route/filter.js';
 
 /** Every built-in filter. */
 export const BUILTIN_FILTERS: ReadonlyMap<string, FilterDefinition<any>> = new Map<string, FilterDefinition<any>>(
-  [authzHttpFilter, routeFilter, redirectFilter, headerModifierFilter].map((d) => [d.name, d]),
+  [jwtAuthnFilter, authzHttpFilter, routeFilter, redirectFilter, headerModifierFilter].map((d) => [d.name, d]),
 );
 
 /** The order a sidecar's outbound chain uses (inbound: authz-http first, then the local app). */

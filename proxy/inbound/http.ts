@@ -1,7 +1,8 @@
 // The inbound HTTP path: a request stream for this pod's app — an HBONE CONNECT stream the client's
 // sidecar tagged `x-shoal-app-protocol: http/1.1`, or a plaintext connection (PERMISSIVE) whose first
 // bytes are an HTTP/1 request — is served by proxy/http1 with the inbound chain
-//   authz-http (AuthorizationPolicy with the HTTP fields, per request: 403 `RBAC: access denied`)
+//   jwt-authn (RequestAuthentication: a token present must verify, else 401)
+//   → authz-http (AuthorizationPolicy with the HTTP fields and the JWT's principal/claims: 403 `RBAC: access denied`)
 //   → forward to the app at the original destination over a keep-alive connection
 // so a denied path gets 403 while the connection goes on serving the allowed ones. Requests are counted
 // in istio_requests_total with reporter=destination.
@@ -55,6 +56,17 @@ export class InboundHttp {
     if (h) return h;
     const log = this.ctx.log, metrics = this.ctx.metrics;
     const built = buildChain([{
+      name: 'jwt-authn',
+      config: {
+        rules: snap.config.workload?.jwtRules ?? [],
+        onDecision: (ok: boolean, reason: string) => {
+          if (!ok) {
+            metrics.denied.inc({ listener: 'inbound-http', reason: 'jwt' });
+            log('info', 'inbound: request authentication failed', { reason });
+          }
+        },
+      },
+    }, {
       name: 'authz-http',
       config: {
         policies: snap.config.workload?.authorization ?? [],

@@ -68,6 +68,7 @@ t.test('Sidecar: selection, egress hosts, outboundTrafficPolicy', async (t) => {
     pod: (ns, n) => (ns === 'shop' && n === 'web-1' ? { metadata: { namespace: 'shop', name: 'web-1', labels: { app: 'api' } }, spec: {} } as any : undefined),
     peerAuthentications: () => [], authorizationPolicies: () => [], virtualServices: () => [], destinationRules: () => [], httpRoutes: () => [],
     serviceEntries: () => [se], workloadEntries: () => [], pods: () => [], sidecars: () => [nsDefault, forWeb],
+    requestAuthentications: () => [], jwks: () => ({ jwks: '', error: '' }),
   };
   const vis = visibleFor(view, { podName: 'web-1', namespace: 'shop' })!;
   t.same(compileServices(view).filter(vis).map((r) => r.name), ['istio-system/istiod', 'shop/pay.example.test', 'shop/web'], "the proxy sees its namespace's Services, the ServiceEntry host and istio-system's");

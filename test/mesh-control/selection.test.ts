@@ -85,6 +85,7 @@ const view = (o: Partial<Record<keyof ClusterView | 'pods', any>>): ClusterView 
   peerAuthentications: () => o.peerAuthentications ?? [], authorizationPolicies: () => o.authorizationPolicies ?? [],
   virtualServices: () => o.virtualServices ?? [], destinationRules: () => o.destinationRules ?? [], httpRoutes: () => o.httpRoutes ?? [],
   serviceEntries: () => o.serviceEntries ?? [], workloadEntries: () => o.workloadEntries ?? [], pods: () => o.pods ?? [], sidecars: () => o.sidecars ?? [],
+  requestAuthentications: () => o.requestAuthentications ?? [], jwks: () => ({ jwks: '', error: 'no cache in this test' }),
 });
 
 t.test('compilation', async (t) => {

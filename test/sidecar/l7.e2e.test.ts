@@ -8,9 +8,11 @@
 import t, { type Test } from 'tap';
 import { meshNet, rootSkip, runInPod, startTestSidecar, until, type MeshNet, type Pod } from './fixture.js';
 import { createServer } from 'node:http';
-import type { AuthzPolicy, MeshEndpoint, MeshEndpoints, MeshService, StaticConfigFile } from '../../proxy/config/types.js';
+import type { AuthzPolicy, JwtRule, MeshEndpoint, MeshEndpoints, MeshService, StaticConfigFile } from '../../proxy/config/types.js';
 import { serviceEntryEndpoints, serviceEntryServices } from '../../control-plane/mesh/model/registry.js';
 import { spiffeId } from '../../control-plane/mesh/model/compile.js';
+import { jwtRulesFor } from '../../control-plane/mesh/model/jwt.js';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 
 const K = 11;
 const VIP = (i: number) => `10.215.${K}.${i}`;
@@ -37,7 +39,7 @@ const V = (n: string, spec: unknown, ts = '2026-01-01T00:00:00Z') => ({ kind: 'V
 const D = (n: string, spec: unknown) => ({ kind: 'DestinationRule', metadata: { name: n, namespace: 'foo' }, spec });
 
 /** The mesh as both sidecars see it; `routing` and B's `authorization` vary per subtest. */
-function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routing'] = [], authorization: AuthzPolicy[] = []): StaticConfigFile {
+function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routing'] = [], authorization: AuthzPolicy[] = [], jwtRules: JwtRule[] = []): StaticConfigFile {
   const me = self === 'a' ? net.a : net.b;
   const sa = self === 'a' ? 'client' : 'server';
   const v1 = ep(net, 9001, { version: 'v1' }), v2 = ep(net, 9002, { version: 'v2' }), slow = ep(net, 9003, { version: 'slow' });
@@ -57,7 +59,7 @@ function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routin
     ],
     workload: {
       name: `${sa}-0`, namespace: 'foo', serviceAccount: sa, identity: `spiffe://cluster.local/ns/foo/sa/${sa}`, ip: me.ip, labels: { app: sa },
-      peerAuthentication: { mode: 'STRICT', portModes: {}, sources: [] }, authorization,
+      peerAuthentication: { mode: 'STRICT', portModes: {}, sources: [] }, authorization, jwtRules,
     },
     routing,
   };
@@ -255,6 +257,26 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     const again = await probe(t, net.a, { cmd: 'get', url: url('/api/y', VIP(20)), headers: { host: 'ext.example.test' } });
     t.equal(again.body, 'external /v1/y', 'the ServiceEntry host is in the registry: still served');
     client.setConfig(config(net, 'a', routing));
+  });
+
+  await t.test('RequestAuthentication: a valid JWT gives the request principal; a bad one 401', async (t) => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
+    const iss = 'https://idp.l7.test';
+    // what mesh control pushes for this RequestAuthentication (its own selection function)
+    const ra = { metadata: { namespace: 'foo', name: 'jwt', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { selector: { matchLabels: { app: 'server' } }, jwtRules: [{ issuer: iss, jwks }] } } as any;
+    const rules = jwtRulesFor({ namespace: 'foo', labels: { app: 'server' } }, [ra], () => undefined, () => ({ jwks: '', error: '' }));
+    const needJwt: AuthzPolicy = { name: 'need-jwt', namespace: 'foo', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: [`${iss}/*`] } }] }] };
+    server.setConfig(config(net, 'b', routing, [needJwt], rules));
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ sub: 'jason' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setExpirationTime(now + 600).sign(privateKey);
+    await until('RequestAuthentication applied', async () => (await probe(t, net.a, { cmd: 'get', url: url('/api/v1/x') })).status === 403, 10_000);
+    const ok = await probe(t, net.a, { cmd: 'get', url: url('/api/v1/x'), headers: { authorization: `Bearer ${token}` } });
+    t.equal(ok.status, 200, 'a valid token: allowed by requestPrincipals');
+    t.notOk(JSON.parse(ok.body).headers.authorization, 'the token is not forwarded to the app');
+    const bad = await probe(t, net.a, { cmd: 'get', url: url('/api/v1/x'), headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
+    t.same([bad.status, bad.body], [401, 'Jwt verification fails'], 'a forged token: 401');
+    server.setConfig(config(net, 'b', routing));
   });
 
   await t.test('request metrics: istio_requests_total on both sides', async (t) => {

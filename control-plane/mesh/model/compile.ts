@@ -10,6 +10,7 @@ import type { AuthzPolicy, Endpoint, MeshEndpoints, MeshService, Resource, Route
 import { applicableAuthorizationPolicies, effectivePeerAuthentication, ROOT_NAMESPACE, type ServiceRef } from './selection.js';
 import { serviceEntryEndpoints, serviceEntryServices } from './registry.js';
 import { applicableSidecar, egressFilter, outboundPolicy } from './sidecar-scope.js';
+import { jwtRulesFor } from './jwt.js';
 
 /** What the compiler reads: the caches of the watched resources. */
 export interface ClusterView {
@@ -26,6 +27,9 @@ export interface ClusterView {
   workloadEntries(): KubeObject[];
   pods(): KubeObject[];
   sidecars(): KubeObject[];
+  requestAuthentications(): KubeObject[];
+  /** A RequestAuthentication jwksUri's key set (mesh control's cache). */
+  jwks(uri: string): { jwks: string; error: string };
 }
 
 /** The proxy a Workload is compiled for (from the stream's Node, checked against the token). */
@@ -165,6 +169,7 @@ export function compileWorkload(view: ClusterView, proxy: ProxyRef, root = ROOT_
     peerAuthentication: { mode: pa.mode, portModes: pa.portModes, sources: pa.sources },
     authorization: authz,
     outboundTrafficPolicy: outboundPolicy(sc), sidecar: sc ? `${sc.metadata.namespace}/${sc.metadata.name}` : '',
+    jwtRules: jwtRulesFor(ref, view.requestAuthentications(), serviceRefs(view), (u) => view.jwks(u), root),
   };
   return { name: `${proxy.namespace}/${proxy.podName}`, workload };
 }

@@ -19,6 +19,8 @@ export interface HttpAttributes extends ConnectionAttributes {
   path: string;
   /** Flat, names lowercased. */
   headers: readonly string[];
+  /** The verified JWT (jwt-authn), if any. */
+  auth?: { principal: string; claims: Record<string, any>; audiences: string[]; presenter: string };
 }
 
 type M = (a: HttpAttributes) => boolean;
@@ -42,6 +44,14 @@ function cidrs(bs: string[] | undefined, pick: (a: HttpAttributes) => string, ne
 const pathOf = (a: HttpAttributes) => { const q = a.path.indexOf('?'); return q === -1 ? a.path : a.path.slice(0, q); };
 const hostsOf = (a: HttpAttributes) => { const h = a.host.toLowerCase(); const c = h.lastIndexOf(':'); return c > 0 && !h.endsWith(']') ? [h, h.slice(0, c)] : [h]; };
 const lower = (l?: string[]) => l?.map((x) => x.toLowerCase());
+const reqPrincipal = (a: HttpAttributes): string | string[] => (a.auth ? a.auth.principal : []);
+/** `request.auth.claims[a][b]` → the claim's values (a list claim gives each item; a string claim, itself). */
+function claimValues(a: HttpAttributes, path: string[]): string[] {
+  let v: any = a.auth?.claims;
+  for (const k of path) v = v?.[k];
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v.map(String) : [typeof v === 'string' ? v : JSON.stringify(v)];
+}
 const sa = (a: HttpAttributes) => { const m = /\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(a.principal); return m ? `${m[1]}/${m[2]}` : ''; };
 
 function source(s: AuthzSource): M {
@@ -51,8 +61,8 @@ function source(s: AuthzSource): M {
     ...anyOf(s.namespaces, (a) => a.namespace), ...anyOf(s.notNamespaces, (a) => a.namespace, true),
     ...cidrs(s.ipBlocks, (a) => a.sourceIp, false), ...cidrs(s.notIpBlocks, (a) => a.sourceIp, true),
     ...cidrs(s.remoteIpBlocks, (a) => a.remoteIp, false), ...cidrs(s.notRemoteIpBlocks, (a) => a.remoteIp, true),
-    // No JWT here: a request principal never matches.
-    ...anyOf(s.requestPrincipals, () => ''), ...anyOf(s.notRequestPrincipals, () => '', true),
+    // The JWT's `iss/sub` (jwt-authn); without a token there is none, and `*` then does not match.
+    ...anyOf(s.requestPrincipals, reqPrincipal), ...anyOf(s.notRequestPrincipals, reqPrincipal, true),
   ];
   return all(ms);
 }
@@ -80,7 +90,14 @@ function condition(c: AuthzCondition): M {
       'source.namespace': (a) => a.namespace, 'source.principal': (a) => a.principal, 'destination.port': (a) => String(a.destinationPort),
       'connection.sni': (a) => a.sni ?? '',
     };
-    // request.auth.* and other keys need what this proxy does not have: never satisfied.
+    const claim = /^request\.auth\.claims((?:\[[^\]]+\])+)$/.exec(c.key);
+    const auth: Record<string, (a: HttpAttributes) => string[]> = {
+      'request.auth.principal': (a) => (a.auth ? [a.auth.principal] : []), 'request.auth.audiences': (a) => a.auth?.audiences ?? [],
+      'request.auth.presenter': (a) => (a.auth?.presenter ? [a.auth.presenter] : []),
+    };
+    const multi = claim ? (a: HttpAttributes) => claimValues(a, [...claim[1].matchAll(/\[([^\]]+)\]/g)].map((m) => m[1])) : auth[c.key];
+    if (multi) return all([...anyOf(c.values, multi), ...anyOf(c.notValues, multi, true)]);
+    // other keys need what this proxy does not have: never satisfied.
     pick = strs[c.key] ?? (() => '\u0000');
     if (!strs[c.key]) return () => false;
   }

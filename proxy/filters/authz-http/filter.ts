@@ -34,7 +34,7 @@ export const authzHttpFilter: FilterDefinition<AuthzHttpConfig> = {
     const d = cfg.authorizer.evaluate({
       principal: p.principal, namespace: p.namespace, sourceIp: p.sourceIp, remoteIp: p.sourceIp, destinationIp: p.destinationIp,
       destinationPort: p.destinationPort, ...(p.sni ? { sni: p.sni } : {}),
-      method: ctx.head.method, host: ctx.head.host, path: ctx.head.target, headers: ctx.head.headers,
+      method: ctx.head.method, host: ctx.head.host, path: ctx.head.target, headers: ctx.head.headers, ...(ctx.auth ? { auth: ctx.auth } : {}),
     });
     cfg.onDecision?.(d.allow, d.reason, d.audit);
     return d.allow ? next(ctx) : respond(403, 'RBAC: access denied');
