@@ -223,7 +223,7 @@ t.test('Gateway API: hostnames, allowedRoutes, parent reasons, TLS refs', async 
   const reason = (id: string) => r.routeStatus.get(id)!.parents[0].conditions.map((c: any) => c.reason);
   t.same(reason('default/wild'), ['Accepted', 'ResolvedRefs']);
   t.same(reason('default/nohost'), ['NoMatchingListenerHostname', 'ResolvedRefs']);
-  t.same(reason('team/team'), ['NotAllowedByListeners', 'ResolvedRefs']);
+  t.same(reason('team/team'), ['NotAllowedByListeners', 'BackendNotFound'], 'foo is not in namespace team');
   t.same(reason('default/missing'), ['NoMatchingParent', 'RefNotPermitted']);
   const table = tableOf(r);
   t.equal(target(table, view('deep.a.example.com', '/', 443)), 'foo', 'Gateway wildcards span labels');
