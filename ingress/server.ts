@@ -118,13 +118,22 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   closers.push(() => controller.stop());
 
   const servers: Server[] = [];
-  const plain = createServer((sock: Socket) => serveHttp1(sock, ingressDispatch(() => handler, HTTP_PORT, 'http'), pool));
-  const secure = createTlsServer({ SNICallback: certs.sni, secureContext: certs.fallback, ALPNProtocols: ['http/1.1'] }, (sock: TLSSocket) =>
-    serveHttp1(sock, ingressDispatch(() => handler, HTTPS_PORT, 'https'), pool, { info: { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 } }));
+  // Downstream connections, so that close() can end the keep-alive ones the listeners' close() waits for.
+  const open = new Set<Socket>();
+  const track = (sock: Socket): void => { open.add(sock); sock.once('close', () => open.delete(sock)); };
+  const plain = createServer((sock: Socket) => { track(sock); serveHttp1(sock, ingressDispatch(() => handler, HTTP_PORT, 'http'), pool); });
+  const secure = createTlsServer({ SNICallback: certs.sni, secureContext: certs.fallback, ALPNProtocols: ['http/1.1'] }, (sock: TLSSocket) => {
+    track(sock);
+    serveHttp1(sock, ingressDispatch(() => handler, HTTPS_PORT, 'https'), pool, { info: { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 } });
+  });
   secure.on('tlsClientError', () => undefined);
   let health: Served | undefined;
   const close = async (): Promise<void> => {
-    await Promise.all(servers.map((x) => new Promise<void>((r) => x.close(() => r()))));
+    const closed = Promise.all(servers.map((x) => new Promise<void>((r) => x.close(() => r()))));
+    // In-flight exchanges get a moment; idle keep-alive connections would hold close() forever.
+    await new Promise((r) => setTimeout(r, open.size ? 500 : 0));
+    for (const sock of open) sock.destroy();
+    await closed;
     await health?.close();
     for (const c of closers.reverse()) await c();
   };
