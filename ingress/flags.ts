@@ -70,7 +70,7 @@ export function parseIngressFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   if (pilotAddr && !/^[^\s:]+:\d{1,5}$/.test(pilotAddr)) problems.push(`--pilot-addr: must be host:port, got ${JSON.stringify(pilotAddr)}`);
   const configFile = v('config-file');
   const podName = env.POD_NAME ?? '', namespace = env.POD_NAMESPACE ?? '';
-  if (!configFile && (!podName || !namespace)) problems.push('POD_NAME, POD_NAMESPACE: required for the mesh identity (set by the manifest from the downward API), or give --config-file');
+  if (pilotAddr && (!podName || !namespace)) problems.push('POD_NAME, POD_NAMESPACE: required with a mesh control address (the mesh identity; the manifest sets them from the downward API)');
   if (problems.length) return { problems };
   return {
     problems,

@@ -26,6 +26,7 @@ import { spiffeId } from '../proxy/identity/spiffe.js';
 import { FdBudget, openFilesLimit } from '../proxy/net/limits.js';
 import type { Handler } from '../proxy/filters/chain.js';
 import { respond } from '../proxy/filters/chain.js';
+import { ApiConfigSource } from './api-source.js';
 import { buildHandler, EndpointIndex, ingressDispatch, retryingDialer } from './chain.js';
 import { HTTP_PORT, HTTPS_PORT, type IngressConfig } from './config.js';
 import { IngressController } from './controller.js';
@@ -66,9 +67,19 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   const log = opts.log ?? jsonLog('ingress');
   const store = new ConfigStore();
   let pilot = s.pilotAddr;
-  const meshMode = !opts.source && !s.configFile;
-  if (meshMode && !pilot) pilot = await findPilot(client);
-  const source: ConfigSource = opts.source ?? (s.configFile ? new StaticFileSource(s.configFile) : new DiscoveryClient({
+  // The mesh needs an identity: POD_NAME and POD_NAMESPACE (the manifest sets them); without, the API fallback.
+  let meshMode = !opts.source && !s.configFile && !!s.podName && !!s.namespace;
+  if (meshMode && !pilot) {
+    try {
+      pilot = await findPilot(client);
+    } catch (e) {
+      // No mesh control (shoal up --no-mesh, a plain cluster): Services and EndpointSlices from the API.
+      log('warn', 'no mesh control found: Services and Endpoints from the API, pods reached by plain TCP', { error: (e as Error).message });
+      meshMode = false;
+    }
+  }
+  const fallback = !meshMode && !opts.source && !s.configFile;
+  const source: ConfigSource = opts.source ?? (s.configFile ? new StaticFileSource(s.configFile) : fallback ? new ApiConfigSource(client, { name: s.podName, namespace: s.namespace, ip: s.instanceIp }) : new DiscoveryClient({
     address: pilot, rootCertFile: s.rootCertFile, tokenFile: s.tokenFile, log,
     node: { id: `${s.podName}.${s.namespace}`, podName: s.podName, namespace: s.namespace, ip: s.instanceIp, serviceAccount: s.serviceAccount, labels: {} },
   }));
@@ -121,10 +132,10 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   // Downstream connections, so that close() can end the keep-alive ones the listeners' close() waits for.
   const open = new Set<Socket>();
   const track = (sock: Socket): void => { open.add(sock); sock.once('close', () => open.delete(sock)); };
-  const plain = createServer((sock: Socket) => { track(sock); serveHttp1(sock, ingressDispatch(() => handler, HTTP_PORT, 'http'), pool); });
+  const plain = createServer((sock: Socket) => { track(sock); serveHttp1(sock, ingressDispatch(() => handler, HTTP_PORT, 'http'), pool, { retrySafeOnReset: true }); });
   const secure = createTlsServer({ SNICallback: certs.sni, secureContext: certs.fallback, ALPNProtocols: ['http/1.1'] }, (sock: TLSSocket) => {
     track(sock);
-    serveHttp1(sock, ingressDispatch(() => handler, HTTPS_PORT, 'https'), pool, { info: { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 } });
+    serveHttp1(sock, ingressDispatch(() => handler, HTTPS_PORT, 'https'), pool, { info: { remoteAddress: sock.remoteAddress ?? '', localPort: sock.localPort ?? 0 }, retrySafeOnReset: true });
   });
   secure.on('tlsClientError', () => undefined);
   let health: Served | undefined;
@@ -147,7 +158,7 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
       checkRoute('/healthz', () => undefined),
       checkRoute('/ready', () => (!controller.synced() ? 'informers not synced' : store.snapshot.config.versions[TYPE_SERVICE] === undefined ? 'no mesh config yet' : undefined)),
     ]);
-    log('info', 'ingress started', { http: httpPort, https: httpsPort, health: health.port, mesh: meshMode ? pilot : 'static' });
+    log('info', 'ingress started', { http: httpPort, https: httpsPort, health: health.port, mesh: meshMode ? pilot : fallback ? 'api (no mesh control)' : 'static' });
     return { controller, store, httpPort, httpsPort, healthPort: health.port, retries: () => retries, close };
   } catch (e) {
     await close();
