@@ -127,7 +127,6 @@ export class IngressController {
   }
 
   private async writeStatus(cfg: IngressConfig, tlsProblems: Map<string, string[]>): Promise<void> {
-    const c = this.o.client;
     const ingInf = this.informers.ingresses;
     for (const [id, probs] of cfg.ingresses) {
       const obj = ingInf.get(id);
