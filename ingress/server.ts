@@ -36,8 +36,9 @@ import { CertStore } from './tls.js';
 export interface RunningIngress {
   controller: IngressController;
   store: ConfigStore;
-  httpPort: number;
-  httpsPort: number;
+  /** Bound ports (0 while a busy port is being retried). */
+  readonly httpPort: number;
+  readonly httpsPort: number;
   healthPort: number;
   retries: () => number;
   close(): Promise<void>;
@@ -150,16 +151,39 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   };
   try {
     await controller.start();
-    const httpPort = await listen(plain, s.httpPort, s.bind);
-    servers.push(plain);
-    const httpsPort = await listen(secure, s.httpsPort, s.bind);
-    servers.push(secure);
+    // A port another program holds is retried every 5 s (not ready meanwhile, the reason in /ready and the
+    // log) rather than crash-looping; any other listen error is fatal.
+    const bindProblems = new Map<string, string>();
+    const tryBind = async (srv: Server, port: number, what: string): Promise<number> => {
+      try {
+        const p = await listen(srv, port, s.bind);
+        bindProblems.delete(what);
+        return p;
+      } catch (e) {
+        if (!/EADDRINUSE/.test((e as Error).message)) throw e;
+        if (!bindProblems.has(what)) log('error', `${what} port busy, retrying every 5 s`, { error: (e as Error).message });
+        bindProblems.set(what, (e as Error).message);
+        return 0;
+      }
+    };
+    const ports = { http: 0, https: 0 };
+    const bindOrRetry = async (srv: Server, port: number, what: 'http' | 'https'): Promise<void> => {
+      servers.push(srv);
+      ports[what] = await tryBind(srv, port, what);
+      if (ports[what]) return;
+      const timer = setInterval(() => void tryBind(srv, port, what).then((p) => { if (p) { ports[what] = p; clearInterval(timer); } }, (e) => log('error', (e as Error).message)), 5000);
+      closers.push(() => clearInterval(timer));
+    };
     health = await serve(s.bind, s.healthPort, [
       checkRoute('/healthz', () => undefined),
-      checkRoute('/ready', () => (!controller.synced() ? 'informers not synced' : store.snapshot.config.versions[TYPE_SERVICE] === undefined ? 'no mesh config yet' : undefined)),
+      checkRoute('/ready', () => (bindProblems.size ? [...bindProblems.values()].join('; ')
+        : !controller.synced() ? 'informers not synced' : store.snapshot.config.versions[TYPE_SERVICE] === undefined ? 'no mesh config yet' : undefined)),
     ]);
+    await bindOrRetry(plain, s.httpPort, 'http');
+    await bindOrRetry(secure, s.httpsPort, 'https');
+    const httpPort = ports.http, httpsPort = ports.https;
     log('info', 'ingress started', { http: httpPort, https: httpsPort, health: health.port, mesh: meshMode ? pilot : fallback ? 'api (no mesh control)' : 'static' });
-    return { controller, store, httpPort, httpsPort, healthPort: health.port, retries: () => retries, close };
+    return { controller, store, get httpPort() { return ports.http; }, get httpsPort() { return ports.https; }, healthPort: health.port, retries: () => retries, close };
   } catch (e) {
     await close();
     throw e;

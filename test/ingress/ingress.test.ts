@@ -264,6 +264,22 @@ t.test('ingress process on loopback', async (t) => {
     t.match(logs, /retrying on another endpoint/);
   });
 
+  await t.test('a busy port: not ready with the reason, retried, no crash loop', async (t) => {
+    const health2 = await freePort();
+    const second = spawn(process.execPath, [join(distDir(), 'ingress', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '--config-file', cfgFile,
+      '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(await freePort()), '--health-port', String(health2)], { stdio: 'ignore' });
+    t.teardown(() => { if (second.exitCode === null) second.kill('SIGKILL'); });
+    const body = await waitFor('second ingress answers /ready', async () => {
+      const r = await fetch(`http://127.0.0.1:${health2}/ready`).catch(() => null);
+      return r ? `${r.status} ${await r.text()}` : undefined;
+    }, 20_000);
+    t.match(body, /^503 .*EADDRINUSE/);
+    await new Promise((r) => setTimeout(r, 1000));
+    t.equal(second.exitCode, null, 'still running');
+    second.kill('SIGTERM');
+    await waitFor('second exited', () => second.exitCode !== null, 10_000);
+  });
+
   child.kill('SIGTERM');
   await waitFor('ingress exited', () => child.exitCode !== null, 10_000);
   t.equal(child.exitCode, 0, 'clean exit on SIGTERM');
