@@ -1,10 +1,12 @@
 // From what the ingress watches to what it serves, in one pure step: which Ingresses are this
 // controller's (IngressClass), the Ingress and Gateway API compilers (proxy/route/ingress.ts, gateway.ts)
-// merged into one RouteTable keyed by the logical listener ports (80, 443), the TLS certificates by host,
+// and the Istio Gateway compiler (istio-gateway.ts) merged into one RouteTable keyed by the logical listener ports (80, 443), the TLS certificates by host,
 // and the status and problems to write back. The controller (controller.ts) runs it on every change.
 import type { ServiceInfo } from '../proxy/route/compile.js';
 import { compileGateways, type GatewayCompileResult, type GwObject } from '../proxy/route/gateway.js';
 import { compileIngresses, type IngressObject, type IngressTls } from '../proxy/route/ingress.js';
+import { compileIstioGateways, type IstioGatewayResult } from '../proxy/route/istio-gateway.js';
+import type { KObject } from '../proxy/route/compile.js';
 import type { Cluster, RouteTable, VirtualHost } from '../proxy/route/types.js';
 import type { MeshService } from '../proxy/config/types.js';
 
@@ -25,6 +27,10 @@ export interface Watched {
   httpRoutes: readonly GwObject[];
   referenceGrants: readonly GwObject[];
   namespaces: ReadonlyMap<string, Record<string, string>>;
+  /** networking.istio.io/v1 Gateways, VirtualServices and DestinationRules. */
+  istioGateways?: readonly KObject[];
+  virtualServices?: readonly KObject[];
+  destinationRules?: readonly KObject[];
   secretProblem: (ns: string, name: string) => string | undefined;
 }
 
@@ -37,6 +43,8 @@ export interface Settings {
   redirectPort: number;
   /** Address written into status. */
   address: string;
+  /** The ingress pod's labels an Istio Gateway's selector must match (default `istio: ingressgateway`). */
+  istioLabels?: Readonly<Record<string, string>>;
 }
 
 export interface IngressConfig {
@@ -46,6 +54,7 @@ export interface IngressConfig {
   /** The Ingresses this controller serves (`ns/name`) and their problems. */
   ingresses: Map<string, string[]>;
   gateway: GatewayCompileResult;
+  istio: IstioGatewayResult;
   ingressTls: IngressTls[];
 }
 
@@ -70,9 +79,13 @@ export function buildConfig(w: Watched, s: Settings): IngressConfig {
     referenceGrants: w.referenceGrants, services, namespaces: w.namespaces, httpPorts: [HTTP_PORT], httpsPorts: [HTTPS_PORT],
     secretProblem: w.secretProblem, address: s.address,
   });
+  const istio = compileIstioGateways({
+    gateways: w.istioGateways ?? [], virtualServices: w.virtualServices ?? [], destinationRules: w.destinationRules ?? [], services,
+    labels: s.istioLabels ?? { istio: 'ingressgateway' }, httpPort: HTTP_PORT, httpsPort: HTTPS_PORT,
+  });
   // One table: an Ingress host and a Gateway hostname that coincide keep the Ingress's routes first.
   const ports = new Map<number, Map<string, VirtualHost>>();
-  for (const src of [ing.ports, gw.ports]) {
+  for (const src of [ing.ports, gw.ports, istio.ports]) {
     for (const [port, byDomain] of src) {
       let m = ports.get(port);
       if (!m) ports.set(port, (m = new Map()));
@@ -82,7 +95,7 @@ export function buildConfig(w: Watched, s: Settings): IngressConfig {
       }
     }
   }
-  const clusters = new Map<string, Cluster>([...ing.clusters, ...gw.clusters]);
+  const clusters = new Map<string, Cluster>([...istio.clusters, ...ing.clusters, ...gw.clusters]);
   const problems = new Map<string, string[]>();
   for (const i of mine) {
     const id = `${i.metadata.namespace ?? 'default'}/${i.metadata.name}`;
@@ -91,6 +104,7 @@ export function buildConfig(w: Watched, s: Settings): IngressConfig {
   const tls = [
     ...ing.tls.map((t) => ({ hosts: t.hosts, secret: t.secret, owner: `Ingress ${t.ingress}` })),
     ...gw.tls.map((t) => ({ hosts: [t.hostname ?? '*'], secret: t.secret, owner: `Gateway ${t.gateway} listener ${t.listener}` })),
+    ...istio.tls.map((t) => ({ hosts: t.hosts, secret: t.secret, owner: `Gateway.networking.istio.io ${t.gateway}` })),
   ];
-  return { table: Object.freeze({ ports, clusters }), tls, ingresses: problems, gateway: gw, ingressTls: ing.tls };
+  return { table: Object.freeze({ ports, clusters }), tls, ingresses: problems, gateway: gw, istio, ingressTls: ing.tls };
 }

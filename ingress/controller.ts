@@ -1,5 +1,5 @@
 // The ingress controller loop: informers for Ingress, IngressClass, GatewayClass, Gateway, HTTPRoute,
-// ReferenceGrant, Secret and Namespace (Services and Endpoints come from the mesh snapshot), a debounced
+// ReferenceGrant, Secret, Namespace and Istio's Gateway, VirtualService and DestinationRule (Services and Endpoints come from the mesh snapshot), a debounced
 // rebuild on any change (config.ts, pure), the new handler and certificates swapped in atomically, then
 // status written last and only when it changed: Ingress status.loadBalancer, GatewayClass / Gateway /
 // HTTPRoute conditions (lastTransitionTime kept while a condition's status holds), and Warning events for
@@ -22,6 +22,9 @@ const REFS = {
   referenceGrants: { apiVersion: 'gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true },
   secrets: { apiVersion: 'v1', plural: 'secrets', namespaced: true },
   namespaces: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  istioGateways: { apiVersion: 'networking.istio.io/v1', plural: 'gateways', namespaced: true },
+  virtualServices: { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true },
+  destinationRules: { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true },
 } as const;
 type Kind = keyof typeof REFS;
 
@@ -106,6 +109,7 @@ export class IngressController {
       services: this.o.snapshot().config.services, ingresses: this.list('ingresses'), ingressClasses: this.list('ingressClasses'),
       gatewayClasses: this.list('gatewayClasses'), gateways: this.list('gateways'), httpRoutes: this.list('httpRoutes'),
       referenceGrants: this.list('referenceGrants'), namespaces,
+      istioGateways: this.list('istioGateways'), virtualServices: this.list('virtualServices'), destinationRules: this.list('destinationRules'),
       secretProblem: (ns, name) => this.o.certs.secret(`${ns}/${name}`, getSecret).problem,
     }, this.o.settings);
     // Certificates: Ingress TLS Secrets are checked here (Gateways' were judged by the compiler).
@@ -117,6 +121,9 @@ export class IngressController {
       else if (t.owner.startsWith('Ingress ')) {
         const id = t.owner.slice(8);
         tlsProblems.set(id, [...(tlsProblems.get(id) ?? []), `spec.tls: ${r.problem} (the default certificate is served)`]);
+      } else if (t.owner.startsWith('Gateway.networking.istio.io ')) {
+        const id = `Gateway ${t.owner.slice(28)}`;
+        cfg.istio.problems.set(id, [...(cfg.istio.problems.get(id) ?? []), `spec.servers[].tls.credentialName: ${r.problem} (the default certificate is served)`]);
       }
     }
     this.o.certs.install(entries);
@@ -136,6 +143,13 @@ export class IngressController {
       const want = { loadBalancer: { ingress: [{ ip: this.o.settings.address }] } };
       if (JSON.stringify((obj as any).status?.loadBalancer ?? {}) !== JSON.stringify(want.loadBalancer))
         await this.put(REFS.ingresses, obj, want);
+    }
+    // Istio objects: events only (Istio writes no status for these either).
+    const istioKinds: Record<string, Kind> = { 'Gateway': 'istioGateways', 'VirtualService': 'virtualServices', 'DestinationRule': 'destinationRules' };
+    for (const [id, probs] of cfg.istio.problems) {
+      const [kind, key] = id.split(' ');
+      const obj = istioKinds[kind] ? this.informers[istioKinds[kind]].get(key) : undefined;
+      if (obj) this.report(obj, `${kind}.networking.istio.io`, probs);
     }
     for (const [name, st] of cfg.gateway.classStatus) {
       const obj = this.informers.gatewayClasses.get(name);

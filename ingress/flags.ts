@@ -17,6 +17,8 @@ export interface IngressSettings {
   publishIp: string;
   ingressController: string;
   gatewayController: string;
+  /** Labels an Istio Gateway's selector must match (the pod's labels). */
+  istioLabels: Record<string, string>;
   /** Mesh control: discovery and CA address (empty: found from Endpoints istio-system/istiod). */
   pilotAddr: string;
   rootCertFile: string;
@@ -37,13 +39,14 @@ export const USAGE = `usage: node dist/ingress/main.js [flags]
   --publish-ip IP            address written to status (default $HOST_IP, else 127.0.0.1)
   --ingress-controller NAME  IngressClass spec.controller served (default shoal.io/ingress-controller)
   --gateway-controller NAME  GatewayClass spec.controllerName served (default shoal.io/gateway-controller)
+  --istio-gateway-labels K=V,…  labels an Istio Gateway's selector must match (default istio=ingressgateway)
   --pilot-addr HOST:PORT     mesh control discovery + CA (default $PILOT_ADDR, else Endpoints istio-system/istiod)
   --root-cert-file FILE      mesh root (default /var/run/secrets/istio/root-cert.pem)
   --token-file FILE          service account token (default /var/run/secrets/kubernetes.io/serviceaccount/token)
   --config-file FILE         static mesh config (services, endpoints, workload) instead of mesh control: tests`;
 
 const STRING = ['kubeconfig', 'config-file', 'bind', 'http-port', 'https-port', 'health-port', 'redirect-port', 'publish-ip', 'ingress-controller',
-  'gateway-controller', 'pilot-addr', 'root-cert-file', 'token-file'] as const;
+  'gateway-controller', 'istio-gateway-labels', 'pilot-addr', 'root-cert-file', 'token-file'] as const;
 
 export function parseIngressFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { settings?: IngressSettings; problems: string[]; help?: boolean } {
   const problems: string[] = [];
@@ -68,6 +71,12 @@ export function parseIngressFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   if (isIP(bind) === 0) problems.push(`--bind: ${JSON.stringify(bind)} is not an IP address`);
   const pilotAddr = v('pilot-addr') ?? env.PILOT_ADDR ?? '';
   if (pilotAddr && !/^[^\s:]+:\d{1,5}$/.test(pilotAddr)) problems.push(`--pilot-addr: must be host:port, got ${JSON.stringify(pilotAddr)}`);
+  const istioLabels: Record<string, string> = {};
+  for (const kv of (v('istio-gateway-labels') ?? 'istio=ingressgateway').split(',').filter(Boolean)) {
+    const m = /^([A-Za-z0-9._/-]+)=([A-Za-z0-9._-]*)$/.exec(kv.trim());
+    if (!m) problems.push(`--istio-gateway-labels: ${JSON.stringify(kv)} is not key=value`);
+    else istioLabels[m[1]] = m[2];
+  }
   const configFile = v('config-file');
   const podName = env.POD_NAME ?? '', namespace = env.POD_NAMESPACE ?? '';
   if (pilotAddr && (!podName || !namespace)) problems.push('POD_NAME, POD_NAMESPACE: required with a mesh control address (the mesh identity; the manifest sets them from the downward API)');
@@ -77,7 +86,7 @@ export function parseIngressFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     settings: {
       ...(v('kubeconfig') ? { kubeconfig: v('kubeconfig') } : {}), ...(configFile ? { configFile } : {}),
       bind, httpPort, httpsPort, healthPort, redirectPort, publishIp,
-      ingressController: v('ingress-controller') ?? 'shoal.io/ingress-controller', gatewayController: v('gateway-controller') ?? 'shoal.io/gateway-controller',
+      ingressController: v('ingress-controller') ?? 'shoal.io/ingress-controller', gatewayController: v('gateway-controller') ?? 'shoal.io/gateway-controller', istioLabels,
       pilotAddr, rootCertFile: v('root-cert-file') ?? '/var/run/secrets/istio/root-cert.pem',
       tokenFile: v('token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
       podName, namespace, serviceAccount: env.SERVICE_ACCOUNT || 'shoal-ingress', instanceIp: env.INSTANCE_IP ?? '',

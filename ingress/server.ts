@@ -123,7 +123,7 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   };
   const controller = new IngressController({
     client, recorder: new EventRecorder(clientSink(client), { component: 'shoal-ingress', host: s.podName || undefined }), certs,
-    settings: { ingressController: s.ingressController, gatewayController: s.gatewayController, redirectPort: s.redirectPort, address: s.publishIp },
+    settings: { ingressController: s.ingressController, gatewayController: s.gatewayController, redirectPort: s.redirectPort, address: s.publishIp, istioLabels: s.istioLabels },
     snapshot: () => store.snapshot, apply, log,
   });
   store.on('change', () => controller.trigger());

@@ -9,6 +9,7 @@ import { findRoute, findVirtualHost, redirectLocation, rewritten } from '../../p
 import { compileIngresses, prefixMatches, type IngressObject } from '../../proxy/route/ingress.js';
 import { compileGateways, intersectHost, type GwObject } from '../../proxy/route/gateway.js';
 import { buildConfig, isOurs } from '../../ingress/config.js';
+import { compileIstioGateways, serverAdmits } from '../../proxy/route/istio-gateway.js';
 import type { RequestView, RouteTable } from '../../proxy/route/types.js';
 
 const svc = (name: string, ports: [string, number][] = [['http', 80]], ns = 'default'): ServiceInfo =>
@@ -243,4 +244,52 @@ t.test('config: Ingress and Gateway routes in one table', async (t) => {
   t.equal(target(cfg.table, view('both.com', '/ing/x')), 'foo');
   t.equal(target(cfg.table, view('both.com', '/other')), 'bar');
   t.same([...cfg.ingresses.keys()], ['default/i']);
+});
+
+t.test('Istio Gateway: selector, servers, bound VirtualServices with DestinationRule subsets', async (t) => {
+  const o = (name: string, spec: any, ns = 'default', ts = '2026-01-01T00:00:00Z') => ({ metadata: { name, namespace: ns, creationTimestamp: ts }, spec });
+  const reviews = { ...svc('reviews', [['http', 9080]]), ports: [{ name: 'http', port: 9080 }] };
+  const r = compileIstioGateways({
+    labels: { istio: 'ingressgateway', app: 'x' },
+    services: [...services, reviews],
+    gateways: [
+      o('bookinfo-gateway', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }, { port: { number: 8443, name: 'x', protocol: 'HTTPS' }, hosts: ['*'] }] }),
+      o('tls', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['default/*.shop.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }] }),
+      o('elsewhere', { selector: { istio: 'eastwest' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
+    ],
+    destinationRules: [o('reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] })],
+    virtualServices: [
+      o('bookinfo', { hosts: ['*'], gateways: ['bookinfo-gateway'], http: [
+        { match: [{ uri: { prefix: '/reviews' } }], route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 80 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 20 }] },
+        { match: [{ uri: { exact: '/productpage' } }], route: [{ destination: { host: 'foo', port: { number: 80 } } }] },
+      ] }),
+      o('shop', { hosts: ['www.shop.com'], gateways: ['default/tls'], http: [{ route: [{ destination: { host: 'bar' } }] }] }),
+      o('other-ns', { hosts: ['api.shop.com'], gateways: ['default/tls'], http: [{ route: [{ destination: { host: 'bar' } }] }] }, 'team'),
+      o('nogw', { hosts: ['x.com'], gateways: ['missing'], http: [{ route: [{ destination: { host: 'bar' } }] }] }),
+      o('edge', { hosts: ['e.com'], gateways: ['elsewhere'], http: [{ route: [{ destination: { host: 'bar' } }] }] }),
+    ],
+  });
+  const table = tableOf(r);
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 100; i++) {
+    const v = view('anything.com', '/reviews/1');
+    const f = findRoute(findVirtualHost(table, v.authority, 80)!, v)!;
+    const d = (f.route.action as any).pick();
+    counts[d.subset] = (counts[d.subset] ?? 0) + 1;
+    t.ok(table.clusters.has(d.cluster), d.cluster);
+  }
+  t.same(counts, { v1: 80, v2: 20 });
+  t.equal(target(table, view('anything.com', '/productpage')), 'foo');
+  t.equal(target(table, view('anything.com', '/other')), '404');
+  t.equal(target(table, view('www.shop.com', '/', 443)), 'bar');
+  t.equal(target(table, view('api.shop.com', '/', 443)), 'no-vhost', 'the server admits only namespace default');
+  t.equal(target(table, view('e.com', '/')), '404', 'e.com is not served by our Gateway: the * host (bookinfo) has no route for /');
+  t.same(r.tls, [{ hosts: ['*.shop.com'], secret: 'default/shop-cert', gateway: 'default/tls' }]);
+  t.same(r.problems.get('Gateway default/bookinfo-gateway'), ['spec.servers[1].port: the ingress serves HTTP on 80 and HTTPS on 443, not HTTPS 8443 (server ignored)']);
+  t.same(r.problems.get('VirtualService team/other-ns'), ['spec.hosts: api.shop.com is not served by Gateway default/tls on port 443']);
+  t.same(r.problems.get('VirtualService default/nogw'), ['spec.gateways: Gateway default/missing not found']);
+  t.notOk(r.problems.has('VirtualService default/edge'), 'a Gateway of another workload is not ours to judge');
+  t.equal(serverAdmits('./*', 'gw-ns', 'a.com', 'gw-ns'), 'a.com');
+  t.equal(serverAdmits('./*', 'gw-ns', 'a.com', 'other'), undefined);
+  t.equal(serverAdmits('*.a.com', 'x', '*.b.a.com', 'y'), '*.b.a.com');
 });
