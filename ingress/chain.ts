@@ -89,15 +89,40 @@ export function ingressDispatch(handler: () => Handler, port: number, scheme: 'h
   };
 }
 
-/** Dials `address:port` with `dial`; on a connect failure, once more to another endpoint of the same cluster. */
-export function retryingDialer(dial: Dialer, index: () => EndpointIndex, onRetry?: (from: string, to: string, err: Error) => void): Dialer {
+/** How long an endpoint whose connection failed or was reset is avoided by new dials (when another exists). */
+export const AVOID_MS = 2000;
+
+/**
+ * Dials `address:port` with `dial`; on a connect failure, once more to another endpoint of the same cluster.
+ * An endpoint whose connect failed or whose connection was reset in the last AVOID_MS is skipped for
+ * another one (passive outlier detection in miniature): the retry of a request reset by a server that is
+ * shutting down must not go back to it while its listening socket is still closing.
+ */
+export function retryingDialer(dial: Dialer, index: () => EndpointIndex, onRetry?: (from: string, to: string, err: Error) => void, now = Date.now): Dialer {
+  const failed = new Map<string, number>();
+  const mark = (k: string) => { failed.set(k, now()); if (failed.size > 1024) failed.delete(failed.keys().next().value!); };
+  const watched: Dialer = (address, port, cb) => dial(address, port, (err, sock) => {
+    const k = `${address}:${port}`;
+    if (err) { mark(k); return cb(err); }
+    sock!.on('error', () => mark(k));
+    cb(null, sock);
+  });
   return (address, port, cb) => {
-    dial(address, port, (err, sock) => {
+    const k = `${address}:${port}`;
+    const t = failed.get(k);
+    if (t !== undefined && now() - t < AVOID_MS) {
+      const alt = index().alternative(address, port);
+      if (alt && !(now() - (failed.get(`${alt.address}:${alt.port}`) ?? -Infinity) < AVOID_MS)) {
+        onRetry?.(k, `${alt.address}:${alt.port}`, new Error(`failed ${now() - t} ms ago`));
+        return watched(alt.address, alt.port, (err, sock) => (err ? watched(address, port, cb) : cb(null, sock)));
+      }
+    } else if (t !== undefined) failed.delete(k);
+    watched(address, port, (err, sock) => {
       if (!err) return cb(null, sock);
       const alt = index().alternative(address, port);
       if (!alt) return cb(err);
-      onRetry?.(`${address}:${port}`, `${alt.address}:${alt.port}`, err);
-      dial(alt.address, alt.port, cb);
+      onRetry?.(k, `${alt.address}:${alt.port}`, err);
+      watched(alt.address, alt.port, cb);
     });
   };
 }

@@ -64,7 +64,7 @@ export function parseIngressFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     return Number(t);
   };
   const httpPort = port('http-port', 80), httpsPort = port('https-port', 443), healthPort = port('health-port', 10254);
-  const redirectPort = port('redirect-port', httpsPort);
+  const redirectPort = v('redirect-port') === undefined ? httpsPort : port('redirect-port', httpsPort);
   const publishIp = v('publish-ip') ?? env.HOST_IP ?? '127.0.0.1';
   if (isIP(publishIp) === 0) problems.push(`--publish-ip: ${JSON.stringify(publishIp)} is not an IP address`);
   const bind = v('bind') ?? '0.0.0.0';

@@ -114,6 +114,16 @@ t.test('ingress process on loopback', async (t) => {
     ],
   } } as any);
 
+  // Istio: a Gateway selecting the ingress (istio: ingressgateway) and a VirtualService bound to it.
+  const istio = 'networking.istio.io/v1';
+  await c.create({ apiVersion: istio, plural: 'gateways', namespaced: true }, { apiVersion: istio, kind: 'Gateway', metadata: { name: 'igw', namespace: 'default' },
+    spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['istio.test'] }] } } as any);
+  await c.create({ apiVersion: istio, plural: 'virtualservices', namespaced: true }, { apiVersion: istio, kind: 'VirtualService', metadata: { name: 'ivs', namespace: 'default' },
+    spec: { hosts: ['istio.test'], gateways: ['igw'], http: [
+      { match: [{ uri: { prefix: '/v2/' } }], rewrite: { uri: '/' }, headers: { request: { set: { 'x-via': 'istio-gateway' } } }, route: [{ destination: { host: 'v2', port: { number: 80 } } }] },
+      { route: [{ destination: { host: 'v1' } }] },
+    ] } } as any);
+
   const [httpPort, httpsPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, [join(distDir(), 'ingress', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '--config-file', cfgFile,
     '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--health-port', String(healthPort), '--publish-ip', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -219,6 +229,13 @@ t.test('ingress process on loopback', async (t) => {
     t.equal(g.status.listeners[0].attachedRoutes, 1);
     const gc: any = await c.get({ apiVersion: gw, plural: 'gatewayclasses', namespaced: false }, 'shoal');
     t.equal(gc.status.conditions.find((x: any) => x.type === 'Accepted').status, 'True');
+  });
+
+  await t.test('Istio Gateway + bound VirtualService', async (t) => {
+    const r = await get('istio.test', '/v2/items?a=1');
+    t.equal(r.body, 'v2 /items?a=1\n', 'prefix rewrite');
+    t.equal(ups.get('v2')![0].lastHeaders['x-via'], 'istio-gateway');
+    t.equal((await get('istio.test', '/other')).body, 'v1 /other\n');
   });
 
   await t.test('rolling update: zero failed requests', async (t) => {
