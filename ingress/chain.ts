@@ -1,5 +1,5 @@
 // The ingress's request path, assembled from the proxy engine: the filter chain as data
-// (route → redirect → header-modifier → backend-check) ending in the engine's router, the endpoints of a
+// (route → redirect → header-modifier → mirror → backend-check) ending in the engine's router, the endpoints of a
 // cluster from the mesh snapshot (Service port → endpoint port by name, else targetPort, as the sidecar's
 // outbound does), the per-listener dispatch (X-Forwarded-For/-Proto, the view's scheme), and the upstream
 // dialer: HBONE/mTLS to meshed pods, plain TCP otherwise, with one retry on another endpoint of the same
@@ -13,6 +13,7 @@ import type { Dispatch } from '../proxy/http1/connection.js';
 import type { Dialer } from '../proxy/http1/pool.js';
 import { plainIp } from '../proxy/net/cidr.js';
 import type { Cluster, RouteTable } from '../proxy/route/types.js';
+import { mirrorFilter, type MirrorConfig } from './mirror.js';
 
 /** The ingress's own filter: a Gateway API backendRef that could not be resolved answers 500 for its share. */
 export const backendCheckFilter: FilterDefinition<Record<string, never>> = {
@@ -22,9 +23,9 @@ export const backendCheckFilter: FilterDefinition<Record<string, never>> = {
 };
 
 /** The ingress chain, in order (data: README lists it). */
-export const INGRESS_CHAIN: readonly ChainEntry[] = ['route', 'redirect', 'header-modifier', 'backend-check'].map((name) => ({ name }));
+export const INGRESS_CHAIN: readonly ChainEntry[] = ['route', 'redirect', 'header-modifier', 'mirror', 'backend-check'].map((name) => ({ name }));
 
-const REGISTRY: ReadonlyMap<string, FilterDefinition<any>> = new Map([...BUILTIN_FILTERS, [backendCheckFilter.name, backendCheckFilter]]);
+const REGISTRY: ReadonlyMap<string, FilterDefinition<any>> = new Map([...BUILTIN_FILTERS, [backendCheckFilter.name, backendCheckFilter], [mirrorFilter.name, mirrorFilter]]);
 
 /** Endpoints per cluster of one snapshot (computed once per cluster and snapshot). */
 export class EndpointIndex {
@@ -65,10 +66,11 @@ export class EndpointIndex {
   }
 }
 
-/** A handler for `table` whose endpoints come from `index()` (the current snapshot's index). */
-export function buildHandler(table: RouteTable, index: () => EndpointIndex): { handler?: Handler; errors: string[] } {
+/** A handler for `table` whose endpoints come from `index()` (the current snapshot's index); `mirror` = the RequestMirror settings. */
+export function buildHandler(table: RouteTable, index: () => EndpointIndex, mirror: MirrorConfig = { mirrors: new Map(), send: () => undefined }): { handler?: Handler; errors: string[] } {
   const router = makeRouter({ table, endpoints: (c) => index().endpoints(c) });
-  return buildChain(INGRESS_CHAIN.map((e) => (e.name === 'route' ? { name: 'route', config: { table } } : e)), REGISTRY, router, 'ingress.filters');
+  const config = (name: string): unknown => (name === 'route' ? { table } : name === 'mirror' ? mirror : undefined);
+  return buildChain(INGRESS_CHAIN.map((e) => ({ name: e.name, ...(config(e.name) ? { config: config(e.name) } : {}) })), REGISTRY, router, 'ingress.filters');
 }
 
 /** The dispatch of one listener (`port` is the logical port the table is keyed by: 80 or 443). */

@@ -27,6 +27,8 @@ import { FdBudget, openFilesLimit } from '../proxy/net/limits.js';
 import type { Handler } from '../proxy/filters/chain.js';
 import { respond } from '../proxy/filters/chain.js';
 import { ApiConfigSource } from './api-source.js';
+import { mirrorSender } from './mirror.js';
+import type { RouteTable } from '../proxy/route/types.js';
 import { buildHandler, EndpointIndex, ingressDispatch, retryingDialer } from './chain.js';
 import { HTTP_PORT, HTTPS_PORT, type IngressConfig } from './config.js';
 import { IngressController } from './controller.js';
@@ -113,14 +115,18 @@ export async function startIngress(s: IngressSettings, client: KubeClient, opts:
   };
   let handler: Handler = () => respond(503, 'ingress not ready\n');
   let retries = 0;
-  const pool = new UpstreamPool({ dial: retryingDialer(baseDial, currentIndex, (from, to, err) => { retries++; log('info', 'connect failed, retrying on another endpoint', { from, to, error: err.message }); }) });
-  closers.push(() => pool.close());
   const certs = new CertStore();
+  let table: RouteTable = Object.freeze({ ports: new Map(), clusters: new Map() });
+  const dialer = retryingDialer(baseDial, currentIndex, (from, to, err) => { retries++; log('info', 'connect failed, retrying on another endpoint', { from, to, error: err.message }); });
+  const sendMirror = mirrorSender(dialer, () => table, currentIndex);
   const apply = (cfg: IngressConfig): void => {
-    const built = buildHandler(cfg.table, currentIndex);
+    table = cfg.table;
+    const built = buildHandler(cfg.table, currentIndex, { mirrors: cfg.gateway.mirrors, send: sendMirror });
     if (built.handler) handler = built.handler;
     else log('error', 'ingress chain rejected', { errors: built.errors });
   };
+  const pool = new UpstreamPool({ dial: dialer });
+  closers.push(() => pool.close());
   const controller = new IngressController({
     client, recorder: new EventRecorder(clientSink(client), { component: 'shoal-ingress', host: s.podName || undefined }), certs,
     settings: { ingressController: s.ingressController, gatewayController: s.gatewayController, redirectPort: s.redirectPort, address: s.publishIp, istioLabels: s.istioLabels },

@@ -7,6 +7,7 @@
 // name). Hostnames: the intersection of the listener's and the route's (wildcards match one or more labels).
 // A backendRef that cannot be resolved (missing Service or port, another kind, another namespace without
 // a ReferenceGrant) keeps its weight and becomes an `invalid|…` cluster: its share of requests gets 500.
+// RequestMirror filters come back as a Route → Mirror map (the ingress's `mirror` filter sends the copies).
 // Pure: no I/O; Secrets are judged by the caller's `secretProblem`.
 import { fromLabelSelector, matches as selectorMatches } from '../../api/labels.js';
 import { effectiveLb } from '../balance/policy.js';
@@ -44,8 +45,13 @@ export interface GatewayCompileInput {
 
 export interface GatewayTls { gateway: string; listener: string; port: number; hostname?: string; secret: string }
 
+/** A RequestMirror filter: a copy of each request to this cluster (responses ignored). */
+export interface Mirror { cluster: string; host: string; port: number; percent: number }
+
 export interface GatewayCompileResult {
   ports: Map<number, Map<string, VirtualHost>>;
+  /** Routes whose rule has a RequestMirror filter. */
+  mirrors: Map<Route, Mirror>;
   clusters: Map<string, Cluster>;
   tls: GatewayTls[];
   /** Status by object key (`name` for classes, `ns/name` otherwise). */
@@ -74,7 +80,7 @@ export function intersectHost(listener: string | undefined, route: string): stri
 /** Compiles every Gateway of this controller with its routes. */
 export function compileGateways(input: GatewayCompileInput): GatewayCompileResult {
   const domain = input.domain ?? 'cluster.local';
-  const out: GatewayCompileResult = { ports: new Map(), clusters: new Map(), tls: [], classStatus: new Map(), gatewayStatus: new Map(), routeStatus: new Map() };
+  const out: GatewayCompileResult = { ports: new Map(), mirrors: new Map(), clusters: new Map(), tls: [], classStatus: new Map(), gatewayStatus: new Map(), routeStatus: new Map() };
   const svcByHost = new Map(input.services.map((s) => [s.hostname.toLowerCase(), s]));
   const svcByKey = new Map(input.services.map((s) => [`${s.namespace}/${s.name}`, s]));
 
@@ -132,6 +138,7 @@ export function compileGateways(input: GatewayCompileInput): GatewayCompileResul
 
   // Routes.
   const entries: RouteEntry[] = [];
+  const mirrorOf = new Map<RouteEntry, Mirror>();
   const order = { n: 0 };
   for (const hr of [...input.httpRoutes].sort(byAge)) {
     const rns = nsOf(hr);
@@ -156,7 +163,24 @@ export function compileGateways(input: GatewayCompileInput): GatewayCompileResul
         if (hosts.length === 0) continue;
         hostAny = true;
         l.attached++;
-        for (const h of hosts) httpRouteEntries(hr, [l.spec.port], (port) => `${port}|${h}`, svcByHost, domain, [], order, entries);
+        for (const h of hosts) {
+          const from = entries.length;
+          httpRouteEntries(hr, [l.spec.port], (port) => `${port}|${h}`, svcByHost, domain, [], order, entries);
+          for (const e of entries.slice(from)) {
+            const i = Number(/spec\.rules\[(\d+)\]/.exec(e.route.source)?.[1] ?? -1);
+            const m = (hr.spec?.rules?.[i]?.filters ?? []).find((f: any) => f.type === 'RequestMirror')?.requestMirror;
+            if (!m?.backendRef) continue;
+            const ns = m.backendRef.namespace ?? rns;
+            const host = `${String(m.backendRef.name).toLowerCase()}.${ns}.svc.${domain}`;
+            const port = Number(m.backendRef.port ?? 0);
+            const percent = m.percent ?? (m.fraction ? (100 * m.fraction.numerator) / (m.fraction.denominator ?? 100) : 100);
+            const svc = svcByHost.get(host);
+            const ok = svc && (ns === rns || granted('HTTPRoute', rns, 'Service', '', ns, svc.name)) && svc.ports.some((p) => p.port === port);
+            const cluster = clusterName(port, '', host);
+            if (ok && !out.clusters.has(cluster)) out.clusters.set(cluster, Object.freeze({ name: cluster, host, port, subset: '', labels: Object.freeze({}), lb: effectiveLb(undefined, undefined, port, '', []) }));
+            if (ok) mirrorOf.set(e, Object.freeze({ cluster, host, port, percent }));
+          }
+        }
       }
       const accepted = bySection.length === 0 ? cond(hr, 'Accepted', false, 'NoMatchingParent', `no listener ${pr.sectionName ?? ''}${pr.port ? ` port ${pr.port}` : ''} on Gateway ${gns}/${pr.name}`)
         : !allowedAny ? cond(hr, 'Accepted', false, 'NotAllowedByListeners', `the listeners of Gateway ${gns}/${pr.name} do not allow routes from namespace ${rns}`)
@@ -188,6 +212,7 @@ export function compileGateways(input: GatewayCompileInput): GatewayCompileResul
       e.route = Object.freeze({ ...e.route, action: Object.freeze({ kind: 'route' as const, destinations: frozen, pick: smoothWeighted(frozen) }) });
     }
   }
+  for (const e of entries) { const m = mirrorOf.get(e); if (m) out.mirrors.set(e.route, m); }
   for (const [key, routes] of groupEntries(entries)) {
     const [portText, host] = key.split('|');
     const port = Number(portText);

@@ -176,8 +176,14 @@ t.test('Gateway API: precedence, matches, weights 70/30/0, invalid backend share
       { matches: [{ path: { type: 'RegularExpression', value: '/re/[0-9]+' } }], backendRefs: [{ name: 'v3', port: 80 }] },
       { matches: [{ path: { type: 'PathPrefix', value: '/half' } }], backendRefs: [{ name: 'v1', port: 80, weight: 1 }, { name: 'gone', port: 80, weight: 1 }] },
       { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] },
+      { matches: [{ path: { type: 'PathPrefix', value: '/mirrored' } }], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'v3', port: 80 }, percent: 50 } }], backendRefs: [{ name: 'v1', port: 80 }] },
     ] }),
   ]));
+  const mv = view('app.example.com', '/mirrored/x');
+  const mr = findRoute(findVirtualHost(tableOf(r), mv.authority, 80)!, mv)!.route;
+  t.same(r.mirrors.get(mr), { cluster: 'outbound|80||v3.default.svc.cluster.local', host: 'v3.default.svc.cluster.local', port: 80, percent: 50 });
+  t.ok(r.clusters.has('outbound|80||v3.default.svc.cluster.local'));
+  t.equal(r.mirrors.size, 1);
   const table = tableOf(r);
   const v = (p: string, headers: string[] = [], method = 'GET') => view('app.example.com', p, 80, headers, method);
   t.equal(target(table, v('/foo')), 'exact');

@@ -111,6 +111,7 @@ t.test('ingress process on loopback', async (t) => {
       ], backendRefs: [{ name: 'v3', port: 80 }] },
       { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.gw.test', statusCode: 301 } }] },
       { matches: [{ path: { type: 'PathPrefix', value: '/broken' } }], backendRefs: [{ name: 'ghost', port: 80 }] },
+      { matches: [{ path: { type: 'PathPrefix', value: '/mirror' } }], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'exact', port: 80 } } }], backendRefs: [{ name: 'v1', port: 80 }] },
     ],
   } } as any);
 
@@ -218,6 +219,11 @@ t.test('ingress process on loopback', async (t) => {
     t.equal(red.status, 301);
     t.equal(red.headers.location, 'http://new.gw.test/old/page');
     t.equal((await get('app.gw.test', '/broken')).status, 500, 'invalid backend → 500');
+    const before = ups.get('exact')![0].hits;
+    t.equal((await get('app.gw.test', '/mirror/m?q=1')).body, 'v1 /mirror/m?q=1\n', 'the response comes from the backend');
+    await waitFor('mirrored copy', () => ups.get('exact')![0].hits > before, 5000);
+    t.equal(ups.get('exact')![0].lastUrl, '/mirror/m?q=1');
+    t.equal(ups.get('exact')![0].lastHeaders.host, 'app.gw.test-shadow');
     t.equal((await get('other.test.gw', '/')).status, 200, 'not a gateway host: the Ingress default backend');
     const route: any = await waitFor('route status', async () => {
       const o: any = await c.get({ apiVersion: gw, plural: 'httproutes', namespaced: true }, 'split', { namespace: 'default' });
