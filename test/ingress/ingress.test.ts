@@ -233,6 +233,16 @@ t.test('ingress process on loopback', async (t) => {
     const g: any = await c.get({ apiVersion: gw, plural: 'gateways', namespaced: true }, 'gw', { namespace: 'default' });
     t.same(g.status.conditions.map((x: any) => [x.type, x.status]), [['Accepted', 'True'], ['Programmed', 'True']]);
     t.equal(g.status.listeners[0].attachedRoutes, 1);
+    // Status is written only when it changes: no write loop through the controller's own watch.
+    const rvs = async () => Promise.all([
+      c.get({ apiVersion: gw, plural: 'gateways', namespaced: true }, 'gw', { namespace: 'default' }),
+      c.get({ apiVersion: gw, plural: 'httproutes', namespaced: true }, 'split', { namespace: 'default' }),
+      c.get({ apiVersion: gw, plural: 'gatewayclasses', namespaced: false }, 'shoal'),
+      c.get(ingRef, 'two-hosts', { namespace: 'default' }),
+    ]).then((l) => l.map((o: any) => o.metadata.resourceVersion).join(','));
+    const rv1 = await rvs();
+    await new Promise((r) => setTimeout(r, 1500));
+    t.equal(await rvs(), rv1, 'no status rewrites while nothing changes');
     const gc: any = await c.get({ apiVersion: gw, plural: 'gatewayclasses', namespaced: false }, 'shoal');
     t.equal(gc.status.conditions.find((x: any) => x.type === 'Accepted').status, 'True');
   });
