@@ -100,7 +100,14 @@ t.test('ingress process on loopback', async (t) => {
   await mkIng('rewrite', { rules: [{ host: 'r.test', http: { paths: [{ path: '/app(/|$)(.*)', pathType: 'ImplementationSpecific', backend: be('api') }] } }] }, { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' });
   await mkIng('missing', { rules: [{ host: 'm.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: be('nosuch') }] } }] });
   const gw = 'gateway.networking.k8s.io/v1';
-  await c.create({ apiVersion: gw, plural: 'gateways', namespaced: true }, { apiVersion: gw, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'shoal', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, hostname: '*.gw.test' }] } } as any);
+  await c.create({ apiVersion: gw, plural: 'gateways', namespaced: true }, { apiVersion: gw, kind: 'Gateway', metadata: { name: 'gw', namespace: 'default' }, spec: { gatewayClassName: 'shoal', listeners: [
+    { name: 'http', protocol: 'HTTP', port: 80, hostname: '*.gw.test' },
+    { name: 'https', protocol: 'HTTPS', port: 443, hostname: 'secure.gw.test', tls: { certificateRefs: [{ name: 'gw-tls' }] } },
+  ] } } as any);
+  const certG = selfSigned('secure.gw.test', ['secure.gw.test']);
+  await c.create(secrets, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'gw-tls', namespace: 'default' }, data: { 'tls.crt': b64(certG.cert), 'tls.key': b64(certG.key) } } as any);
+  await c.create({ apiVersion: gw, plural: 'httproutes', namespaced: true }, { apiVersion: gw, kind: 'HTTPRoute', metadata: { name: 'secure', namespace: 'default' }, spec: {
+    parentRefs: [{ name: 'gw', sectionName: 'https' }], rules: [{ backendRefs: [{ name: 'v2', port: 80 }] }] } } as any);
   await c.create({ apiVersion: gw, plural: 'httproutes', namespaced: true }, { apiVersion: gw, kind: 'HTTPRoute', metadata: { name: 'split', namespace: 'default' }, spec: {
     parentRefs: [{ name: 'gw' }], hostnames: ['app.gw.test'],
     rules: [
@@ -169,6 +176,9 @@ t.test('ingress process on loopback', async (t) => {
     t.match(await subject('x.w.test'), /CN\s*=\s*wild\.test/);
     t.match(await subject('s.test'), /Shoal Ingress Default Certificate/);
     t.match(await subject('nothing.test'), /Shoal Ingress Default Certificate/);
+    t.match(await subject('secure.gw.test'), /CN\s*=\s*secure\.gw\.test/, 'a Gateway HTTPS listener certificate');
+    const g = await run('curl', ['-sk', '--resolve', `secure.gw.test:${httpsPort}:127.0.0.1`, `https://secure.gw.test:${httpsPort}/s`]);
+    t.equal(g.stdout, 'v2 /s\n', 'the HTTPS listener routes its HTTPRoute');
     const { stdout } = await run('curl', ['-sk', '--resolve', `a.test:${httpsPort}:127.0.0.1`, `https://a.test:${httpsPort}/api`]);
     t.equal(stdout, 'api /api\n');
     t.equal(ups.get('api')![0].lastHeaders['x-forwarded-proto'], 'https');
@@ -232,7 +242,7 @@ t.test('ingress process on loopback', async (t) => {
     t.same(route.status.parents[0].conditions.map((x: any) => [x.type, x.status, x.reason]), [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'False', 'BackendNotFound']]);
     const g: any = await c.get({ apiVersion: gw, plural: 'gateways', namespaced: true }, 'gw', { namespace: 'default' });
     t.same(g.status.conditions.map((x: any) => [x.type, x.status]), [['Accepted', 'True'], ['Programmed', 'True']]);
-    t.equal(g.status.listeners[0].attachedRoutes, 1);
+    t.same(g.status.listeners.map((l: any) => [l.name, l.attachedRoutes]), [['http', 1], ['https', 1]]);
     // Status is written only when it changes: no write loop through the controller's own watch.
     const rvs = async () => Promise.all([
       c.get({ apiVersion: gw, plural: 'gateways', namespaced: true }, 'gw', { namespace: 'default' }),
