@@ -94,7 +94,9 @@ async function main(): Promise<void> {
       endpoints: [{ service: 'default/web', endpoints: [{ address: '127.0.0.1', ports: [{ name: 'http', port: ORIGIN }], podName: 'web-0', namespace: 'default', mesh: false, ready: true }] }],
       workload: { name: 'shoal-ingress', namespace: 'kube-system', serviceAccount: 'shoal-ingress', identity: 'spiffe://cluster.local/ns/kube-system/sa/shoal-ingress', ip: '127.0.0.1' },
     }));
-    const shoal = spawn(process.execPath, ['--max-semi-space-size=8', join(distDir(), 'ingress', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '--config-file', join(dir, 'mesh.json'),
+    // SHOAL_BENCH_PROF=DIR writes a V8 CPU profile of the ingress there (open it in Chrome DevTools).
+    const prof = process.env.SHOAL_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.SHOAL_BENCH_PROF] : [];
+    const shoal = spawn(process.execPath, [...prof, '--max-semi-space-size=8', join(distDir(), 'ingress', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '--config-file', join(dir, 'mesh.json'),
       '--bind', '127.0.0.1', '--http-port', String(SH_HTTP), '--https-port', String(SH_HTTPS), '--health-port', String(SH_HEALTH)], { stdio: 'ignore' });
     children.push(shoal);
     await waitHttp(`http://127.0.0.1:${SH_HEALTH}/ready`);
@@ -138,5 +140,5 @@ async function main(): Promise<void> {
 
 main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => rmSync(dir, { recursive: true, force: true }), 300);
+  setTimeout(() => rmSync(dir, { recursive: true, force: true }), 1500);
 });
