@@ -176,6 +176,13 @@ export class IngressController {
       this.report(obj, 'HTTPRoute', parents.flatMap((p: any) => p.conditions.filter((x: any) => x.status === 'False').map((x: any) => `${x.type} ${x.reason}: ${x.message}`)));
       await this.putConditions(REFS.httpRoutes, obj, { parents: [...others, ...parents] });
     }
+    // Routes that no longer reference a Gateway of ours lose the entries we wrote (the spec asks controllers
+    // to remove their stale parent statuses); other controllers' entries stay.
+    for (const obj of this.informers.httpRoutes.list()) {
+      const parents: any[] = (obj as any).status?.parents ?? [];
+      if (cfg.gateway.routeStatus.has(key(obj)) || !parents.some((p) => p.controllerName === this.o.settings.gatewayController)) continue;
+      await this.put(REFS.httpRoutes, obj, { parents: parents.filter((p) => p.controllerName !== this.o.settings.gatewayController) });
+    }
   }
 
   /** Conditions with lastTransitionTime carried over while type and status are unchanged. */

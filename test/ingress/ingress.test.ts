@@ -125,7 +125,12 @@ t.test('ingress process on loopback', async (t) => {
   // Istio: a Gateway selecting the ingress (istio: ingressgateway) and a VirtualService bound to it.
   const istio = 'networking.istio.io/v1';
   await c.create({ apiVersion: istio, plural: 'gateways', namespaced: true }, { apiVersion: istio, kind: 'Gateway', metadata: { name: 'igw', namespace: 'default' },
-    spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['istio.test'] }] } } as any);
+    spec: { selector: { istio: 'ingressgateway' }, servers: [
+      { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['istio.test'] },
+      { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['istio.test'], tls: { mode: 'SIMPLE', credentialName: 'istio-tls' } },
+    ] } } as any);
+  const certI = selfSigned('istio.test', ['istio.test']);
+  await c.create(secrets, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'istio-tls', namespace: 'default' }, data: { 'tls.crt': b64(certI.cert), 'tls.key': b64(certI.key) } } as any);
   await c.create({ apiVersion: istio, plural: 'virtualservices', namespaced: true }, { apiVersion: istio, kind: 'VirtualService', metadata: { name: 'ivs', namespace: 'default' },
     spec: { hosts: ['istio.test'], gateways: ['igw'], http: [
       { match: [{ uri: { prefix: '/v2/' } }], rewrite: { uri: '/' }, headers: { request: { set: { 'x-via': 'istio-gateway' } } }, route: [{ destination: { host: 'v2', port: { number: 80 } } }] },
@@ -253,6 +258,13 @@ t.test('ingress process on loopback', async (t) => {
     const rv1 = await rvs();
     await new Promise((r) => setTimeout(r, 1500));
     t.equal(await rvs(), rv1, 'no status rewrites while nothing changes');
+    // Detached from our Gateway: our parent status goes away.
+    const sec: any = await c.get({ apiVersion: gw, plural: 'httproutes', namespaced: true }, 'secure', { namespace: 'default' });
+    await c.update({ apiVersion: gw, plural: 'httproutes', namespaced: true }, { ...sec, spec: { ...sec.spec, parentRefs: [{ name: 'someone-elses' }] } });
+    await waitFor('stale parent status removed', async () => {
+      const o: any = await c.get({ apiVersion: gw, plural: 'httproutes', namespaced: true }, 'secure', { namespace: 'default' });
+      return (o.status?.parents ?? []).every((p: any) => p.parentRef.name !== 'gw');
+    }, 10_000);
     const gc: any = await c.get({ apiVersion: gw, plural: 'gatewayclasses', namespaced: false }, 'shoal');
     t.equal(gc.status.conditions.find((x: any) => x.type === 'Accepted').status, 'True');
   });
@@ -262,6 +274,10 @@ t.test('ingress process on loopback', async (t) => {
     t.equal(r.body, 'v2 /items?a=1\n', 'prefix rewrite');
     t.equal(ups.get('v2')![0].lastHeaders['x-via'], 'istio-gateway');
     t.equal((await get('istio.test', '/other')).body, 'v1 /other\n');
+    const { stdout } = await run('sh', ['-c', `openssl s_client -connect 127.0.0.1:${httpsPort} -servername istio.test </dev/null 2>/dev/null | openssl x509 -noout -subject`]);
+    t.match(stdout, /CN\s*=\s*istio\.test/, 'credentialName certificate by SNI');
+    const h = await run('curl', ['-sk', '--resolve', `istio.test:${httpsPort}:127.0.0.1`, `https://istio.test:${httpsPort}/v2/s`]);
+    t.equal(h.stdout, 'v2 /s\n');
   });
 
   await t.test('rolling update: zero failed requests', async (t) => {
