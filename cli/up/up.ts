@@ -42,7 +42,7 @@ export interface UpConfig {
   cni: 'shoal' | 'reference';
   /** run the node agent (needs root); false = control plane only */
   agent: boolean;
-  /** apply the system manifests (cluster DNS) */
+  /** apply the system manifests (cluster DNS, ingress; `--no-dns` leaves out both) */
   systemManifests: boolean;
   /** one process per component instead of the two groups (debugging, per-component restarts) */
   splitProcesses: boolean;
