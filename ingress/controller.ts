@@ -144,6 +144,13 @@ export class IngressController {
       if (JSON.stringify((obj as any).status?.loadBalancer ?? {}) !== JSON.stringify(want.loadBalancer))
         await this.put(REFS.ingresses, obj, want);
     }
+    // Ingresses no longer ours (class changed, default class moved) lose the address we wrote, as
+    // ingress-nginx clears status it no longer owns.
+    for (const obj of ingInf.list()) {
+      if (cfg.ingresses.has(key(obj))) continue;
+      const lb = (obj as any).status?.loadBalancer?.ingress ?? [];
+      if (lb.length === 1 && lb[0].ip === this.o.settings.address) await this.put(REFS.ingresses, obj, { loadBalancer: {} });
+    }
     // Istio objects: events only (Istio writes no status for these either).
     const istioKinds: Record<string, Kind> = { 'Gateway': 'istioGateways', 'VirtualService': 'virtualServices', 'DestinationRule': 'destinationRules' };
     for (const [id, probs] of cfg.istio.problems) {

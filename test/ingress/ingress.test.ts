@@ -213,6 +213,13 @@ t.test('ingress process on loopback', async (t) => {
       return o.status?.loadBalancer?.ingress?.length ? o : undefined;
     }, 10_000);
     t.same(ing.status.loadBalancer.ingress, [{ ip: '127.0.0.1' }]);
+    // Moved to another class: no longer served (default backend answers), its status cleared.
+    const rw: any = await c.get(ingRef, 'rewrite', { namespace: 'default' });
+    await waitFor('rewrite status', async () => ((await c.get(ingRef, 'rewrite', { namespace: 'default' })) as any).status?.loadBalancer?.ingress?.length, 10_000);
+    const cur: any = await c.get(ingRef, 'rewrite', { namespace: 'default' });
+    await c.update(ingRef, { ...cur, spec: { ...rw.spec, ingressClassName: 'nginx' } });
+    await waitFor('status cleared', async () => !((await c.get(ingRef, 'rewrite', { namespace: 'default' })) as any).status?.loadBalancer?.ingress?.length, 10_000);
+    t.equal((await get('r.test', '/app/x')).body, 'dflt /app/x\n', 'not ours any more');
   });
 
   await t.test('Gateway API: 70/30/0 within ±5% over 500, filters, status', async (t) => {
