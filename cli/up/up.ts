@@ -42,7 +42,7 @@ export interface UpConfig {
   cni: 'shoal' | 'reference';
   /** run the node agent (needs root); false = control plane only */
   agent: boolean;
-  /** apply the system manifests (cluster DNS) */
+  /** apply the system manifests (cluster DNS, ingress; `--no-dns` leaves out both) */
   systemManifests: boolean;
   /** one process per component instead of the two groups (debugging, per-component restarts) */
   splitProcesses: boolean;
@@ -371,7 +371,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     const specs = components(c, agent, kubeconfig, ports);
     for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start({ ...spec, args: [...V8_FLAGS, ...spec.args] });
     if (c.agent && c.systemManifests) {
-      out.write('  … applying the system manifests (cluster DNS)\n');
+      out.write('  … applying the system manifests (cluster DNS, ingress)\n');
       if ((await runCli(['apply', '-R', '-f', SYSTEM_MANIFESTS, '--kubeconfig', kubeconfig], out, err)) !== 0) err.write('shoal up: applying the system manifests failed\n');
     }
     for (const dir of c.apply) {

@@ -41,6 +41,8 @@ export const builtinImages: Readonly<Record<string, ImageEntry>> = Object.freeze
   'shoal/pause': { entrypoint: ['sleep', 'infinity'], cmd: [] },
   // cluster DNS (dns/main.ts), run by `shoal up` as the kube-system Deployment behind Service kube-dns
   'shoal/dns': { entrypoint: ['{node}', '{dist}/dns/main.js'], cmd: [] },
+  // the ingress controller (ingress/main.ts), run by `shoal up` as the kube-system Deployment shoal-ingress
+  'shoal/ingress': { entrypoint: ['{node}', '--max-semi-space-size=8', '{dist}/ingress/main.js'], cmd: [] },
   'shoal/shell': { entrypoint: ['/bin/sh', '-c'], cmd: [] },
   // the mesh sidecar (sidecar/main.ts), injected as the native sidecar istio-proxy; a 2 MB young generation
   'shoal/sidecar': { entrypoint: ['{node}', '--max-semi-space-size=2', '{dist}/sidecar/main.js'], cmd: [] },

@@ -36,6 +36,12 @@ export interface ConnectionOptions {
   info?: DownstreamInfo;
   /** Called once per request: status sent (0 when the connection failed mid-way), decision kind. */
   onDone?: (status: number, kind: string) => void;
+  /**
+   * Also retry once when a new (not pooled) upstream connection fails before the response head, for
+   * GET/HEAD/OPTIONS without a body (the ingress: an upstream shutting down resets connections it has
+   * just accepted; the retry's connect fails and the dialer moves to another endpoint).
+   */
+  retrySafeOnReset?: boolean;
 }
 
 /** Envoy's body for a 503 when the upstream could not be reached or reset before headers. */
@@ -316,7 +322,8 @@ class Http1Connection {
     const d = this.decision as Extract<Decision, { kind: 'forward' }>;
     // A pooled connection the upstream closed while we reused it: retry once on a new one, when nothing
     // of the request body can have been lost.
-    if (retryable && lease?.reused && !this.retried && this.reqFramer?.framing.kind === 'none') {
+    const safe = this.opts.retrySafeOnReset === true && (this.head?.method === 'GET' || this.head?.method === 'HEAD' || this.head?.method === 'OPTIONS');
+    if (retryable && (lease?.reused || (safe && lease !== null)) && !this.retried && this.reqFramer?.framing.kind === 'none') {
       this.retried = true;
       return this.connect(d, true);
     }

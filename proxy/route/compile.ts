@@ -159,7 +159,8 @@ function defaultRoute(host: string, port: number): Route {
   return Object.freeze({ name: 'default', source: `default route to ${host}:${port}`, matches: [], action: { kind: 'route' as const, destinations: [dest], pick: () => dest, peek: () => dest }, requestOps: NO_OPS, responseOps: NO_OPS });
 }
 
-function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, ServiceInfo>, clusters: Map<string, Cluster>, errors: string[]): Route[] {
+/** The routes of one VirtualService for `port` (shared with the ingress's Istio Gateway compiler, istio-gateway.ts). */
+export function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, ServiceInfo>, clusters: Map<string, Cluster>, errors: string[]): Route[] {
   const ns = vs.metadata.namespace ?? 'default';
   const id = `VirtualService ${ns}/${vs.metadata.name}`;
   const out: Route[] = [];

@@ -36,10 +36,13 @@ function toIstioMatch(m: any): { match: any; prefix?: string; sortKey: number[] 
   return { match: out, prefix, sortKey: [exact, prefix?.length ?? value.length, m.method ? 1 : 0, m.headers?.length ?? 0, m.queryParams?.length ?? 0] };
 }
 
+/** One compiled route before sorting: its virtual host key, Gateway API precedence key and input order. */
+export interface RouteEntry { key: string; route: Route; sortKey: number[]; order: number }
+
 /** Routes by `fqdn:port` from the HTTPRoutes that have a Service parent. */
 export function compileHttpRoutes(routes: readonly KObject[], svcs: Map<string, ServiceInfo>, domain: string, errors: string[]): Map<string, Route[]> {
-  const entries: { key: string; route: Route; sortKey: number[]; order: number }[] = [];
-  let order = 0;
+  const entries: RouteEntry[] = [];
+  const order = { n: 0 };
   for (const hr of routes) {
     const ns = hr.metadata.namespace ?? 'default';
     const id = `HTTPRoute ${ns}/${hr.metadata.name}`;
@@ -49,44 +52,14 @@ export function compileHttpRoutes(routes: readonly KObject[], svcs: Map<string, 
       const svc = svcs.get(host);
       if (!svc) { errors.push(`${id}: spec.parentRefs: Service ${parent.namespace ?? ns}/${parent.name} not found`); continue; }
       const ports = parent.port ? [parent.port] : svc.ports.map((p) => p.port);
-      (hr.spec?.rules ?? []).forEach((rule: any, i: number) => {
-        const p = `spec.rules[${i}]`;
-        const errs: string[] = [];
-        for (const port of ports) {
-          const action = gammaAction(rule, p, port, ns, domain, svcs, errs);
-          const filters: any[] = rule.filters ?? [];
-          const req = filters.find((f) => f.type === 'RequestHeaderModifier')?.requestHeaderModifier;
-          const resp = filters.find((f) => f.type === 'ResponseHeaderModifier')?.responseHeaderModifier;
-          const rw = filters.find((f) => f.type === 'URLRewrite')?.urlRewrite;
-          const matches: any[] = rule.matches?.length ? rule.matches : [{}];
-          matches.forEach((m: any, j: number) => {
-            const im = toIstioMatch(m);
-            const c = compileMatch(im.match, `${p}.matches[${j}]`, errs);
-            const cm: CompiledMatch = Object.freeze({ ...c, ...(im.prefix !== undefined ? { prefix: im.prefix, segmentPrefix: true } : {}) });
-            let rewrite: Rewrite | undefined;
-            if (rw) {
-              const path = rw.path;
-              rewrite = Object.freeze({
-                ...(rw.hostname ? { authority: rw.hostname } : {}),
-                ...(path?.type === 'ReplaceFullPath' ? { uri: path.replaceFullPath } : {}),
-                ...(path?.type === 'ReplacePrefixMatch' ? { uri: path.replacePrefixMatch } : {}),
-              });
-            }
-            // ReplaceFullPath replaces the whole path: the match must not carry its prefix.
-            const match: CompiledMatch = rw?.path?.type === 'ReplaceFullPath' ? Object.freeze({ name: cm.name, test: cm.test, explain: cm.explain, summary: cm.summary }) : cm;
-            entries.push({
-              key: `${host}:${port}`, sortKey: im.sortKey, order: order++,
-              route: Object.freeze({
-                name: rule.name || `${ns}/${hr.metadata.name}:rules[${i}]`, source: `${id} ${p}.matches[${j}]`, matches: [match],
-                action, ...(rewrite ? { rewrite } : {}), requestOps: gammaOps(req), responseOps: gammaOps(resp),
-              }),
-            });
-          });
-        }
-        for (const e of new Set(errs)) errors.push(`${id}: ${e}`);
-      });
+      httpRouteEntries(hr, ports, (port) => `${host}:${port}`, svcs, domain, errors, order, entries);
     }
   }
+  return groupEntries(entries);
+}
+
+/** Sorts entries by Gateway API precedence (ties keep input order) and groups them by key. */
+export function groupEntries(entries: RouteEntry[]): Map<string, Route[]> {
   entries.sort((a, b) => {
     for (let k = 0; k < a.sortKey.length; k++) if (a.sortKey[k] !== b.sortKey[k]) return b.sortKey[k] - a.sortKey[k];
     return a.order - b.order;
@@ -98,6 +71,49 @@ export function compileHttpRoutes(routes: readonly KObject[], svcs: Map<string, 
     l.push(e.route);
   }
   return out;
+}
+
+/** The routes of every rule of one HTTPRoute for each port (key per port); shared with Gateway parents (gateway.ts). */
+export function httpRouteEntries(hr: KObject, ports: readonly number[], keyOf: (port: number) => string, svcs: Map<string, ServiceInfo>, domain: string,
+  errors: string[], order: { n: number }, entries: RouteEntry[]): void {
+  const ns = hr.metadata.namespace ?? 'default';
+  const id = `HTTPRoute ${ns}/${hr.metadata.name}`;
+  (hr.spec?.rules ?? []).forEach((rule: any, i: number) => {
+    const p = `spec.rules[${i}]`;
+    const errs: string[] = [];
+    for (const port of ports) {
+      const action = gammaAction(rule, p, port, ns, domain, svcs, errs);
+      const filters: any[] = rule.filters ?? [];
+      const req = filters.find((f) => f.type === 'RequestHeaderModifier')?.requestHeaderModifier;
+      const resp = filters.find((f) => f.type === 'ResponseHeaderModifier')?.responseHeaderModifier;
+      const rw = filters.find((f) => f.type === 'URLRewrite')?.urlRewrite;
+      const matches: any[] = rule.matches?.length ? rule.matches : [{}];
+      matches.forEach((m: any, j: number) => {
+        const im = toIstioMatch(m);
+        const c = compileMatch(im.match, `${p}.matches[${j}]`, errs);
+        const cm: CompiledMatch = Object.freeze({ ...c, ...(im.prefix !== undefined ? { prefix: im.prefix, segmentPrefix: true } : {}) });
+        let rewrite: Rewrite | undefined;
+        if (rw) {
+          const path = rw.path;
+          rewrite = Object.freeze({
+            ...(rw.hostname ? { authority: rw.hostname } : {}),
+            ...(path?.type === 'ReplaceFullPath' ? { uri: path.replaceFullPath } : {}),
+            ...(path?.type === 'ReplacePrefixMatch' ? { uri: path.replacePrefixMatch } : {}),
+          });
+        }
+        // ReplaceFullPath replaces the whole path: the match must not carry its prefix.
+        const match: CompiledMatch = rw?.path?.type === 'ReplaceFullPath' ? Object.freeze({ name: cm.name, test: cm.test, explain: cm.explain, summary: cm.summary }) : cm;
+        entries.push({
+          key: keyOf(port), sortKey: im.sortKey, order: order.n++,
+          route: Object.freeze({
+            name: rule.name || `${ns}/${hr.metadata.name}:rules[${i}]`, source: `${id} ${p}.matches[${j}]`, matches: [match],
+            action, ...(rewrite ? { rewrite } : {}), requestOps: gammaOps(req), responseOps: gammaOps(resp),
+          }),
+        });
+      });
+    }
+    for (const e of new Set(errs)) errors.push(`${id}: ${e}`);
+  });
 }
 
 function gammaAction(rule: any, p: string, port: number, ns: string, domain: string, svcs: Map<string, ServiceInfo>, errs: string[]): RouteAction {

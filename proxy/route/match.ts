@@ -114,7 +114,15 @@ export function findVirtualHost(table: RouteTable, authority: string, port: numb
   const byDomain = table.ports.get(port);
   if (!byDomain) return undefined;
   const a = authority.toLowerCase();
-  return byDomain.get(a) ?? byDomain.get(stripPort(a)) ?? byDomain.get('*');
+  const exact = byDomain.get(a) ?? byDomain.get(stripPort(a));
+  if (exact) return exact;
+  // Wildcard domains `*.suffix` (Ingress and Gateway hosts), the longest suffix first, as Envoy matches them.
+  const h = stripPort(a);
+  for (let i = h.indexOf('.'); i !== -1 && i < h.length - 1; i = h.indexOf('.', i + 1)) {
+    const w = byDomain.get(`*${h.slice(i)}`);
+    if (w) return w;
+  }
+  return byDomain.get('*');
 }
 
 function stripPort(a: string): string {
