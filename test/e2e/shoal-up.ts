@@ -126,3 +126,23 @@ export async function shoalUp(tag: string, octet: number, extra: string[] = []):
     kubectl: (...args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig, ...args], { env, timeout: 120_000 }),
   };
 }
+
+/**
+ * Moves the cluster's ingress (kube-system/shoal-ingress, host network) to free host ports, so that tests
+ * running clusters side by side never reach another cluster's ingress on :80; resolves with the ports once
+ * an ingress pod on them is Ready.
+ */
+export async function moveIngress(api: UpCluster['api'], free: () => Promise<number>, waitFor: <T>(what: string, fn: () => Promise<T | undefined | false>, ms: number) => Promise<T>): Promise<{ http: number; https: number }> {
+  const [http, https, health] = [await free(), await free(), await free()];
+  const base = '/spec/template/spec/containers/0';
+  await api.patch({ apiVersion: 'apps/v1', plural: 'deployments', namespaced: true }, 'shoal-ingress', [
+    { op: 'replace', path: `${base}/args`, value: ['--http-port', String(http), '--https-port', String(https), '--health-port', String(health)] },
+    { op: 'replace', path: `${base}/ports`, value: [{ name: 'http', containerPort: http, protocol: 'TCP' }, { name: 'https', containerPort: https, protocol: 'TCP' }] },
+    { op: 'replace', path: `${base}/readinessProbe/httpGet/port`, value: health },
+    { op: 'replace', path: `${base}/livenessProbe/httpGet/port`, value: health },
+  ] as any, { namespace: 'kube-system', type: 'json' });
+  const ready = (p: any) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  await waitFor('ingress pod ready on its new ports', async () => (await api.list({ apiVersion: 'v1', plural: 'pods', namespaced: true }, { namespace: 'kube-system', labelSelector: 'app.kubernetes.io/name=shoal-ingress' })).items
+    .find((p) => ready(p) && JSON.stringify((p as any).spec.containers[0].args).includes(String(http))), 120_000);
+  return { http, https };
+}

@@ -8,7 +8,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import type { KubeObject } from '../../api/meta.js';
 import { freePort } from '../../lib/serve/serve.js';
 import { waitFor } from '../wait.js';
-import { shoalUp } from '../e2e/shoal-up.js';
+import { moveIngress, shoalUp } from '../e2e/shoal-up.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, bridge, cgroups); CI runs as root' : false;
 const pods = { apiVersion: 'v1', plural: 'pods', namespaced: true };
@@ -20,14 +20,7 @@ t.test('ingress under shoal up', { skip, timeout: 420_000 }, async (t) => {
   t.teardown(() => c.close());
   const api = c.api;
   t.match(c.out(), /applying the system manifests \(cluster DNS, ingress\)/);
-  const [http, https, health] = [await freePort(), await freePort(), await freePort()];
-  const base = '/spec/template/spec/containers/0';
-  await api.patch(deployments, 'shoal-ingress', [
-    { op: 'replace', path: `${base}/args`, value: ['--http-port', String(http), '--https-port', String(https), '--health-port', String(health)] },
-    { op: 'replace', path: `${base}/ports`, value: [{ name: 'http', containerPort: http, protocol: 'TCP' }, { name: 'https', containerPort: https, protocol: 'TCP' }] },
-    { op: 'replace', path: `${base}/readinessProbe/httpGet/port`, value: health },
-    { op: 'replace', path: `${base}/livenessProbe/httpGet/port`, value: health },
-  ], { namespace: 'kube-system', type: 'json' });
+  const moving = moveIngress(api, freePort, waitFor);
 
   await api.create({ apiVersion: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web', labels: { 'istio-injection': 'enabled' } } } as any);
   const app = (replicas: number) => ({
@@ -45,8 +38,8 @@ t.test('ingress under shoal up', { skip, timeout: 420_000 }, async (t) => {
   await api.create({ apiVersion: 'networking.k8s.io/v1', plural: 'ingresses', namespaced: true }, { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'hello', namespace: 'web' },
     spec: { rules: [{ host: 'hello.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hello', port: { name: 'http' } } } }] } }] } } as any);
 
-  const ingressPod = await waitFor('ingress pod ready on the new ports', async () => (await api.list(pods, { namespace: 'kube-system', labelSelector: 'app.kubernetes.io/name=shoal-ingress' })).items
-    .find((p) => ready(p) && JSON.stringify(p.spec.containers[0].args).includes(String(http))), 120_000);
+  const { http } = await moving;
+  const ingressPod = (await api.list(pods, { namespace: 'kube-system', labelSelector: 'app.kubernetes.io/name=shoal-ingress' })).items.find((p) => ready(p) && JSON.stringify(p.spec.containers[0].args).includes(String(http)))!;
   t.ok(ingressPod.spec.hostNetwork, 'host network');
   await waitFor('two app pods ready', async () => (await api.list(pods, { namespace: 'web', labelSelector: 'app=hello' })).items.filter(ready).length === 2, 120_000);
 
