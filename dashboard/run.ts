@@ -3,7 +3,7 @@
 // `shoal up`'s control-plane process (cli/up/group.ts).
 
 import { request } from 'undici';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../api/client/index.js';
 import type { Graph } from './metrics/graph.js';
@@ -41,8 +41,9 @@ export interface Dashboard {
 }
 
 /** Starts the loop and the server; `client` and `sources` are for tests. */
-export async function runDashboard(c: DashboardConfig, o: { client?: KubeClient; sources?: ScrapeSources; uiDir?: string } = {}): Promise<Dashboard> {
-  const client = o.client ?? KubeClient.fromKubeconfig(c.kubeconfig ? { path: c.kubeconfig } : {});
+export async function runDashboard(c: DashboardConfig, o: { client?: KubeClient; sources?: ScrapeSources; details?: DetailSources; uiDir?: string } = {}): Promise<Dashboard> {
+  const ownClient = !o.client && !(o.sources && o.details);
+  const client = o.client ?? (ownClient ? KubeClient.fromKubeconfig(c.kubeconfig ? { path: c.kubeconfig } : {}) : (undefined as unknown as KubeClient));
   const sources: ScrapeSources = o.sources ?? {
     listPods: async () => (await client.list(REFS.pods)).items,
     fetchText,
@@ -57,7 +58,7 @@ export async function runDashboard(c: DashboardConfig, o: { client?: KubeClient;
       return () => listeners.delete(fn);
     },
   };
-  const details: DetailSources = {
+  const details: DetailSources = o.details ?? {
     list: async (kind, namespace) => (await client.list(REFS[kind], namespace ? { namespace } : {})).items,
     certs: async (ip) => JSON.parse(await fetchText(`http://${ip}:${c.adminPort}/certs`, c.scrapeTimeoutMs)),
   };
@@ -85,7 +86,7 @@ export async function runDashboard(c: DashboardConfig, o: { client?: KubeClient;
       if (timer) clearTimeout(timer);
       await running;
       await new Promise<void>((res) => server.close(() => res()));
-      if (!o.client) await client.close();
+      if (ownClient) await client.close();
     },
   };
 }
