@@ -103,10 +103,10 @@ t.test('the dashboard page in headless Chromium', { skip: chromiumSkip, timeout:
   t.ok(Math.abs(Number(edge(first, 'reviews-v2')!.share) - 0.1) < 0.08, `and v2 ~10 %: ${edge(first, 'reviews-v2')!.share}`);
   t.ok(Number(edge(first, 'details-v1')!.rps) > 5 && Number(edge(first, 'details-v1')!.rps) < 25, `details: up to 20 rps (timers slow down on a busy machine): ${edge(first, 'details-v1')!.rps}`);
   t.equal(v1.mtls, 'mutual_tls');
-  t.match(v1.text, /^9\d% · \d+\.\d rps 🔒 \| ✓ 100% · p99 [\d.]+ ms$/, `the edge's label: ${v1.text}`);
+  t.match(v1.text, /^[89]\d% · \d+\.\d rps 🔒 \| ✓ 100% · p99 [\d.]+ ms$/, `the edge's label: ${v1.text}`);
   t.match(edge(first, 'reviews-v2')!.text, /p99 (3\d|4\d|50) ms/, 'v2 (40 ms requests): p99 in the 25–50 ms bucket');
   t.notOk(edge(first, 'reviews-v3'), 'no edge to v3');
-  t.match(first.splits.join('\n'), /v1 9\d% · v2 [\d.]+% · v3 0% · success 100%/, `the reviews split: ${first.splits}`);
+  t.match(first.splits.join('\n'), /v1 [89]\d% · v2 [\d.]+% · v3 0% · success 100%/, `the reviews split: ${first.splits}`);
 
   // the weights move to v3: the page follows without a reload
   weights = { 'reviews-v1': 0, 'reviews-v2': 0, 'reviews-v3': 100 };
