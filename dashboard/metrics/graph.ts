@@ -319,8 +319,11 @@ function splits(edges: GraphEdge[], nodes: Map<string, GraphNode>): ServiceSplit
   }
   const out: ServiceSplit[] = [];
   for (const [service, es] of by) {
+    if (!es.some((e) => e.target !== 'unknown' || e.rps)) continue;
     const perTarget = new Map<string, { rps: number | null; ok: number; n: number }>();
     for (const e of es) {
+      // requests the callers could not deliver (no endpoint, connect failure) count only while they happen
+      if (e.target === 'unknown' && !e.rps) continue;
       const p = perTarget.get(e.target) ?? { rps: null, ok: 0, n: 0 };
       if (e.rps !== null) p.rps = (p.rps ?? 0) + e.rps;
       const n = Object.values(e.codes).reduce((x, y) => x + y, 0);
@@ -329,8 +332,9 @@ function splits(edges: GraphEdge[], nodes: Map<string, GraphNode>): ServiceSplit
       perTarget.set(e.target, p);
     }
     // every workload of the service's app, with or without traffic (a version at 0 % shows as 0 %)
-    const app = nodes.get(es[0]!.target)?.app;
-    const ns = nodes.get(es[0]!.target)?.namespace ?? '';
+    const known = es.find((e) => e.target !== 'unknown') ?? es[0]!;
+    const app = nodes.get(known.target)?.app;
+    const ns = nodes.get(known.target)?.namespace ?? '';
     if (app) for (const n of nodes.values()) if (n.app === app && n.namespace === ns && !perTarget.has(n.id)) perTarget.set(n.id, { rps: 0, ok: 0, n: 0 });
     const total = [...perTarget.values()].reduce((x, p) => x + (p.rps ?? 0), 0);
     const anyRate = [...perTarget.values()].some((p) => p.rps !== null);
@@ -339,7 +343,7 @@ function splits(edges: GraphEdge[], nodes: Map<string, GraphNode>): ServiceSplit
     out.push({
       service, namespace: ns, rps: anyRate ? round(total, 3) : null, successRate: n ? round(ok / n, 4) : null,
       versions: [...perTarget.entries()].map(([id, p]) => ({
-        workload: nodes.get(id)?.workload ?? id, version: nodes.get(id)?.version ?? '', rps: p.rps === null ? null : round(p.rps, 3),
+        workload: nodes.get(id)?.workload ?? id, version: id === 'unknown' ? 'not delivered' : nodes.get(id)?.version ?? '', rps: p.rps === null ? null : round(p.rps, 3),
         share: total > 0 && p.rps !== null ? round(p.rps / total, 4) : null, successRate: p.n ? round(p.ok / p.n, 4) : null,
       })).sort((x, y) => x.version.localeCompare(y.version) || x.workload.localeCompare(y.workload)),
     });

@@ -113,6 +113,16 @@ t.test('two scrapes: rps, success rate, p99, mTLS, shares, the split, the line',
   t.equal(g3.edges.find((e) => e.target === 'bookinfo/reviews-v3')!.share, 1, 'v3 now carries all');
   t.equal(g3.edges.find((e) => e.target === 'bookinfo/reviews-v1')!.rps, 0, 'v1 idle');
   t.equal(summaryLine(g3, 'reviews'), 'reviews  v1 0% · v2 0% · v3 100%   success 100%   10.0 rps');
+
+  // requests the caller could not deliver (no endpoint: destination unknown, 503 UH) show in the split while they happen
+  const undeliverable = { ...req('productpage-v1', 'reviews-v1', 'v1', 'source', 503, 'unknown', 'UH'), destination_workload: 'unknown', destination_workload_namespace: 'unknown', destination_app: 'unknown', destination_version: 'unknown' };
+  for (let i = 0; i < 10; i++) pp.m.request(undeliverable, 0);
+  const fourth = await Promise.all([pp, r1, r2, r3].map((s) => s.scrape(15_000)));
+  const g4 = buildGraph(fourth.map((newer, i) => ({ newer, older: third[i]! })));
+  t.equal(g4.edges.find((e) => e.target === 'unknown')!.successRate, 0, 'an edge to the unknown node, all failed');
+  t.equal(summaryLine(g4, 'reviews'), 'reviews  not delivered 100% · v1 0% · v2 0% · v3 0%   success 0%   5.0 rps');
+  const fifth = await Promise.all([pp, r1, r2, r3].map((s) => s.scrape(17_000)));
+  t.notOk(buildGraph(fifth.map((newer, i) => ({ newer, older: fourth[i]! }))).services[0]!.versions.some((v) => v.version === 'not delivered'), 'and leave the split once they stop');
 });
 
 t.test('mTLS states, callers outside the mesh, counter restarts, TCP', async (t) => {
