@@ -9,7 +9,7 @@
 // (response_flags set: the request never reached the callee). With no destination view (the callee is
 // outside the mesh or was not scraped) the caller's view is the edge. Pure: no sockets, no clock.
 
-import { seriesKey, type Sample } from './prom.js';
+import type { Sample } from './prom.js';
 
 /** One scrape of one sidecar. */
 export interface Scrape {
@@ -90,6 +90,9 @@ export interface Graph {
   services: ServiceSplit[];
 }
 
+/** The metrics the graph reads (the scraper parses only these). */
+export const GRAPH_METRICS: ReadonlySet<string> = new Set(['istio_requests_total', 'istio_request_duration_milliseconds_bucket', 'istio_tcp_connections_opened_total']);
+
 // ---------------------------------------------------------------- per-series deltas
 
 interface View {
@@ -132,11 +135,11 @@ function end(l: Readonly<Record<string, string>>, side: 'source' | 'destination'
 /** The change of each series between two scrapes (null: no older scrape); a counter that went down restarted. */
 function deltas(t: TargetScrapes, name: string): { s: Sample; delta: number | null; dtSec: number }[] {
   const before = new Map<string, number>();
-  if (t.older) for (const s of t.older.samples) if (s.name === name) before.set(seriesKey(s.name, s.labels), s.value);
+  if (t.older) for (const s of t.older.samples) if (s.name === name) before.set(s.key, s.value);
   const dtSec = t.older ? Math.max(0.001, (t.newer.at - t.older.at) / 1000) : 0;
   return t.newer.samples.filter((s) => s.name === name).map((s) => {
     if (!t.older) return { s, delta: null, dtSec };
-    const b = before.get(seriesKey(s.name, s.labels)) ?? 0;
+    const b = before.get(s.key) ?? 0;
     return { s, delta: s.value >= b ? s.value - b : s.value, dtSec };
   });
 }

@@ -8,6 +8,8 @@ export interface Sample {
   name: string;
   labels: Readonly<Record<string, string>>;
   value: number;
+  /** the series' identity: its name and label text as written (an exposition writes a series' labels the same way each time) */
+  key: string;
 }
 
 /** What `parseProm` returns: the samples and how many lines it could not read. */
@@ -16,7 +18,9 @@ export interface Parsed {
   bad: number;
 }
 
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
+const NAME = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
+// one `name="value"` pair and what follows it (a comma, or the closing brace); sticky, so no substrings
+const PAIR = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,?)\s*/y;
 
 function number(text: string): number | undefined {
   if (text === '+Inf' || text === 'Inf') return Infinity;
@@ -26,66 +30,71 @@ function number(text: string): number | undefined {
   return text !== '' && !Number.isNaN(v) ? v : undefined;
 }
 
+const unescape = (v: string): string => (v.includes('\\') ? v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : v);
+
 /** Reads `{a="x",b="y"}` from `line` at `at` (the `{`); returns the labels and the index after `}`. */
 function labelsAt(line: string, at: number): { labels: Record<string, string>; end: number } | undefined {
   const labels: Record<string, string> = {};
   let i = at + 1;
   for (;;) {
-    while (line[i] === ' ' || line[i] === ',') i++;
+    while (line[i] === ' ') i++;
     if (line[i] === '}') return { labels, end: i + 1 };
-    const m = NAME.exec(line.slice(i));
+    PAIR.lastIndex = i;
+    const m = PAIR.exec(line);
     if (!m) return undefined;
-    i += m[0].length;
-    if (line[i] !== '=' || line[i + 1] !== '"') return undefined;
-    i += 2;
-    let v = '';
-    for (;;) {
-      const c = line[i];
-      if (c === undefined) return undefined;
-      if (c === '"') break;
-      if (c === '\\') {
-        const n = line[i + 1];
-        v += n === 'n' ? '\n' : n === '\\' ? '\\' : n === '"' ? '"' : `\\${n ?? ''}`;
-        i += 2;
-        continue;
-      }
-      v += c;
-      i++;
-    }
-    labels[m[0]] = v;
-    i++;
+    labels[m[1]!] = unescape(m[2]!);
+    i = PAIR.lastIndex;
+    if (!m[3] && line[i] !== '}') return undefined;
   }
 }
 
+/** Options of `parseProm`. */
+export interface ParseOptions {
+  /** only samples of these metric names (the others are skipped unread) */
+  names?: ReadonlySet<string>;
+  /** label sets by series text, kept across scrapes of one target: a series seen before is not parsed again */
+  cache?: Map<string, Readonly<Record<string, string>>>;
+}
+
 /** Parses a whole exposition. */
-export function parseProm(text: string): Parsed {
+export function parseProm(text: string, o: ParseOptions = {}): Parsed {
   const samples: Sample[] = [];
   let bad = 0;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
+    NAME.lastIndex = 0;
     const m = NAME.exec(line);
     if (!m) {
       bad++;
       continue;
     }
-    let rest = line.slice(m[0].length);
-    let labels: Record<string, string> = {};
-    if (rest.startsWith('{')) {
-      const l = labelsAt(rest, 0);
-      if (!l) {
-        bad++;
-        continue;
+    if (o.names && !o.names.has(m[0])) continue;
+    let at = m[0].length;
+    let labels: Readonly<Record<string, string>> = {};
+    if (line[at] === '{') {
+      const close = line.lastIndexOf('}');
+      const cached = close > at ? o.cache?.get(line.slice(0, close + 1)) : undefined;
+      if (cached) {
+        labels = cached;
+        at = close + 1;
+      } else {
+        const l = labelsAt(line, at);
+        if (!l) {
+          bad++;
+          continue;
+        }
+        labels = l.labels;
+        at = l.end;
+        o.cache?.set(line.slice(0, at), labels);
       }
-      labels = l.labels;
-      rest = rest.slice(l.end);
     }
-    const value = number(rest.trim().split(/\s+/)[0] ?? '');
+    const value = number(line.slice(at).trim().split(/\s+/)[0] ?? '');
     if (value === undefined) {
       bad++;
       continue;
     }
-    samples.push({ name: m[0], labels, value });
+    samples.push({ name: m[0], labels, value, key: line.slice(0, at) });
   }
   return { samples, bad };
 }

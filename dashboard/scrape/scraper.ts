@@ -9,7 +9,7 @@
 import type { KubeObject } from '../../api/meta.js';
 import { endpointWorkload } from '../../proxy/admin/peer-metadata.js';
 import { parseProm } from '../metrics/prom.js';
-import { buildGraph, type Graph, type PodInfo, type Scrape } from '../metrics/graph.js';
+import { buildGraph, GRAPH_METRICS, type Graph, type PodInfo, type Scrape } from '../metrics/graph.js';
 
 /** What the scraper needs from the world (fakes in tests). */
 export interface ScrapeSources {
@@ -52,6 +52,8 @@ export function targetOf(p: KubeObject): Omit<Target, 'error'> | undefined {
 /** The scrape loop's state; `round()` runs one round (the caller schedules them). */
 export class Scraper {
   private readonly history = new Map<string, Scrape[]>();
+  /** per sidecar: label sets by series text (parsed once per series, not once per scrape) */
+  private readonly labelCache = new Map<string, Map<string, Readonly<Record<string, string>>>>();
   private targetsNow: Target[] = [];
   private graphNow: Graph = { at: 0, windowSec: null, nodes: [], edges: [], services: [] };
   /** rounds done, and the last round's error (listing pods) */
@@ -87,7 +89,9 @@ export class Scraper {
       try {
         const text = await this.src.fetchText(`http://${t.ip}:${this.o.metricsPort}/stats/prometheus`, this.o.timeoutMs);
         const at = now();
-        const h = [...(this.history.get(key) ?? []), { at, samples: parseProm(text).samples }];
+        let cache = this.labelCache.get(key);
+        if (!cache || cache.size > 20_000) this.labelCache.set(key, (cache = new Map()));
+        const h = [...(this.history.get(key) ?? []), { at, samples: parseProm(text, { names: GRAPH_METRICS, cache }).samples }];
         // keep the newest and what is still inside the window (at least one older scrape)
         while (h.length > 2 && at - h[1]!.at >= this.o.windowMs) h.shift();
         this.history.set(key, h);
@@ -98,6 +102,7 @@ export class Scraper {
     }));
     const live = new Set(found.map((t) => `${t.namespace}/${t.name}/${t.ip}`));
     for (const k of this.history.keys()) if (!live.has(k)) this.history.delete(k);
+    for (const k of this.labelCache.keys()) if (!live.has(k)) this.labelCache.delete(k);
     this.targetsNow = targets;
     const scrapes = [...this.history.values()].map((h) => ({ newer: h[h.length - 1]!, ...(h.length > 1 ? { older: h[0]! } : {}) }));
     this.graphNow = buildGraph(scrapes, targets);

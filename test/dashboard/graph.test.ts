@@ -20,13 +20,19 @@ t.test('parseProm: labels, escapes, +Inf, comments, bad lines', async (t) => {
     '{a="1"} 3',
   ].join('\n'));
   t.same(p.samples, [
-    { name: 'x', labels: { a: '1', b: 'q"uo\\te\nnl' }, value: 3 },
-    { name: 'y', labels: {}, value: 4.5 },
-    { name: 'z_bucket', labels: { le: '+Inf' }, value: 7 },
-    { name: 'w', labels: { a: '1' }, value: Infinity },
+    { name: 'x', labels: { a: '1', b: 'q"uo\\te\nnl' }, value: 3, key: 'x{a="1",b="q\\"uo\\\\te\\nnl"}' },
+    { name: 'y', labels: {}, value: 4.5, key: 'y' },
+    { name: 'z_bucket', labels: { le: '+Inf' }, value: 7, key: 'z_bucket{le="+Inf"}' },
+    { name: 'w', labels: { a: '1' }, value: Infinity, key: 'w{a="1"}' },
   ]);
   t.equal(p.bad, 3, 'three unreadable lines counted, not fatal');
   t.equal(seriesKey('x', { b: '2', a: '1' }), seriesKey('x', { a: '1', b: '2' }), 'series keys ignore label order');
+  const cache = new Map();
+  const only = parseProm('x{a="1"} 1\ny{a="1"} 2\n', { names: new Set(['x']), cache });
+  t.same(only.samples.map((x) => x.name), ['x'], 'only the names asked for');
+  t.same([...cache.keys()], ['x{a="1"}'], 'label sets cached by series text');
+  cache.set('x{a="1"}', { a: 'from the cache' });
+  t.same(parseProm('x{a="1"} 5', { cache }).samples[0]!.labels, { a: 'from the cache' }, 'a series seen before is not parsed again');
 });
 
 t.test('quantile: Prometheus histogram_quantile', async (t) => {
