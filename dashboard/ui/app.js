@@ -8,7 +8,7 @@
 const SVGNS = 'http://www.w3.org/2000/svg';
 const NODE_W = 190;
 const NODE_H = 46;
-const COL = 300;
+const COL = 430;
 const ROW = 92;
 let selected = null;
 let updates = 0;
@@ -38,6 +38,13 @@ function layout(nodes, edges) {
     }
     if (!changed) break;
   }
+  // a workload without edges (a version with no traffic yet) goes to its app's column
+  const linked = new Set(edges.flatMap((e) => [e.source, e.target]));
+  for (const n of nodes) {
+    if (linked.has(n.id)) continue;
+    const sibling = nodes.find((m) => m !== n && linked.has(m.id) && m.app && m.app === n.app && m.namespace === n.namespace);
+    if (sibling) depth.set(n.id, depth.get(sibling.id) || 0);
+  }
   const cols = new Map();
   for (const n of nodes) {
     const d = depth.get(n.id) || 0;
@@ -52,6 +59,15 @@ function layout(nodes, edges) {
     height = Math.max(height, 30 + list.length * ROW);
   }
   return { pos, width: 30 + cols.size * COL, height };
+}
+
+/** A padlock (drawn, not an emoji: the machine may have no emoji font); open when some requests were plaintext. */
+function lock(x, y, state) {
+  const g = svg('g', { class: `lock ${state}`, transform: `translate(${x},${y})` });
+  g.append(svg('title', {}, state === 'mutual_tls' ? 'mTLS: every request mutual TLS' : 'mTLS: some requests plaintext'));
+  g.append(svg('path', { d: state === 'mutual_tls' ? 'M 2 5 V 3 a 3 3 0 0 1 6 0 V 5' : 'M 2 5 V 3 a 3 3 0 0 1 6 0', fill: 'none' }));
+  g.append(svg('rect', { x: 0, y: 5, width: 10, height: 7, rx: 1.5 }));
+  return g;
 }
 
 function edgeClass(e) {
@@ -82,9 +98,13 @@ function drawGraph(g) {
     const w = e.rps ? Math.min(8, 1.5 + Math.log2(1 + e.rps)) : 1.5;
     const d = x2 > x1 ? `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}` : `M ${x1} ${y1} C ${x1 + 80} ${y1 - 80}, ${x2 - 80} ${y2 - 80}, ${x2} ${y2}`;
     group.append(svg('path', { d, 'stroke-width': w, 'marker-end': 'url(#arrow)' }));
-    const lx = x2 > x1 ? mx : (x1 + x2) / 2, ly = (y1 + y2) / 2;
+    // the label sits on the curve two thirds of the way, so labels of a fan-out do not pile up at its root
+    const bez = (p0, p1, p2, p3, u) => (1 - u) ** 3 * p0 + 3 * (1 - u) ** 2 * u * p1 + 3 * (1 - u) * u ** 2 * p2 + u ** 3 * p3;
+    const lx = x2 > x1 ? bez(x1, mx, mx, x2, 0.68) : (x1 + x2) / 2, ly = x2 > x1 ? bez(y1, y1, y2, y2, 0.68) : (y1 + y2) / 2 - 60;
     const share = e.share !== null && e.share < 0.9995 ? `${pct(e.share)} · ` : '';
-    group.append(svg('text', { x: lx, y: ly - 4, 'text-anchor': 'middle', class: 'l1' }, `${share}${num(e.rps, 1)} ${e.protocol === 'tcp' ? 'conn/s' : 'rps'}${e.mtls === 'mutual_tls' ? ' 🔒' : e.mtls === 'mixed' ? ' ⚠🔒' : ''}`));
+    const l1 = `${share}${num(e.rps, 1)} ${e.protocol === 'tcp' ? 'conn/s' : 'rps'}${e.mtls === 'mixed' ? ' · some plaintext' : ''}`;
+    group.append(svg('text', { x: lx, y: ly - 4, 'text-anchor': 'middle', class: 'l1' }, l1));
+    if (e.mtls === 'mutual_tls' || e.mtls === 'mixed') group.append(lock(lx + l1.length * 3.2 + 6, ly - 14, e.mtls));
     if (e.protocol === 'http') group.append(svg('text', { x: lx, y: ly + 10, 'text-anchor': 'middle', class: 'l2' }, `✓ ${pct(e.successRate)} · p99 ${e.p99Ms === null ? '–' : `${num(e.p99Ms, e.p99Ms < 10 ? 1 : 0)} ms`}`));
     const title = svg('title', {}, `${e.source} → ${e.target}\n${e.services.join(', ')}\n${e.total} requests since start; codes in window ${JSON.stringify(e.codes)}\nmTLS: ${e.mtls}`);
     group.append(title);

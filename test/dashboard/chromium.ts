@@ -3,7 +3,7 @@
 // close; the browser is stopped by the PID this helper started.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -18,11 +18,22 @@ export interface Page {
   goto(url: string): Promise<void>;
   /** evaluates `expr` in the page (promises awaited) and returns its JSON value */
   eval<T = unknown>(expr: string): Promise<T>;
+  /** a PNG of the viewport (for looking at it by hand) */
+  screenshot(): Promise<Buffer>;
   close(): Promise<void>;
 }
 
 /** Starts the browser and opens one page on about:blank. */
 export async function openBrowser(): Promise<Page> {
+  // profiles an earlier run could not remove (older than 15 min: a concurrent run's are left alone)
+  for (const d of readdirSync(tmpdir())) {
+    if (!d.startsWith('shoal-dash-chromium-')) continue;
+    try {
+      if (Date.now() - statSync(join(tmpdir(), d)).mtimeMs > 15 * 60_000) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+    } catch {
+      /* gone */
+    }
+  }
   const profile = mkdtempSync(join(tmpdir(), 'shoal-dash-chromium-'));
   const child: ChildProcess = spawn(CHROMIUM!, [
     '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check',
@@ -68,6 +79,7 @@ export async function openBrowser(): Promise<Page> {
     ws.send(JSON.stringify({ id: n, method, params }));
   });
   await send('Page.enable');
+  await send('Emulation.setDeviceMetricsOverride', { width: 1400, height: 800, deviceScaleFactor: 1, mobile: false });
   await send('Runtime.enable');
   return {
     async goto(url) {
@@ -80,6 +92,9 @@ export async function openBrowser(): Promise<Page> {
       if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
       return r.result.value as T;
     },
+    async screenshot() {
+      return Buffer.from((await send('Page.captureScreenshot', { format: 'png' })).data, 'base64');
+    },
     async close() {
       ws.close();
       if (child.exitCode === null) {
@@ -89,7 +104,11 @@ export async function openBrowser(): Promise<Page> {
         await exited;
         clearTimeout(t);
       }
-      rmSync(profile, { recursive: true, force: true });
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // its helpers may still be writing
+      } catch {
+        /* left for the next run's clean-up */
+      }
     },
   };
 }
@@ -102,6 +121,7 @@ export const READ_GRAPH = `(() => ({
     source: e.getAttribute('data-source'), target: e.getAttribute('data-target'), rps: e.getAttribute('data-rps'),
     share: e.getAttribute('data-share'), success: e.getAttribute('data-success'), mtls: e.getAttribute('data-mtls'),
     text: [...e.querySelectorAll('text')].map((x) => x.textContent).join(' | '),
+    lock: !!e.querySelector('.lock.mutual_tls'),
   })),
   splits: [...document.querySelectorAll('#splits .split .text')].map((s) => s.textContent),
   status: document.getElementById('status').textContent,
