@@ -74,10 +74,18 @@ export async function runDashboard(c: DashboardConfig, o: { client?: KubeClient;
   };
   loop();
   const server = createDashboardServer(state, details, o.uiDir ?? UI_DIR, c.rootNamespace);
-  await new Promise<void>((res, rej) => {
-    server.once('error', (e) => rej(new Error(`dashboard: listen ${c.bindAddress}:${c.port}: ${e.message}`)));
-    server.listen(c.port, c.bindAddress, () => res());
-  });
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', (e) => rej(new Error(`dashboard: listen ${c.bindAddress}:${c.port}: ${e.message}`)));
+      server.listen(c.port, c.bindAddress, () => res());
+    });
+  } catch (e) {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+    if (ownClient) await client.close();
+    throw e;
+  }
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://${c.bindAddress === '0.0.0.0' ? '127.0.0.1' : c.bindAddress}:${port}/`, port, scraper,

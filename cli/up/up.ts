@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
 import { checkHost } from './host.js';
@@ -117,9 +118,20 @@ function agentFor(home: string): Agent {
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
   if (c.port === PORTS.apiServer) {
-    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug, dashboard: DASHBOARD_PORT };
+    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug,
+      // Kiali's port when it is free; the dashboard is for people, so another port beats not starting
+      dashboard: (await portFree(DASHBOARD_PORT)) ? DASHBOARD_PORT : await freePort() };
   }
   return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort(), dashboard: await freePort() };
+}
+
+/** Whether 127.0.0.1:`port` can be listened on now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createNetServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
 }
 
 interface Ports {

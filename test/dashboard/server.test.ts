@@ -113,6 +113,14 @@ t.test('the HTTP API and the live line', async (t) => {
   const pipe = new PassThrough();
   let pipeOut = '';
   pipe.on('data', (c) => (pipeOut += c));
+  // a taken port: the start fails naming the address, and nothing keeps running
+  const taken = parseDashboardFlags(['--port', String(d.port), '--scrape-interval', '100ms', '--window', '1s']).config!;
+  let rounds = 0;
+  await t.rejects(runDashboard(taken, { sources: { listPods: async () => (rounds++, []), fetchText: async () => '' }, details: { list: async () => [], certs: async () => ({}) } }),
+    new RegExp(`^dashboard: listen 127\\.0\\.0\\.1:${d.port}: .*EADDRINUSE`));
+  const after = rounds;
+  await new Promise((res) => setTimeout(res, 300));
+  t.equal(rounds, after, 'its scrape loop stopped with it');
   const stopPipe = startLiveLine({ dashboardUrl: 'http://127.0.0.1:9/', service: 'web.a', out: pipe, tty: false, everyMs: 50 });
   await new Promise((res) => setTimeout(res, 400));
   stopPipe();
