@@ -1,5 +1,6 @@
 // `shoal up`, `shoal down`, `shoal status`: run a local cluster in the foreground under the supervisor,
-// stop it, and report each component's health. Today the cluster is the API server on the embedded store
+// stop it, and report each component's health. With the mesh, the summary gives the dashboard's URL, and
+// for the Bookinfo sample a live line from the dashboard (dashboard/live.ts) until Ctrl-C. Today the cluster is the API server on the embedded store
 // (or etcd); later capabilities add their components to `components()`.
 
 import { parseArgs } from 'node:util';
