@@ -24,13 +24,14 @@ import { injectCommand } from './commands/inject.js';
 import { proxyConfigCommand, proxyStatusCommand } from './commands/proxy-status.js';
 import { explainCommand } from './commands/explain.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { apiResourcesCommand, apiserverCommand, cniCommand, kubeconfigCommand, versionCommand } from './commands/info.js';
 
 /** Every subcommand, in help order. */
 export const commands: Command[] = [
   applyCommand, getCommand, describeCommand, deleteCommand, createCommand, scaleCommand, labelCommand,
   annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand, execCommand, imageCommand, injectCommand,
-  proxyStatusCommand, proxyConfigCommand, explainCommand, analyzeCommand,
+  proxyStatusCommand, proxyConfigCommand, explainCommand, analyzeCommand, dashboardCommand,
 ];
 
 function usage(): string {

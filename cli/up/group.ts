@@ -1,6 +1,6 @@
 // Several cluster components in one Node process, as k3s runs its server and agent: each Node process
 // costs ~60 MB before it does anything, so `shoal up` groups the control plane (API server, controller
-// manager, scheduler, mesh control) and the node (node agent, service proxy, NetworkPolicy enforcer) into two processes.
+// manager, scheduler, mesh control, dashboard) and the node (node agent, service proxy, NetworkPolicy enforcer) into two processes.
 // argv is `<component> <its flags…> [--- <component> <its flags…>]…`, each component's flags exactly as
 // its own main.ts takes them; they start in order (each waits for the previous to be up) and stop in
 // reverse order on SIGTERM/SIGINT. Any component failing to start, or losing leadership, ends the process
@@ -19,6 +19,8 @@ import { runProxy } from '../../node/service-proxy/build.js';
 import { parseMeshFlags } from '../../control-plane/mesh/flags.js';
 import { runMeshControl } from '../../control-plane/mesh/run.js';
 import { parseProxyFlags } from '../../node/service-proxy/flags.js';
+import { parseDashboardFlags } from '../../dashboard/flags.js';
+import { runDashboard } from '../../dashboard/run.js';
 
 /** How one component stops. */
 type Stop = () => Promise<void>;
@@ -62,6 +64,13 @@ export const starters: Readonly<Record<string, Starter>> = {
     async start(c) {
       const mc = await runMeshControl(c);
       return () => mc.stop();
+    },
+  },
+  dashboard: {
+    parse: (a) => parseDashboardFlags(a),
+    async start(c) {
+      const d = await runDashboard(c);
+      return () => d.stop();
     },
   },
   'node-agent': {

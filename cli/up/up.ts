@@ -1,12 +1,14 @@
 // `shoal up`, `shoal down`, `shoal status`: run a local cluster in the foreground under the supervisor,
-// stop it, and report each component's health. Today the cluster is the API server on the embedded store
+// stop it, and report each component's health. With the mesh, the summary gives the dashboard's URL, and
+// for the Bookinfo sample a live line from the dashboard (dashboard/live.ts) until Ctrl-C. Today the cluster is the API server on the embedded store
 // (or etcd); later capabilities add their components to `components()`.
 
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
+import { basename, join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { Supervisor, type ComponentSpec, type SupervisorEvent } from './supervisor.js';
 import { checkHost } from './host.js';
@@ -20,6 +22,8 @@ import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
 import { ensurePki } from '../../control-plane/apiserver/pki.js';
 import { freePort } from '../../lib/serve/serve.js';
 import { describeSysctls, holdSysctls } from '../../node/agent/sandbox/sysctls.js';
+import { DASHBOARD_PORT } from '../../dashboard/flags.js';
+import { bookinfoSummary, startLiveLine } from '../../dashboard/live.js';
 
 const distRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -115,9 +119,20 @@ function agentFor(home: string): Agent {
 /** Health ports: Kubernetes' defaults for the default API port, free ones otherwise (side-by-side runs). */
 async function healthPorts(c: UpConfig): Promise<Ports> {
   if (c.port === PORTS.apiServer) {
-    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug };
+    return { controllers: PORTS.controllerManagerHealth, scheduler: PORTS.schedulerHealth, agent: PORTS.agent, proxy: PORTS.serviceProxyHealth, policy: PORTS.policyHealth, meshGrpc: PORTS.meshGrpc, meshDebug: PORTS.meshDebug,
+      // Kiali's port when it is free; the dashboard is for people, so another port beats not starting
+      dashboard: (await portFree(DASHBOARD_PORT)) ? DASHBOARD_PORT : await freePort() };
   }
-  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort() };
+  return { controllers: await freePort(), scheduler: await freePort(), agent: await freePort(), proxy: await freePort(), policy: await freePort(), meshGrpc: await freePort(), meshDebug: await freePort(), dashboard: await freePort() };
+}
+
+/** Whether 127.0.0.1:`port` can be listened on now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createNetServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
 }
 
 interface Ports {
@@ -129,6 +144,8 @@ interface Ports {
   /** mesh control: gRPC (discovery + CA) and monitoring (/ready, /debug/syncz) */
   meshGrpc: number;
   meshDebug: number;
+  /** the dashboard (dashboard/): the service graph from the sidecars' metrics, on 127.0.0.1 */
+  dashboard: number;
 }
 
 /** Where this cluster's CNI plugins and config live: the standard dirs for the default state dir. */
@@ -259,6 +276,13 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       ],
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.meshDebug}/ready`),
+    }, {
+      // the mesh's dashboard: scrapes every sidecar (pod IPs are on the node's bridge), serves the graph
+      name: 'dashboard',
+      command: process.execPath,
+      args: [join(distRoot, 'dashboard', 'main.js'), '--kubeconfig', kubeconfig, '--port', String(ports.dashboard), '--bind-address', '127.0.0.1'],
+      env,
+      ready: () => httpOk(`http://127.0.0.1:${ports.dashboard}/healthz`),
     }]),
     ...nodeAgent,
   ];
@@ -273,7 +297,7 @@ const V8_FLAGS = ['--max-semi-space-size=2'];
 
 /** The processes `shoal up` runs by default: the control plane in one, the node's components in another. */
 const GROUPS: [string, string[]][] = [
-  ['control-plane', ['apiserver', 'controller-manager', 'scheduler', 'mesh-control']],
+  ['control-plane', ['apiserver', 'controller-manager', 'scheduler', 'mesh-control', 'dashboard']],
   ['node', ['node-agent', 'service-proxy', 'network-policy']],
 ];
 
@@ -342,6 +366,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
   const agent = agentFor(c.home);
   const sup = new Supervisor(join(c.home, 'logs'), (e) => report(e, out));
   let code = 0;
+  let stopLive = (): void => {};
   const stop = new Promise<void>((res) => {
     process.once('SIGINT', res);
     process.once('SIGTERM', res);
@@ -350,7 +375,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
     const kubeconfig = join(c.home, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}` }), { mode: 0o600 });
     const ports = await healthPorts(c);
-    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }), ...(c.mesh ? {} : { meshGrpc: 0, meshDebug: 0 }) }));
+    writeFileSync(join(c.home, 'run', 'ports.json'), JSON.stringify({ apiserver: c.port, ...ports, ...(c.agent ? {} : { agent: 0 }), ...(c.mesh ? {} : { meshGrpc: 0, meshDebug: 0, dashboard: 0 }) }));
     writeFileSync(join(c.home, 'run', 'scope.json'), JSON.stringify(hostScope(c)));
     if (c.agent) {
       const cni = cniDirs(c);
@@ -383,12 +408,21 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
       }
     }
     out.write(`\nThe cluster is up. Reach it with:\n  export KUBECONFIG=${kubeconfig}\n  shoal get all -A        (or kubectl get all -A)\nStop it with Ctrl-C or 'shoal down --home ${c.home}'. Logs: ${join(c.home, 'logs')}\n`);
+    const dashboardUrl = `http://127.0.0.1:${ports.dashboard}/`;
+    if (c.mesh) out.write(`The mesh's dashboard (service graph, routes, policies, certificates): ${dashboardUrl}\n`);
+    // Bookinfo: the product page, what to try, and a live line with reviews' split from the dashboard
+    if (c.mesh && c.apply.some((d) => basename(resolve(d)) === 'bookinfo')) {
+      out.write(bookinfoSummary(dashboardUrl, kubeconfig));
+      stopLive = startLiveLine({ dashboardUrl, service: 'reviews.bookinfo', out, tty: (out as { isTTY?: boolean }).isTTY === true });
+    }
     await stop;
+    stopLive();
     out.write('\nStopping…\n');
   } catch (e) {
     err.write(`shoal up: ${(e as Error).message}\n`);
     code = 1;
   } finally {
+    stopLive();
     await sup.stopAll();
     if (c.agent) for (const e of cleanupHost(hostScope(c), (l) => out.write(`  ✔ ${l}\n`))) err.write(`shoal up: cleanup: ${e}\n`);
     rmSync(join(c.home, 'run', 'scope.json'), { force: true });
@@ -480,6 +514,7 @@ export async function runStatus(argv: string[], out: NodeJS.WritableStream = pro
   if (ports.agent && ports.proxy) checks.push(['service-proxy', `http://127.0.0.1:${ports.proxy}/healthz`]);
   if (ports.agent && ports.policy) checks.push(['network-policy', `http://127.0.0.1:${ports.policy}/healthz`]);
   if (ports.meshDebug) checks.push(['mesh-control', `http://127.0.0.1:${ports.meshDebug}/ready`]);
+  if (ports.dashboard) checks.push(['dashboard', `http://127.0.0.1:${ports.dashboard}/healthz`]);
   for (const [name, target] of checks) {
     let state: string;
     try {

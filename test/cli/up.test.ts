@@ -50,8 +50,9 @@ for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-
   t.match(out, /✔ controller-manager ready/);
   t.match(out, /✔ scheduler ready/);
   t.match(out, /✔ mesh-control ready/);
-  const pids = ['apiserver', 'controller-manager', 'scheduler', 'mesh-control'].map((n) => new RegExp(`✔ ${n} ready in [0-9.]+s \\(pid (\\d+)`).exec(out)?.[1]);
-  t.equal(new Set(pids).size, split ? 4 : 1, split ? 'one process per component' : 'the control plane runs in one process');
+  t.match(out, /✔ dashboard ready/);
+  const pids = ['apiserver', 'controller-manager', 'scheduler', 'mesh-control', 'dashboard'].map((n) => new RegExp(`✔ ${n} ready in [0-9.]+s \\(pid (\\d+)`).exec(out)?.[1]);
+  t.equal(new Set(pids).size, split ? 5 : 1, split ? 'one process per component' : 'the control plane runs in one process');
   if (!split) t.match(out, /\(pid \d+, process control-plane\)/);
   t.match(out, /deployment.apps\/hello created/);
   t.match(out, /service\/hello created/);
@@ -66,6 +67,11 @@ for (const split of [false, true]) t.test(`up, status, down${split ? ' (--split-
   t.match(st.stdout, /controller-manager\s+ok/);
   t.match(st.stdout, /scheduler\s+ok/);
   t.match(st.stdout, /mesh-control\s+ok/);
+  t.match(st.stdout, /dashboard\s+ok/);
+  const dash = await shoal(['--home', home, 'dashboard', '--no-open']);
+  t.match(dash.stdout, /^Dashboard: http:\/\/127\.0\.0\.1:\d+\/\n$/, `shoal dashboard: ${dash.stdout}${dash.stderr}`);
+  const graph = await fetch(`${dash.stdout.trim().split(' ')[1]}api/graph`).then((r) => r.json()) as { nodes: unknown[]; error: string };
+  t.same([graph.nodes, graph.error], [[], ''], 'the dashboard answers: no sidecars yet, the API listed fine');
   // the controllers act: the Deployment gets a ReplicaSet and three Pods (Pending until a node agent runs)
   let rs = '';
   for (let i = 0; i < 100 && !rs.includes('hello-'); i++) {
@@ -104,9 +110,9 @@ t.test('group processes: argv split per component, every bad flag named with its
   const bad = parseGroup(['scheduler', '--nope', '---', 'kubelet', '---', 'network-policy', '--table-suffix', 'BAD']);
   t.equal(bad.components, undefined);
   t.match(bad.problems[0], /^scheduler: .*nope/);
-  t.match(bad.problems[1], /^unknown component "kubelet"; one of: apiserver, controller-manager, scheduler, mesh-control, node-agent, service-proxy, network-policy$/);
+  t.match(bad.problems[1], /^unknown component "kubelet"; one of: apiserver, controller-manager, scheduler, mesh-control, dashboard, node-agent, service-proxy, network-policy$/);
   t.match(bad.problems[2], /^network-policy: --table-suffix:/);
-  t.same(parseGroup([]).problems, ['no component given; one of: apiserver, controller-manager, scheduler, mesh-control, node-agent, service-proxy, network-policy']);
+  t.same(parseGroup([]).problems, ['no component given; one of: apiserver, controller-manager, scheduler, mesh-control, dashboard, node-agent, service-proxy, network-policy']);
   const r = await new Promise<{ code: number; stderr: string }>((res) => execFile(process.execPath, [join(root, 'dist', 'cli', 'up', 'group-main.js'), 'kubelet'], (err, _o, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stderr })));
   t.equal(r.code, 64, 'bad group flags exit 64');
   t.match(r.stderr, /shoal group: unknown component "kubelet"/);
