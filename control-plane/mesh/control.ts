@@ -35,6 +35,7 @@ const REFS = {
   virtualservices: { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true },
   destinationrules: { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true },
   httproutes: { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true },
+  grpcroutes: { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true },
   serviceentries: { apiVersion: 'networking.istio.io/v1', plural: 'serviceentries', namespaced: true },
   workloadentries: { apiVersion: 'networking.istio.io/v1', plural: 'workloadentries', namespaced: true },
   sidecars: { apiVersion: 'networking.istio.io/v1', plural: 'sidecars', namespaced: true },
@@ -98,6 +99,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
     virtualServices: () => inf.virtualservices.list(),
     destinationRules: () => inf.destinationrules.list(),
     httpRoutes: () => inf.httproutes.list(),
+    grpcRoutes: () => inf.grpcroutes.list(),
     serviceEntries: () => inf.serviceentries.list(),
     workloadEntries: () => inf.workloadentries.list(),
     pods: () => inf.pods.list(),
@@ -156,7 +158,7 @@ export async function startMeshControl(c: MeshConfig, log: Log, clientIn?: KubeC
   };
   // jwksUri key sets, fetched by mesh control (proxies get them inline); a new key set is a change
   const jwksCache = new JwksCache(() => changed());
-  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes', 'serviceentries', 'workloadentries', 'sidecars', 'requestauthentications'] as const)
+  for (const k of ['services', 'endpointslices', 'pods', 'peerauthentications', 'authorizationpolicies', 'virtualservices', 'destinationrules', 'httproutes', 'grpcroutes', 'serviceentries', 'workloadentries', 'sidecars', 'requestauthentications'] as const)
     inf[k].addEventHandler({ onAdd: changed, onUpdate: (a, b) => { if (a.metadata.resourceVersion !== b.metadata.resourceVersion) changed(); }, onDelete: changed });
 
   // Root cert in every namespace: on namespace events and every minute.

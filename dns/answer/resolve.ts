@@ -53,7 +53,11 @@ export class Resolver {
   /** Answer one question (name lowercase, no trailing dot). */
   resolve(name: string, qtype: number, qclass: number): Answer {
     const reverse = name.endsWith('.in-addr.arpa') || name.endsWith('.ip6.arpa');
-    if (!this.inZone(name) && !reverse) return { kind: 'forward' };
+    if (!this.inZone(name) && !reverse) {
+      // a ServiceEntry host (Istio's DNS proxy answers them); anything else goes upstream
+      const recs = this.index.lookup(name);
+      return recs.length ? this.fromRecords(name, recs, qtype, qclass, []) : { kind: 'forward' };
+    }
     if (!this.synced()) return this.result(2, [], [], false, [], false);
     if (reverse) {
       const recs = this.index.lookup(name);

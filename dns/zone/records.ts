@@ -136,3 +136,21 @@ export function serviceRecords(zone: string, svc: ServiceLike, slices: Iterable<
 export function zoneRecords(zone: string): Rec[] {
   return [{ name: `dns-version.${zone}`, type: 'TXT', text: '1.1.0' }];
 }
+
+/**
+ * A ServiceEntry's hosts, answered where Istio's DNS proxy would: each host (outside the cluster zone) has
+ * the entry's IP `addresses`, else — resolution STATIC — its endpoints' IP addresses. Wildcard hosts and
+ * entries with neither get nothing (they are resolved upstream).
+ */
+export function serviceEntryRecords(se: { spec?: { hosts?: string[]; addresses?: string[]; resolution?: string; endpoints?: { address?: string }[] } }): Rec[] {
+  const spec = se.spec ?? {};
+  let ips = (spec.addresses ?? []).filter((a) => isIP(a) !== 0);
+  if (!ips.length && spec.resolution === 'STATIC') ips = (spec.endpoints ?? []).map((e) => e.address ?? '').filter((a) => isIP(a) !== 0);
+  const out: Rec[] = [];
+  for (const h of spec.hosts ?? []) {
+    const name = h.toLowerCase().replace(/\.$/, '');
+    if (name.includes('*')) continue;
+    for (const ip of ips) out.push({ name, type: isIP(ip) === 6 ? 'AAAA' : 'A', address: ip });
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../api/meta.js';
 import { Informer, type KubeClient } from '../../api/client/index.js';
 import { ZoneIndex } from './index.js';
-import { SERVICE_NAME_LABEL, serviceRecords, zoneRecords, type PodLike, type ServiceLike, type SliceLike } from './records.js';
+import { SERVICE_NAME_LABEL, serviceEntryRecords, serviceRecords, zoneRecords, type PodLike, type ServiceLike, type SliceLike } from './records.js';
 
 /** The running watch. */
 export interface ZoneWatch {
@@ -21,6 +21,9 @@ export function watchZone(client: KubeClient, zone: string, index: ZoneIndex, on
   const services = new Informer<KubeObject>(client, { apiVersion: 'v1', plural: 'services', namespaced: true }, opts);
   const slices = new Informer<KubeObject>(client, { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true }, opts);
   const pods = new Informer<KubeObject>(client, { apiVersion: 'v1', plural: 'pods', namespaced: true }, opts);
+  // Istio ServiceEntry hosts (outside the zone), as Istio's DNS proxy answers them. Not part of `synced`:
+  // a cluster without the kind still serves its zone.
+  const entries = new Informer<KubeObject>(client, { apiVersion: 'networking.istio.io/v1', plural: 'serviceentries', namespaced: true }, { onError: () => { /* the kind may not be served */ } });
   const slicesBySvc = new Map<string, Map<string, SliceLike>>();
   const podsBySub = new Map<string, Map<string, PodLike>>();
   let ready = false;
@@ -70,8 +73,14 @@ export function watchZone(client: KubeClient, zone: string, index: ZoneIndex, on
     },
     onDelete: (o) => group(podsBySub, podSvc(o), o as PodLike, true),
   });
+  const seKey = (o: KubeObject) => `serviceentry:${o.metadata.namespace}/${o.metadata.name}`;
+  const setEntry = (o: KubeObject, del: boolean) => {
+    const changed = index.set(seKey(o), del ? [] : serviceEntryRecords(o as never));
+    if (changed.size) onChange(changed);
+  };
+  entries.addEventHandler({ onAdd: (o) => setEntry(o, false), onUpdate: (_a, o) => setEntry(o, false), onDelete: (o) => setEntry(o, true) });
   onChange(index.set('', zoneRecords(zone)));
-  for (const i of [services, slices, pods]) i.start();
+  for (const i of [services, slices, pods, entries]) i.start();
   const all = Promise.all([services, slices, pods].map((i) => i.waitForSync())).then(() => {
     ready = true;
   });
@@ -84,7 +93,7 @@ export function watchZone(client: KubeClient, zone: string, index: ZoneIndex, on
       await Promise.race([all, new Promise((_r, rej) => (t = setTimeout(() => rej(new Error(`dns: informers not synced after ${timeoutMs} ms`)), timeoutMs)))]).finally(() => clearTimeout(t));
     },
     async stop() {
-      await Promise.all([services, slices, pods].map((i) => i.stop()));
+      await Promise.all([services, slices, pods, entries].map((i) => i.stop()));
     },
   };
 }

@@ -76,11 +76,12 @@ function modeFor(w: Workload | null, port: number): 'STRICT' | 'PERMISSIVE' | 'D
 
 /** RouteConfigs → the routing objects by kind (validated before). */
 export function routingOf(list: readonly RouteConfig[]): RoutingConfig {
-  const out: RoutingConfig = { virtualServices: [], destinationRules: [], httpRoutes: [] };
+  const out: RoutingConfig = { virtualServices: [], destinationRules: [], httpRoutes: [], grpcRoutes: [] };
   for (const r of list) {
     const o = { metadata: { name: r.name, namespace: r.namespace, creationTimestamp: r.creationTimestamp, resourceVersion: r.resourceVersion }, spec: JSON.parse(r.specJson) };
     if (r.kind === 'VirtualService') out.virtualServices.push(o);
     else if (r.kind === 'DestinationRule') out.destinationRules.push(o);
+    else if (r.kind === 'GRPCRoute') out.grpcRoutes.push(o);
     else out.httpRoutes.push(o);
   }
   return out;
@@ -100,14 +101,14 @@ function compile(config: MeshConfig): Snapshot {
   const w = config.workload;
   const { table: routes, errors: routeWarnings } = compileRouteTable({
     services: config.services, virtualServices: config.routing.virtualServices, destinationRules: config.routing.destinationRules,
-    httpRoutes: config.routing.httpRoutes,
+    httpRoutes: config.routing.httpRoutes, grpcRoutes: config.routing.grpcRoutes,
   });
   return Object.freeze({ config, vips, endpoints, pods, authorizer, routes, routeWarnings: Object.freeze(routeWarnings), peerMode: (port: number) => modeFor(w, port) });
 }
 
 /** Holds the live snapshot; emits 'change' (snapshot) after every applied update. */
 export class ConfigStore extends EventEmitter {
-  private snap: Snapshot = compile({ services: [], endpoints: [], workload: null, routing: { virtualServices: [], destinationRules: [], httpRoutes: [] }, versions: {} });
+  private snap: Snapshot = compile({ services: [], endpoints: [], workload: null, routing: { virtualServices: [], destinationRules: [], httpRoutes: [], grpcRoutes: [] }, versions: {} });
 
   /** The current snapshot. */
   get snapshot(): Snapshot { return this.snap; }

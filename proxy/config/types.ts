@@ -158,6 +158,7 @@ export interface RoutingConfig {
   virtualServices: RoutingObject[];
   destinationRules: RoutingObject[];
   httpRoutes: RoutingObject[];
+  grpcRoutes: RoutingObject[];
 }
 
 /** A routing object with its spec parsed. */

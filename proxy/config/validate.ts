@@ -119,7 +119,7 @@ export function validateWorkload(w: Workload, path: string): string[] {
 }
 
 /** The routing kinds a RouteConfig may carry. */
-export const ROUTE_KINDS = ['VirtualService', 'DestinationRule', 'HTTPRoute'] as const;
+export const ROUTE_KINDS = ['VirtualService', 'DestinationRule', 'HTTPRoute', 'GRPCRoute'] as const;
 
 /**
  * Errors of one RouteConfig: its identity, its spec JSON, and the API's own layer-7 checks (the same

@@ -14,6 +14,7 @@ import { compileMatch } from './match.js';
 import { compileRe2Global, re2Substitution } from './regex.js';
 import type { Cluster, Redirect, Rewrite, Route, RouteAction, RouteDestination, RouteTable, VirtualHost } from './types.js';
 import { compileHttpRoutes } from './gamma.js';
+import { grpcRouteAsHttpRoute } from './grpc.js';
 
 /** A Service as the proxy knows it. */
 export interface ServiceInfo {
@@ -35,6 +36,8 @@ export interface CompileInput {
   virtualServices?: readonly KObject[];
   destinationRules?: readonly KObject[];
   httpRoutes?: readonly KObject[];
+  /** Gateway API GRPCRoutes (compiled as the HTTPRoutes they are on the wire: grpc.ts). */
+  grpcRoutes?: readonly KObject[];
   /** Cluster domain (cluster.local). */
   domain?: string;
 }
@@ -126,7 +129,7 @@ export function compileRouteTable(input: CompileInput): CompileResult {
       else if (first !== vs) errors.push(`VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: spec.hosts: ${host} is already routed by VirtualService ${first.metadata.namespace}/${first.metadata.name} (conflict; the older one wins)`);
     }
   }
-  const gamma = compileHttpRoutes(input.httpRoutes ?? [], svcByHost, domain, errors);
+  const gamma = compileHttpRoutes([...(input.httpRoutes ?? []), ...(input.grpcRoutes ?? []).map(grpcRouteAsHttpRoute)], svcByHost, domain, errors);
 
   const ports = new Map<number, Map<string, VirtualHost>>();
   for (const s of input.services) {

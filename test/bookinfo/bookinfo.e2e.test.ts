@@ -11,7 +11,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/meta.js';
 import { waitFor } from '../wait.js';
-import { cli, rootSkip, sh, shoalUp } from '../e2e/shoal-up.js';
+import { cli, moveIngress, rootSkip, sh, shoalUp } from '../e2e/shoal-up.js';
+import { freePort } from '../../lib/serve/serve.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const sample = join(root, 'samples', 'bookinfo');
@@ -36,6 +37,8 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
   // a client in the mesh (its own namespace, injected), one outside the mesh
   await api.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bookinfo-client', labels: { 'istio-injection': 'enabled' } } } as any);
   await api.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bookinfo-outside' } } as any);
+  // the cluster's ingress on free host ports (tests run clusters side by side; users get :80)
+  const ingressPorts = moveIngress(api, freePort, waitFor);
   const applied = await shoal('apply', '-f', `${sample}/`);
   t.equal(applied.code, 0, `shoal apply -f samples/bookinfo/ succeeds:\n${applied.stdout}${applied.stderr}`);
   for (const o of ['namespace/bookinfo', 'peerauthentication.security.istio.io/default', 'authorizationpolicy.security.istio.io/ratings-from-reviews',
@@ -158,6 +161,17 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
   t.notMatch(plain.stdout, /\n200$/, `plaintext from a non-mesh namespace is refused (${JSON.stringify(plain.stdout.slice(-80))})`);
   const refusedAfter = await inboundDenied();
   t.ok(refusedAfter > refusedBefore, `productpage's sidecar refused it (inbound denials ${refusedBefore} → ${refusedAfter}): the refusal is the mesh's, not the NetworkPolicy's`);
+
+  // the Bookinfo Ingress through shoal-ingress (a mesh client: HBONE mTLS to productpage under STRICT)
+  const { http } = await ingressPorts;
+  const viaIngress = await waitFor('the product page through the ingress', async () => {
+    const r = await fetch(`http://127.0.0.1:${http}/productpage`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const body = r ? await r.text() : '';
+    return r?.status === 200 && body.includes('Book Details') ? body : undefined;
+  }, 60_000).catch((e) => `FAILED ${(e as Error).message}`);
+  t.match(viaIngress, /<h3>The Comedy of Errors<\/h3>/, 'the Ingress serves /productpage (Exact) from outside the cluster');
+  const notRouted = await fetch(`http://127.0.0.1:${http}/nothing-here`, { signal: AbortSignal.timeout(5000) });
+  t.equal(notRouted.status, 404, 'a path the Ingress does not route: 404');
 
   // the API JSON (upstream's /api/v1/products/0)
   const json = await curl('bookinfo-client', 'client', 'http://productpage.bookinfo:9080/api/v1/products/0');

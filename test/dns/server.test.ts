@@ -34,6 +34,9 @@ t.test('cluster DNS answers by the Kubernetes DNS spec', async (t) => {
   const pod = await c.create(podRef, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'default' }, spec: { hostname: 'box', subdomain: 'db', containers: [{ name: 'c', image: 'x' }] } }) as { metadata: { resourceVersion: string } };
   await c.updateStatus(podRef, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'default', resourceVersion: pod.metadata.resourceVersion }, status: { podIP: '10.244.0.9', conditions: [{ type: 'Ready', status: 'True' }] } });
 
+  const seRef = { apiVersion: 'networking.istio.io/v1', plural: 'serviceentries', namespaced: true };
+  await c.create(seRef, { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'pay', namespace: 'default' }, spec: { hosts: ['pay.example.test'], addresses: ['10.216.0.20'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '10.213.0.9' }] } } as never);
+  await c.create(seRef, { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'vm', namespace: 'default' }, spec: { hosts: ['vm.example.test'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '10.213.0.7' }, { address: '10.213.0.8' }] } } as never);
   const server: DnsServer = await startDnsServer({
     listenHost: '127.0.0.1', listenPort: 0, zone: ZONE, ttl: 5, podsInsecure: true, upstreams: [{ host: '127.0.0.1', port: upstream.port }],
     forwardTimeoutMs: 1000, http: { health: '127.0.0.1:0', ready: '127.0.0.1:0', metrics: '127.0.0.1:0' }, cacheEntries: 10000,
@@ -66,6 +69,8 @@ t.test('cluster DNS answers by the Kubernetes DNS spec', async (t) => {
     { name: 'pods insecure', args: [`10-244-0-42.default.pod.${ZONE}`, 'A'], status: 'NOERROR', answer: [`10-244-0-42.default.pod.${ZONE}. 5 IN A 10.244.0.42`] },
     { name: 'apex SOA', args: [ZONE, 'SOA'], status: 'NOERROR' },
     { name: 'forwarded to dnsmasq', args: ['www.example.test', 'A'], status: 'NOERROR', answer: ['www.example.test. 30 IN A 192.0.2.7'] },
+    { name: 'ServiceEntry host: its address', args: ['pay.example.test', 'A'], status: 'NOERROR', answer: ['pay.example.test. 5 IN A 10.216.0.20'] },
+    { name: 'ServiceEntry without addresses: STATIC endpoints', args: ['vm.example.test', 'A'], status: 'NOERROR', answerSet: ['vm.example.test. 5 IN A 10.213.0.7', 'vm.example.test. 5 IN A 10.213.0.8'] },
   ];
   for (const r of rows) {
     const d = await dig(port, ...r.args);

@@ -66,7 +66,7 @@ t.test('Sidecar: selection, egress hosts, outboundTrafficPolicy', async (t) => {
   const view: ClusterView = {
     services: () => [svc('shop', 'web'), svc('other', 'db'), svc('istio-system', 'istiod')] as any, service: () => undefined, endpointSlices: () => [],
     pod: (ns, n) => (ns === 'shop' && n === 'web-1' ? { metadata: { namespace: 'shop', name: 'web-1', labels: { app: 'api' } }, spec: {} } as any : undefined),
-    peerAuthentications: () => [], authorizationPolicies: () => [], virtualServices: () => [], destinationRules: () => [], httpRoutes: () => [],
+    peerAuthentications: () => [], authorizationPolicies: () => [], virtualServices: () => [], destinationRules: () => [], httpRoutes: () => [], grpcRoutes: () => [],
     serviceEntries: () => [se], workloadEntries: () => [], pods: () => [], sidecars: () => [nsDefault, forWeb],
     requestAuthentications: () => [], jwks: () => ({ jwks: '', error: '' }),
   };

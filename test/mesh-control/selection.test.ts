@@ -83,7 +83,7 @@ const view = (o: Partial<Record<keyof ClusterView | 'pods', any>>): ClusterView 
   services: () => o.services ?? [], service: (ns, n) => (o.services ?? []).find((s: any) => s.metadata.namespace === ns && s.metadata.name === n),
   endpointSlices: () => o.endpointSlices ?? [], pod: (ns, n) => (o.pods ?? []).find((p: any) => p.metadata.namespace === ns && p.metadata.name === n),
   peerAuthentications: () => o.peerAuthentications ?? [], authorizationPolicies: () => o.authorizationPolicies ?? [],
-  virtualServices: () => o.virtualServices ?? [], destinationRules: () => o.destinationRules ?? [], httpRoutes: () => o.httpRoutes ?? [],
+  virtualServices: () => o.virtualServices ?? [], destinationRules: () => o.destinationRules ?? [], httpRoutes: () => o.httpRoutes ?? [], grpcRoutes: () => o.grpcRoutes ?? [],
   serviceEntries: () => o.serviceEntries ?? [], workloadEntries: () => o.workloadEntries ?? [], pods: () => o.pods ?? [], sidecars: () => o.sidecars ?? [],
   requestAuthentications: () => o.requestAuthentications ?? [], jwks: () => ({ jwks: '', error: 'no cache in this test' }),
 });

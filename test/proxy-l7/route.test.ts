@@ -190,3 +190,12 @@ t.test('compile errors name the object and the field path; the rest still compil
   t.equal(errors.length, want.length, errors.join('\n'));
   t.equal(findVirtualHost(tb, 'ratings', 9080)!.routes.length, 4, 'the older VirtualService wins');
 });
+
+t.test('GRPCRoute matches as the HTTP/2 paths they are', async (t) => {
+  const { grpcMatchAsHttp } = await import('../../proxy/route/grpc.js');
+  t.same(grpcMatchAsHttp({ method: { service: 'pkg.Svc', method: 'Get' } }), { path: { type: 'Exact', value: '/pkg.Svc/Get' } });
+  t.same(grpcMatchAsHttp({ method: { service: 'pkg.Svc' } }), { path: { type: 'PathPrefix', value: '/pkg.Svc' } });
+  t.same(grpcMatchAsHttp({ method: { method: 'Get.x' } }), { path: { type: 'RegularExpression', value: '/[^/]+/Get\\.x' } });
+  t.same(grpcMatchAsHttp({ method: { type: 'RegularExpression', service: 'pkg\\..*' } }), { path: { type: 'RegularExpression', value: '/(pkg\\..*)/[^/]+' } });
+  t.same(grpcMatchAsHttp({ headers: [{ name: 'x', value: 'y' }] }), { headers: [{ name: 'x', value: 'y' }] }, 'headers only');
+});

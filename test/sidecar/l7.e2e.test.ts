@@ -45,7 +45,7 @@ function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routin
   const v1 = ep(net, 9001, { version: 'v1' }), v2 = ep(net, 9002, { version: 'v2' }), slow = ep(net, 9003, { version: 'slow' });
   return {
     services: [svc('reviews', VIP(10)), svc('sticky', VIP(11)), svc('lr', VIP(12)), svc('gamma', VIP(13)), svc('gamma-v1', VIP(14)), svc('gamma-v2', VIP(15)), svc('auto', VIP(16), ''),
-      svc('greeter', VIP(17), 'grpc'), svc('greeter-auto', VIP(18), '')],
+      svc('greeter', VIP(17), 'grpc'), svc('greeter-auto', VIP(18), ''), svc('greeter-v1', VIP(21), 'grpc'), svc('greeter-v2', VIP(22), 'grpc')],
     endpoints: [
       { service: 'foo/reviews', endpoints: [v1, v2] },
       { service: 'foo/sticky', endpoints: [v1, v2] },
@@ -56,6 +56,8 @@ function config(net: MeshNet, self: 'a' | 'b', routing: StaticConfigFile['routin
       { service: 'foo/auto', endpoints: [ep(net, 9001, { version: 'v1' }, ''), ep(net, 9002, { version: 'v2' }, '')] },
       { service: 'foo/greeter', endpoints: [ep(net, 9011, { version: 'v1' }, 'grpc'), ep(net, 9012, { version: 'v2' }, 'grpc')] },
       { service: 'foo/greeter-auto', endpoints: [ep(net, 9011, { version: 'v1' }, '')] },
+      { service: 'foo/greeter-v1', endpoints: [ep(net, 9011, { version: 'v1' }, 'grpc')] },
+      { service: 'foo/greeter-v2', endpoints: [ep(net, 9012, { version: 'v2' }, 'grpc')] },
     ],
     workload: {
       name: `${sa}-0`, namespace: 'foo', serviceAccount: sa, identity: `spiffe://cluster.local/ns/foo/sa/${sa}`, ip: me.ip, labels: { app: sa },
@@ -190,6 +192,20 @@ t.test('layer 7 through two sidecars', { skip: rootSkip, timeout: 240_000 }, asy
     t.match(list, { code: 0, trailers: { 'x-version': 'v1' } }, 'then OK with trailers');
     const [auto] = await grpcCall(VIP(18), [{ method: 'unary' }]);
     t.match(auto, { code: 0, reply: { version: 'v1' } }, 'a port that declares nothing: the HTTP/2 preface is sniffed');
+
+    // Gateway API GRPCRoute with a Service parent: by gRPC service and method
+    const gr = { kind: 'GRPCRoute', metadata: { name: 'greeter', namespace: 'foo' }, spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'greeter-v1', port: 80 }],
+      rules: [
+        { matches: [{ method: { service: 'test.Echo', method: 'List' } }], backendRefs: [{ name: 'greeter-v2', port: 80 }] },
+        { backendRefs: [{ name: 'greeter-v1', port: 80 }] },
+      ],
+    } };
+    client.setConfig(config(net, 'a', [...routing, gr]));
+    await until('GRPCRoute applied', async () => (await grpcCall(VIP(21), [{ method: 'list', n: 1 }]))[0].messages?.[0]?.version === 'v2', 10_000);
+    const [viaList, viaUnary] = await grpcCall(VIP(21), [{ method: 'list', n: 2 }, { method: 'unary' }]);
+    t.same(viaList.messages.map((m: any) => m.version), ['v2', 'v2'], 'GRPCRoute: test.Echo/List → greeter-v2');
+    t.equal(viaUnary.reply.version, 'v1', 'other methods → greeter-v1');
   });
 
   await t.test('WebSocket echoes through both sidecars', async (t) => {

@@ -23,6 +23,7 @@ export interface ClusterView {
   virtualServices(): KubeObject[];
   destinationRules(): KubeObject[];
   httpRoutes(): KubeObject[];
+  grpcRoutes(): KubeObject[];
   serviceEntries(): KubeObject[];
   workloadEntries(): KubeObject[];
   pods(): KubeObject[];
@@ -193,6 +194,7 @@ export function compileRoutes(view: ClusterView): Resource[] {
     ...view.virtualServices().map(one('VirtualService')),
     ...view.destinationRules().map(one('DestinationRule')),
     ...view.httpRoutes().map(one('HTTPRoute')),
+    ...view.grpcRoutes().map(one('GRPCRoute')),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
