@@ -38,6 +38,8 @@ export interface HttpContext {
   responseOps: HeaderOps[];
   /** Set-Cookie a balancer asks for (consistent hash cookie). */
   setCookie?: string;
+  /** A fault delay the fault filter injected (the exchange waits this long before its first attempt). */
+  delayMs?: number;
 }
 
 /** The outcome of a handler. */

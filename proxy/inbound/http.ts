@@ -85,11 +85,9 @@ export class InboundHttp {
       this.ctx.metrics.request(labels(d.status, '-'), 0);
       return d;
     }
-    let status = 0;
     return {
       ...d,
-      onResponse: (s) => { status = s; },
-      onEnd: () => this.ctx.metrics.request(labels(status || 503, status ? '-' : 'UF'), performance.now() - t0),
+      onEnd: (end) => this.ctx.metrics.request(labels(end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0),
     };
   }
 

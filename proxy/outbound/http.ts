@@ -24,6 +24,7 @@ import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../adm
 import type { RequestLabels } from '../admin/metrics.js';
 import type { Decision } from '../http1/connection.js';
 import { targetPort } from './route.js';
+import type { ClusterGuard } from '../resilience/cluster.js';
 
 
 /** The sidecar's outbound chain, in order (the router is its terminal). */
@@ -49,6 +50,8 @@ export function clusterEndpoints(snap: Snapshot): (cluster: Cluster) => readonly
 export class OutboundHttp {
   readonly pool: UpstreamPool;
   private readonly balancers = new Map<string, Balancer<RouterEndpoint>>();
+  /** Circuit breakers, retry budgets and outlier detectors by cluster, across snapshots. */
+  readonly guards = new Map<string, ClusterGuard>();
   private readonly handlers = new WeakMap<Snapshot, Handler>();
 
   constructor(private readonly ctx: ProxyContext, tunnel: TunnelClient) {
@@ -59,7 +62,7 @@ export class OutboundHttp {
   handlerFor(snap: Snapshot): Handler {
     let h = this.handlers.get(snap);
     if (h) return h;
-    const router = makeRouter({ table: snap.routes, endpoints: clusterEndpoints(snap), balancers: this.balancers });
+    const router = makeRouter({ table: snap.routes, endpoints: clusterEndpoints(snap), balancers: this.balancers, guards: this.guards });
     const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true } } : { name }));
     const built = buildChain(entries, BUILTIN_FILTERS, router, 'outbound');
     if (!built.handler) throw new Error(`outbound chain: ${built.errors.join('; ')}`);
@@ -98,18 +101,17 @@ export class OutboundHttp {
       };
     };
     if (d.kind === 'respond') {
-      const flags = d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-';
+      const flags = d.flags ?? (d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-');
       this.ctx.metrics.request(base('', d.status, flags), 0);
       return d;
     }
-    let status = 0;
-    const { onResponse, onEnd } = d;
+    const { onEnd } = d;
     return {
       ...d,
-      onResponse: (s) => { status = s; onResponse?.(s); },
-      onEnd: () => {
-        onEnd?.();
-        this.ctx.metrics.request(base(d.address, status || 503, status ? '-' : 'UF'), performance.now() - t0);
+      onEnd: (end) => {
+        onEnd?.(end);
+        const upstream = end.upstream ? end.upstream.slice(0, end.upstream.lastIndexOf(':')) : d.address;
+        this.ctx.metrics.request(base(upstream, end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0);
       },
     };
   }

@@ -14,6 +14,7 @@ import { compileMatch } from './match.js';
 import { compileRe2Global, re2Substitution } from './regex.js';
 import type { Cluster, Redirect, Rewrite, Route, RouteAction, RouteDestination, RouteTable, VirtualHost } from './types.js';
 import { compileHttpRoutes } from './gamma.js';
+import { compileClusterPolicy, compileRoutePolicy } from '../resilience/compile.js';
 
 /** A Service as the proxy knows it. */
 export interface ServiceInfo {
@@ -99,11 +100,13 @@ export function compileRouteTable(input: CompileInput): CompileResult {
     for (const p of s.ports) {
       const drErrors: string[] = [];
       const lb = effectiveLb(dr?.spec?.trafficPolicy, undefined, p.port, drId, drErrors);
-      clusters.set(clusterName(p.port, '', host), Object.freeze({ name: clusterName(p.port, '', host), host, port: p.port, subset: '', labels: Object.freeze({}), lb }));
+      const cp = compileClusterPolicy(dr?.spec?.trafficPolicy, undefined, p.port, drId, drErrors);
+      clusters.set(clusterName(p.port, '', host), Object.freeze({ name: clusterName(p.port, '', host), host, port: p.port, subset: '', labels: Object.freeze({}), lb, ...cp }));
       (dr?.spec?.subsets ?? []).forEach((sub: any, index: number) => {
         const name = clusterName(p.port, sub.name, host);
         const slb = effectiveLb(dr!.spec.trafficPolicy, { ...sub, index }, p.port, drId, drErrors);
-        clusters.set(name, Object.freeze({ name, host, port: p.port, subset: sub.name, labels: Object.freeze({ ...(sub.labels ?? {}) }), lb: slb }));
+        const scp = compileClusterPolicy(dr!.spec.trafficPolicy, { ...sub, index }, p.port, drId, drErrors);
+        clusters.set(name, Object.freeze({ name, host, port: p.port, subset: sub.name, labels: Object.freeze({ ...(sub.labels ?? {}) }), lb: slb, ...scp }));
       });
       for (const e of drErrors) if (!errors.includes(e)) errors.push(e);
     }
@@ -162,12 +165,13 @@ function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, S
     const matches = matchesAll.filter(({ m }: any) => m.port === undefined || m.port === port).map(({ c }: any) => c);
     const action = compileAction(r, p, port, ns, domain, svcs, clusters, errs);
     const rewrite = compileRewrite(r.rewrite, `${p}.rewrite`, errs);
+    const policy = compileRoutePolicy(r, p, errs);
     for (const e of errs) errors.push(`${id}: ${e}`);
     if (matchesAll.length > 0 && matches.length === 0) return;
     if (!action) return;
     out.push(Object.freeze({
       name: r.name || `${ns}/${vs.metadata.name}:http[${i}]`, source: `${id} ${p}`, matches: Object.freeze(matches), action,
-      ...(rewrite ? { rewrite } : {}),
+      ...(rewrite ? { rewrite } : {}), policy,
       requestOps: compileHeaderOps(r.headers?.request), responseOps: compileHeaderOps(r.headers?.response),
     }));
   });
