@@ -102,8 +102,11 @@ export function localFailure(o: Exclude<AttemptOutcome, { kind: 'response' }>, c
   }
 }
 
+/** Envoy's response flags in its enum order (the order its access log prints them in). */
+const FLAG_ORDER = ['LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC', 'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM'];
+
 /** Envoy's response flags, joined as its access log prints them (`-` for none). */
 export function flagString(flags: Iterable<string>): string {
-  const s = [...new Set(flags)].join(',');
+  const s = [...new Set(flags)].sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b)).join(',');
   return s === '' ? '-' : s;
 }
