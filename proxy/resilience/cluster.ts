@@ -20,6 +20,9 @@ export interface PoolLimits {
   connectTimeoutMs: number;
   /** 0: the pool's default. */
   idleTimeoutMs: number;
+  /** Retry budget (Istio's trafficPolicy.retryBudget; Envoy's defaults 20% and 3): concurrent retries ≤ max(min, percent × active requests). */
+  budgetPercent: number;
+  budgetMinConcurrency: number;
 }
 
 /** DestinationRule outlierDetection, compiled with Istio's defaults. */
@@ -36,12 +39,11 @@ export interface OutlierPolicy {
 const UNLIMITED = 2 ** 32 - 1;
 export const DEFAULT_LIMITS: PoolLimits = Object.freeze({
   maxConnections: UNLIMITED, maxPending: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, maxRequestsPerConnection: 0, connectTimeoutMs: 10_000, idleTimeoutMs: 0,
+  budgetPercent: 20, budgetMinConcurrency: 3,
 });
 export const DEFAULT_OUTLIER: OutlierPolicy = Object.freeze({
   consecutive5xx: 5, consecutiveGateway: 0, intervalMs: 10_000, baseEjectionMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0,
 });
-/** Envoy's retry budget: concurrent retries ≤ 20% of active requests, at least 3. */
-export const RETRY_BUDGET = Object.freeze({ percent: 20, minConcurrency: 3 });
 
 interface HostState { c5xx: number; cGw: number; ejections: number; ejectedUntil: number }
 
@@ -91,7 +93,7 @@ export class ClusterGuard {
 
   /** A retry may start (Envoy's retry budget and maxRetries); pair with `retryDone`. */
   tryRetry(): boolean {
-    const budget = Math.max(RETRY_BUDGET.minConcurrency, Math.floor((this.active * RETRY_BUDGET.percent) / 100));
+    const budget = Math.max(this.limits.budgetMinConcurrency, Math.floor((this.active * this.limits.budgetPercent) / 100));
     if (this.retries >= Math.min(budget, this.limits.maxRetries)) {
       this.stats.retryOverflow++;
       return false;

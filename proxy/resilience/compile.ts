@@ -1,11 +1,13 @@
-// VirtualService `timeout`/`retries` and DestinationRule `connectionPool`/`outlierDetection` → the frozen
+// VirtualService `timeout`/`retries`/`fault` and DestinationRule `connectionPool`/`outlierDetection`/
+// `retryBudget` → the frozen
 // policies of ./policy.ts and ./cluster.ts, with Istio's defaults and precedence (a subset's trafficPolicy
 // over the host's, port-level settings over both at their level). Called by the route compiler
 // (../route/compile.ts). Errors name the field path; a bad field leaves the default in place.
 import { durationSeconds } from '../../api/kinds/istio/networking.js';
 import { parseRetryOn } from '../../api/kinds/istio/retry-on.js';
 import { DEFAULT_LIMITS, DEFAULT_OUTLIER, type OutlierPolicy, type PoolLimits } from './cluster.js';
-import { DEFAULT_ROUTE_POLICY, ISTIO_DEFAULT_RETRY, retryOnOf, type RetryPolicy, type RoutePolicy } from './policy.js';
+import { DEFAULT_ROUTE_POLICY, ISTIO_DEFAULT_RETRY, retryOnOf, type FaultPolicy, type RetryPolicy, type RoutePolicy } from './policy.js';
+import { GRPC_CODES } from '../../api/kinds/istio/networking-l7.js';
 
 const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
@@ -22,8 +24,38 @@ function ms(v: unknown, path: string, errs: string[]): number | undefined {
 export function compileRoutePolicy(r: any, path: string, errs: string[]): RoutePolicy {
   const timeoutMs = ms(r?.timeout, `${path}.timeout`, errs) ?? 0;
   const retry = compileRetry(r?.retries, `${path}.retries`, errs);
-  if (timeoutMs === 0 && retry === ISTIO_DEFAULT_RETRY) return DEFAULT_ROUTE_POLICY;
-  return Object.freeze({ timeoutMs, retry });
+  const fault = compileFault(r?.fault, `${path}.fault`, errs);
+  if (timeoutMs === 0 && retry === ISTIO_DEFAULT_RETRY && !fault) return DEFAULT_ROUTE_POLICY;
+  return Object.freeze({ timeoutMs, retry, ...(fault ? { fault } : {}) });
+}
+
+function percent(p: any, path: string, errs: string[]): number {
+  if (p === undefined || p === null) return 100; // Istio: no percentage → every request
+  const v = p.value ?? 0;
+  if (typeof v !== 'number' || v < 0 || v > 100) {
+    errs.push(`${path}.value: percentage must be in range [0.0, 100.0], got ${JSON.stringify(v)}`);
+    return 0;
+  }
+  return v;
+}
+
+function compileFault(f: any, path: string, errs: string[]): FaultPolicy | undefined {
+  if (!f) return undefined;
+  const out: { delay?: FaultPolicy['delay']; abort?: FaultPolicy['abort'] } = {};
+  if (f.delay) {
+    const d = ms(f.delay.fixedDelay, `${path}.delay.fixedDelay`, errs);
+    if (d !== undefined) out.delay = Object.freeze({ ms: d, percent: percent(f.delay.percentage ?? (f.delay.percent !== undefined ? { value: f.delay.percent } : undefined), `${path}.delay.percentage`, errs) });
+  }
+  if (f.abort) {
+    const pct = percent(f.abort.percentage, `${path}.abort.percentage`, errs);
+    if (f.abort.grpcStatus !== undefined) {
+      const code = GRPC_CODES.indexOf(String(f.abort.grpcStatus));
+      if (code < 0) errs.push(`${path}.abort.grpcStatus: unknown gRPC status ${JSON.stringify(f.abort.grpcStatus)}`);
+      else out.abort = Object.freeze({ status: 200, grpcStatus: code, percent: pct });
+    } else if (typeof f.abort.httpStatus === 'number' && f.abort.httpStatus >= 200 && f.abort.httpStatus <= 599) out.abort = Object.freeze({ status: f.abort.httpStatus, percent: pct });
+    else errs.push(`${path}.abort.httpStatus: must be in range 200..599, got ${JSON.stringify(f.abort.httpStatus)}`);
+  }
+  return out.delay || out.abort ? Object.freeze(out) : undefined;
 }
 
 function compileRetry(rt: any, path: string, errs: string[]): RetryPolicy | null {
@@ -67,6 +99,7 @@ function levels(trafficPolicy: any, subset: { trafficPolicy?: any; index: number
 export function compileClusterPolicy(trafficPolicy: any, subset: { trafficPolicy?: any; index: number } | undefined, port: number, path: string, errs: string[]): { limits: PoolLimits; outlier: OutlierPolicy | null } {
   const ls = levels(trafficPolicy, subset, port, path);
   const cpLevel = ls.find(([tp]) => tp.connectionPool);
+  const rbLevel = ls.find(([tp]) => tp.retryBudget);
   const odLevel = ls.find(([tp]) => tp.outlierDetection);
   let limits = DEFAULT_LIMITS;
   if (cpLevel) {
@@ -81,7 +114,15 @@ export function compileClusterPolicy(trafficPolicy: any, subset: { trafficPolicy
       maxRequestsPerConnection: n(http.maxRequestsPerConnection, 0),
       connectTimeoutMs: ms(tcp.connectTimeout, `${p}.connectionPool.tcp.connectTimeout`, errs) ?? DEFAULT_LIMITS.connectTimeoutMs,
       idleTimeoutMs: ms(http.idleTimeout, `${p}.connectionPool.http.idleTimeout`, errs) ?? 0,
+      budgetPercent: DEFAULT_LIMITS.budgetPercent, budgetMinConcurrency: DEFAULT_LIMITS.budgetMinConcurrency,
     });
+  }
+  if (rbLevel) {
+    const [tp, p] = rbLevel;
+    const rb = tp.retryBudget;
+    const pctv = rb.percent?.value ?? rb.percent ?? DEFAULT_LIMITS.budgetPercent;
+    if (typeof pctv !== 'number' || pctv < 0 || pctv > 100) errs.push(`${p}.retryBudget.percent: must be in range [0, 100], got ${JSON.stringify(pctv)}`);
+    else limits = Object.freeze({ ...limits, budgetPercent: pctv, budgetMinConcurrency: typeof rb.minRetryConcurrency === 'number' && rb.minRetryConcurrency >= 0 ? rb.minRetryConcurrency : DEFAULT_LIMITS.budgetMinConcurrency });
   }
   let outlier: OutlierPolicy | null = null;
   if (odLevel) {

@@ -32,11 +32,19 @@ export interface RetryPolicy {
   backoffMaxMs: number;
 }
 
-/** A route's policy for the exchange: its overall timeout and retries. */
+/** VirtualService `fault`: a delay and/or an abort, each on a percentage of requests. */
+export interface FaultPolicy {
+  delay?: { ms: number; percent: number };
+  /** `grpcStatus` set: answered as gRPC (HTTP 200, grpc-status). */
+  abort?: { status: number; grpcStatus?: number; percent: number };
+}
+
+/** A route's policy for the exchange: its overall timeout and retries (and the fault the fault filter injects). */
 export interface RoutePolicy {
   /** 0: none (Istio's default: disabled). */
   timeoutMs: number;
   retry: RetryPolicy | null;
+  fault?: FaultPolicy;
 }
 
 /** How one attempt ended. */

@@ -1,0 +1,186 @@
+// Resilience through two real sidecars (issue 15): pod A (client, captured) → A's sidecar → HBONE mTLS →
+// B's sidecar → misbehaving apps in B (test/resilience/app.ts: ok v1 :9101 and v2 :9102, flaky 50% :9103,
+// always 503 :9104). Routing objects travel in the static config as mesh control pushes them. Checked
+// with statistical bounds, not exact counts:
+//   - retries: a flaky backend (50% 500) with 3 retries ≈ 1 − 0.5⁴, without ≈ 50%; a service whose one
+//     pod of two always fails: ≥ 99% with 3 retries (retryIgnorePreviousHosts), ≈ 50% without; the retry
+//     budget keeps a pod that always fails under 3× its load;
+//   - timeout and perTryTimeout fire at their values (±50 ms, plus the backoffs);
+//   - outlier detection ejects the 503 pod after 5 errors, traffic moves, it returns after baseEjectionTime;
+//   - maxConnections 1 + http1MaxPendingRequests 1, 10 concurrent clients → 503 with UO, also in metrics;
+//   - fault abort and delay at their percentages;
+//   - an upstream that answers garbage, closes mid-response or stalls → 502 / a cut response / 504 with
+//     the flags (UPE at the server's sidecar, UC, UT) while the next request is served.
+import t, { type Test } from 'tap';
+import { meshNet, rootSkip, runInPod, startTestSidecar, until, type MeshNet, type Pod } from '../sidecar/fixture.js';
+import type { MeshEndpoint, StaticConfigFile } from '../../proxy/config/types.js';
+
+const K = 12;
+const VIP = (i: number) => `10.215.${K}.${i}`;
+
+async function probe(t: Test, pod: Pod, cmd: Record<string, unknown>): Promise<any> {
+  const p = runInPod(t, pod, [process.execPath, 'dist/test/resilience/probe.js', JSON.stringify(cmd)]);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`probe ${JSON.stringify(cmd)}: exit ${code}: ${p.err()}`);
+  return JSON.parse(p.out().trim().split('\n').pop()!);
+}
+
+function ep(net: MeshNet, port: number, version: string): MeshEndpoint {
+  return {
+    address: net.b.ip, ports: [{ name: 'http', port }], podName: `server-${version}`, namespace: 'foo', serviceAccount: 'server',
+    identity: 'spiffe://cluster.local/ns/foo/sa/server', mesh: true, labels: { app: 'server', version }, ready: true,
+  };
+}
+
+const SERVICES = ['flaky', 'half', 'od', 'cb', 'to', 'fault', 'allbad'] as const;
+const svc = (name: string, i: number) => ({
+  name, namespace: 'foo', hostname: `${name}.foo.svc.cluster.local`, vips: [VIP(10 + i)], ports: [{ name: 'http', port: 80, targetPort: 0, protocol: 'TCP', appProtocol: '' }],
+});
+const V = (n: string, http: unknown[]) => ({ kind: 'VirtualService', metadata: { name: n, namespace: 'foo', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: [n], http } });
+const D = (n: string, trafficPolicy: unknown) => ({ kind: 'DestinationRule', metadata: { name: n, namespace: 'foo' }, spec: { host: n, trafficPolicy } });
+const to = (host: string) => [{ destination: { host } }];
+const NO_RETRY = { attempts: 0 };
+
+const ROUTING = [
+  V('flaky', [
+    { name: 'retry', match: [{ uri: { prefix: '/retry' } }], retries: { attempts: 3, retryOn: '5xx' }, route: to('flaky') },
+    { name: 'none', retries: NO_RETRY, route: to('flaky') },
+  ]),
+  V('half', [
+    { name: 'retry', match: [{ uri: { prefix: '/retry' } }], retries: { attempts: 3, retryOn: 'gateway-error' }, route: to('half') },
+    { name: 'none', retries: NO_RETRY, route: to('half') },
+  ]),
+  D('half', { loadBalancer: { simple: 'ROUND_ROBIN' } }),
+  V('allbad', [{ retries: { attempts: 3, retryOn: '5xx' }, route: to('allbad') }]),
+  V('od', [{ retries: NO_RETRY, route: to('od') }]),
+  D('od', { loadBalancer: { simple: 'ROUND_ROBIN' }, outlierDetection: { consecutive5xxErrors: 5, interval: '1s', baseEjectionTime: '4s', maxEjectionPercent: 100 } }),
+  D('cb', { connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } } }),
+  V('to', [
+    { name: 'try', match: [{ uri: { prefix: '/stall/try' } }], timeout: '3s', retries: { attempts: 2, perTryTimeout: '250ms', retryOn: '5xx' }, route: to('to') },
+    { name: 'timeout', timeout: '500ms', retries: NO_RETRY, route: to('to') },
+  ]),
+  V('fault', [
+    { name: 'abort', match: [{ uri: { prefix: '/abort' } }], fault: { abort: { httpStatus: 418, percentage: { value: 30 } } }, route: to('fault') },
+    { name: 'delay', match: [{ uri: { prefix: '/delay' } }], fault: { delay: { fixedDelay: '300ms', percentage: { value: 50 } } }, route: to('fault') },
+    { name: 'grpc', match: [{ uri: { prefix: '/grpc' } }], fault: { abort: { grpcStatus: 'UNAVAILABLE' } }, route: to('fault') },
+  ]),
+];
+
+function config(net: MeshNet, self: 'a' | 'b'): StaticConfigFile {
+  const me = self === 'a' ? net.a : net.b;
+  const sa = self === 'a' ? 'client' : 'server';
+  const ok1 = ep(net, 9101, 'v1'), ok2 = ep(net, 9102, 'v2'), flaky = ep(net, 9103, 'flaky'), bad = ep(net, 9104, 'bad');
+  const eps: Record<(typeof SERVICES)[number], MeshEndpoint[]> = { flaky: [flaky], half: [ok1, bad], od: [ok1, ok2, bad], cb: [ok1], to: [ok1], fault: [ok1], allbad: [bad] };
+  return {
+    services: SERVICES.map((n, i) => svc(n, i)),
+    endpoints: SERVICES.map((n) => ({ service: `foo/${n}`, endpoints: eps[n] })),
+    workload: {
+      name: `${sa}-0`, namespace: 'foo', serviceAccount: sa, identity: `spiffe://cluster.local/ns/foo/sa/${sa}`, ip: me.ip, labels: { app: sa },
+      peerAuthentication: { mode: 'STRICT', portModes: {}, sources: [] }, authorization: [],
+    },
+    routing: ROUTING,
+  };
+}
+
+const url = (name: (typeof SERVICES)[number], path: string) => `http://${VIP(10 + SERVICES.indexOf(name))}${path}`;
+const ok = (r: any) => (r.statuses['200'] ?? 0);
+// The budget test's target is reached from pod B itself (127.0.0.1 is not captured).
+
+
+t.test('resilience through two sidecars', { skip: rootSkip, timeout: 300_000 }, async (t) => {
+  const net = await meshNet(t, 'scrs', K);
+  for (const [port, v, mode] of [[9101, 'v1', 'ok'], [9102, 'v2', 'ok'], [9103, 'flaky', 'flaky'], [9104, 'bad', '503']] as const) {
+    const app = runInPod(t, net.b, [process.execPath, 'dist/test/resilience/app.js', String(port), v, mode]);
+    await until(`app ${v}`, () => app.out().includes('up'));
+  }
+  await startTestSidecar(t, net, net.b, { sa: 'server', config: config(net, 'b') });
+  await startTestSidecar(t, net, net.a, { sa: 'client', config: config(net, 'a') });
+
+  await t.test('retries: 50% failures, with and without 3 retries', async (t) => {
+    // Concurrency 3: the retry budget (20% of active requests, at least 3 retries at once) never binds.
+    const n = 400;
+    const none = await probe(t, net.a, { cmd: 'many', url: url('flaky', '/none'), n, concurrency: 3 });
+    const withR = await probe(t, net.a, { cmd: 'many', url: url('flaky', '/retry'), n, concurrency: 3 });
+    // Binomial bounds at ~4σ: p = 0.5 → σ = 0.025; p = 1 − 0.5⁴ = 0.9375 → σ = 0.012.
+    t.ok(Math.abs(ok(none) / n - 0.5) <= 0.1, `no retries: ${ok(none)}/${n} succeed (≈ 50%) ${JSON.stringify(none.statuses)}`);
+    t.ok(Math.abs(ok(withR) / n - 0.9375) <= 0.05, `3 retries on a random 50%: ${ok(withR)}/${n} (≈ 1 − 0.5⁴ = 93.75%) ${JSON.stringify(withR.statuses)}`);
+    const halfNone = await probe(t, net.a, { cmd: 'many', url: url('half', '/none'), n: 200, concurrency: 3 });
+    const halfR = await probe(t, net.a, { cmd: 'many', url: url('half', '/retry'), n: 400, concurrency: 3 });
+    t.ok(Math.abs(ok(halfNone) / 200 - 0.5) <= 0.1, `one pod of two failing, no retries: ${ok(halfNone)}/200 ${JSON.stringify(halfNone.statuses)}`);
+    t.ok(ok(halfR) / 400 >= 0.99, `with 3 retries to other hosts: ${ok(halfR)}/400 ≥ 99% ${JSON.stringify(halfR.statuses)}`);
+  });
+
+  await t.test('the retry budget: a failing upstream does not get 4× its load from 3 retries', async (t) => {
+    const count = async () => JSON.parse((await probe(t, net.b, { cmd: 'get', url: 'http://127.0.0.1:9104/__count' })).body).n as number;
+    const before = await count();
+    const n = 120;
+    const r = await probe(t, net.a, { cmd: 'many', url: url('allbad', '/'), n, concurrency: 16 });
+    const hits = (await count()) - before;
+    t.same(r.statuses, { 503: n });
+    t.ok(hits >= n && hits < 3 * n, `${n} requests with up to 3 retries each made ${hits} attempts (${(hits / n).toFixed(2)}× the load; 4× without a budget)`);
+  });
+
+  await t.test('timeout and perTryTimeout fire at their values', async (t) => {
+    await probe(t, net.a, { cmd: 'many', url: url('to', '/'), n: 4 }); // warm: HBONE connection to B up
+    const r = await probe(t, net.a, { cmd: 'get', url: url('to', '/stall') });
+    t.equal(r.status, 504);
+    t.equal(r.body, 'upstream request timeout');
+    t.ok(r.ms >= 500 - 10 && r.ms <= 500 + 50, `timeout 500ms fired after ${r.ms} ms`);
+    const tr = await probe(t, net.a, { cmd: 'get', url: url('to', '/stall/try') });
+    t.equal(tr.status, 504);
+    t.ok(tr.ms >= 750 - 10 && tr.ms <= 750 + 75 + 50, `3 tries × perTryTimeout 250ms (+ backoffs < 75 ms): ${tr.ms} ms`);
+  });
+
+  await t.test('outlier detection: the 503 pod is ejected after 5 errors and comes back', async (t) => {
+    const first = await probe(t, net.a, { cmd: 'many', url: url('od', '/'), n: 60, concurrency: 1 });
+    t.equal(first.statuses['503'], 5, `exactly 5 errors reach the client before the ejection: ${JSON.stringify(first.versions)}`);
+    const during = await probe(t, net.a, { cmd: 'many', url: url('od', '/'), n: 40, concurrency: 2 });
+    t.same(during.statuses, { 200: 40 }, `ejected: traffic moved to v1 and v2 ${JSON.stringify(during.versions)}`);
+    t.ok(during.versions.v1 >= 10 && during.versions.v2 >= 10, 'both healthy pods serve');
+    await new Promise((r) => setTimeout(r, 4500));
+    const after = await probe(t, net.a, { cmd: 'many', url: url('od', '/'), n: 12, concurrency: 1 });
+    t.ok((after.statuses['503'] ?? 0) >= 1, `after baseEjectionTime (4 s) it gets traffic again: ${JSON.stringify(after.statuses)}`);
+  });
+
+  await t.test('circuit breaker: maxConnections 1, http1MaxPendingRequests 1, 10 concurrent clients', async (t) => {
+    const r = await probe(t, net.a, { cmd: 'many', url: url('cb', '/slow?ms=600'), n: 10, concurrency: 10 });
+    const over = r.statuses['503'] ?? 0;
+    t.ok(over >= 6 && ok(r) >= 1 && over + ok(r) === 10, `503 overflow for most: ${JSON.stringify(r.statuses)}`);
+    const m = await (await fetch(`http://${net.a.rootIp}:15090/stats/prometheus`)).text();
+    const uo = m.split('\n').filter((l) => l.startsWith('istio_requests_total{') && l.includes('destination_service="cb.foo.svc.cluster.local"') && l.includes('response_flags="UO"'));
+    t.equal(uo.reduce((s, l) => s + Number(l.split(' ').pop()), 0), over, `istio_requests_total counts them with response_flags="UO": ${uo[0]}`);
+  });
+
+  await t.test('fault injection at its percentages', async (t) => {
+    const n = 300;
+    const ab = await probe(t, net.a, { cmd: 'many', url: url('fault', '/abort'), n, concurrency: 8 });
+    const share = (ab.statuses['418'] ?? 0) / n;
+    t.ok(Math.abs(share - 0.3) <= 0.1, `abort 418 on ${share} of requests (30% ± 10%) ${JSON.stringify(ab.statuses)}`);
+    const de = await probe(t, net.a, { cmd: 'many', url: url('fault', '/delay'), n: 60, concurrency: 10 });
+    const delayed = de.ms.filter((x: number) => x >= 300).length / 60;
+    t.same(de.statuses, { 200: 60 });
+    t.ok(Math.abs(delayed - 0.5) <= 0.25, `delayed ≥ 300 ms: ${delayed} (50% ± 25%)`);
+    const g = await probe(t, net.a, { cmd: 'get', url: url('fault', '/grpc') });
+    t.equal(g.status, 200, 'gRPC abort: HTTP 200 with grpc-status');
+    const m = await (await fetch(`http://${net.a.rootIp}:15090/stats/prometheus`)).text();
+    t.match(m, /istio_requests_total\{[^}]*destination_service="fault\.foo\.svc\.cluster\.local"[^}]*response_code="418",response_flags="FI"/, 'FI in the metrics');
+    t.match(m, /istio_requests_total\{[^}]*destination_service="fault\.foo\.svc\.cluster\.local"[^}]*response_code="200",response_flags="DI"/, 'DI in the metrics');
+  });
+
+  await t.test('garbage, close mid-response, stall: the right status and flag; the sidecar keeps serving', async (t) => {
+    const g = await probe(t, net.a, { cmd: 'get', url: url('to', '/garbage') });
+    t.equal(g.status, 502, 'garbage → 502');
+    const mid = await probe(t, net.a, { cmd: 'get', url: url('to', '/midclose') });
+    t.ok(mid.error !== '' || mid.body.length < 100, `mid-response close: the client sees a cut response (${mid.error || mid.body.length})`);
+    const st = await probe(t, net.a, { cmd: 'get', url: url('to', '/stall') });
+    t.equal(st.status, 504, 'stall → 504');
+    const next = await probe(t, net.a, { cmd: 'many', url: url('to', '/'), n: 20, concurrency: 4 });
+    t.same(next.statuses, { 200: 20 }, 'everyone else is served');
+    const src = await (await fetch(`http://${net.a.rootIp}:15090/stats/prometheus`)).text();
+    const dst = await (await fetch(`http://${net.b.rootIp}:15090/stats/prometheus`)).text();
+    t.match(dst, /istio_requests_total\{reporter="destination"[^}]*response_code="502",response_flags="UPE"/, "the server's sidecar: 502 UPE");
+    t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"[^}]*response_code="200",response_flags="UC"/, 'the client sidecar: UC for the cut response');
+    t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"[^}]*response_code="504",response_flags="UT"/, 'UT for the timeouts');
+    t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="flaky\.foo\.svc\.cluster\.local"[^}]*response_code="500",response_flags="URX"/, 'URX for retries exhausted');
+  });
+});
