@@ -20,6 +20,7 @@ import { createInboundServer } from '../proxy/inbound/listener.js';
 import { InboundHttp } from '../proxy/inbound/http.js';
 import { OutboundHttp } from '../proxy/outbound/http.js';
 import { jsonLog, type Log, type ProxyContext } from '../proxy/context.js';
+import { accessLogSink } from '../proxy/telemetry/access-log.js';
 import type { SidecarSettings } from './flags.js';
 
 /** A configuration problem found at startup (main.ts exits 64). */
@@ -70,7 +71,8 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   });
   idm.on('rotated', (c) => log('info', 'certificate issued', { identity, serial: c.serial, notAfter: c.notAfter.toISOString() }));
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
-  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName };
+  const accessLog = accessLogSink(s.accessLogFile ?? '');
+  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName, ...(accessLog ? { accessLog } : {}) };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
   const inboundHttp = new InboundHttp(ctx);
   const outboundHttp = new OutboundHttp(ctx, tunnel);

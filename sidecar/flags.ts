@@ -14,6 +14,8 @@ export interface SidecarSettings {
   serviceAccount: string;
   instanceIp: string;
   workloadName: string;
+  /** Access log destination (Istio's meshConfig.accessLogFile): '' off, `/dev/stdout`, or a file (SHOAL_ACCESS_LOG_FILE, --access-log-file). */
+  accessLogFile: string;
   clusterId: string;
   trustDomain: string;
   /** Static config (tests) instead of mesh control. */
@@ -37,7 +39,7 @@ export interface SidecarSettings {
 const PORT_FLAGS = {
   'outbound-port': 15001, 'inbound-port': 15006, 'hbone-port': 15008, 'admin-port': 15000, 'health-port': 15021, 'prom-port': 15090, 'merged-port': 15020,
 } as const;
-const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve'] as const;
+const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve', 'access-log-file'] as const;
 
 /** `30s`, `500ms`, `2m`, `24h`, `1h30m` → seconds (lib/time's Go syntax); undefined when malformed. */
 export function parseDurationSec(s: string): number | undefined {
@@ -111,6 +113,7 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       rootCertFile: v('root-cert-file') ?? '/var/run/secrets/istio/root-cert.pem',
       tokenFile: v('token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
       tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, appProbers, sniffTimeoutMs: Math.round(sniff! * 1000), fdReserve: Number(reserveText),
+      accessLogFile: v('access-log-file') ?? env.SHOAL_ACCESS_LOG_FILE ?? '',
     },
   };
 }

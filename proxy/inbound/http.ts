@@ -14,6 +14,8 @@ import { UpstreamPool } from '../http1/pool.js';
 import type { Snapshot } from '../config/store.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, localMeta, sourceLabels, type PeerMeta } from '../admin/peer-metadata.js';
+import { entryOf, withRequestId } from '../telemetry/access-log.js';
+import type { RequestHead } from '../http1/parse.js';
 
 /** Who is on the other end of an inbound HTTP connection. */
 export interface InboundPeer {
@@ -61,19 +63,20 @@ export class InboundHttp {
 
   /** Serves `conn` whose requests go to the app at `dstIp:dstPort`. */
   serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer): void {
-    const dispatch: Dispatch = (head) => {
+    const dispatch: Dispatch = (raw) => {
+      const head = withRequestId(raw);
       const snap = this.ctx.store.snapshot;
       const p: PeerInfo = {
         principal: peer.principal, namespace: peer.namespace, sourceIp: peer.sourceIp, destinationIp: dstIp, destinationPort: dstPort,
         sourceLabels: {},
       };
       const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(c), snap, peer);
+      return this.instrument(this.handlerFor(snap)(c), snap, peer, head, `${dstIp}:${dstPort}`);
     };
     serveHttp1(conn, dispatch, this.pool, { info: { remoteAddress: peer.sourceIp, localPort: dstPort } });
   }
 
-  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer): Decision {
+  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, head: RequestHead, cluster: string): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
     const labels = (code: number, flags: string) => ({
@@ -82,12 +85,16 @@ export class InboundHttp {
       request_protocol: 'http' as const, response_code: String(code), response_flags: flags, grpc_response_status: '',
     });
     if (d.kind === 'respond') {
-      this.ctx.metrics.request(labels(d.status, '-'), 0);
+      this.ctx.metrics.request(labels(d.status, '-'), 0, 0, 0);
+      this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { status: d.status, flags: d.flags ?? '-' }));
       return d;
     }
     return {
       ...d,
-      onEnd: (end) => this.ctx.metrics.request(labels(end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0),
+      onEnd: (end) => {
+        this.ctx.metrics.request(labels(end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0, end.bytesReceived, end.bytesSent);
+        this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { end, cluster: `inbound|${cluster}` }));
+      },
     };
   }
 

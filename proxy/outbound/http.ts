@@ -25,6 +25,8 @@ import type { RequestLabels } from '../admin/metrics.js';
 import type { Decision } from '../http1/connection.js';
 import { targetPort } from './route.js';
 import type { ClusterGuard } from '../resilience/cluster.js';
+import { entryOf, withRequestId } from '../telemetry/access-log.js';
+import type { RequestHead } from '../http1/parse.js';
 
 
 /** The sidecar's outbound chain, in order (the router is its terminal). */
@@ -73,21 +75,22 @@ export class OutboundHttp {
 
   /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`. */
   serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void): void {
-    const dispatch: Dispatch = (head) => {
+    const dispatch: Dispatch = (raw) => {
+      const head = withRequestId(raw);
       const snap = this.ctx.store.snapshot;
       const w = snap.config.workload;
       const peer: PeerInfo = {
         principal: '', namespace: w?.namespace ?? '', sourceIp, destinationIp: dstIp, destinationPort: dstPort, sourceLabels: w?.labels ?? {},
       };
       const ctx: HttpContext = { head, view: viewOf(head, peer, dstPort), peer, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`);
+      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`, head, sourceIp);
     };
     sock.once('close', onClose);
     serveHttp1(sock, dispatch, this.pool);
   }
 
   /** Counts the request in istio_requests_total (reporter=source) when it ends. */
-  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string): Decision {
+  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string, head: RequestHead, remote: string): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
     const w = snap.config.workload;
@@ -102,7 +105,8 @@ export class OutboundHttp {
     };
     if (d.kind === 'respond') {
       const flags = d.flags ?? (d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-');
-      this.ctx.metrics.request(base('', d.status, flags), 0);
+      this.ctx.metrics.request(base('', d.status, flags), 0, 0, 0);
+      this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { status: d.status, flags, cluster: ctx.destination?.cluster, route: ctx.route?.name }));
       return d;
     }
     const { onEnd } = d;
@@ -111,7 +115,9 @@ export class OutboundHttp {
       onEnd: (end) => {
         onEnd?.(end);
         const upstream = end.upstream ? end.upstream.slice(0, end.upstream.lastIndexOf(':')) : d.address;
-        this.ctx.metrics.request(base(upstream, end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0);
+        const flags = end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags;
+        this.ctx.metrics.request(base(upstream, end.status || 503, flags), performance.now() - t0, end.bytesReceived, end.bytesSent);
+        this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { end, cluster: ctx.destination?.cluster ?? 'PassthroughCluster', route: ctx.route?.name }));
       },
     };
   }

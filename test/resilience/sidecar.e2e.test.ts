@@ -10,7 +10,8 @@
 //   - maxConnections 1 + http1MaxPendingRequests 1, 10 concurrent clients → 503 with UO, also in metrics;
 //   - fault abort and delay at their percentages;
 //   - an upstream that answers garbage, closes mid-response or stalls → 502 / a cut response / 504 with
-//     the flags (UPE at the server's sidecar, UC, UT) while the next request is served.
+//     the flags (UPE at the server's sidecar, UC, UT) while the next request is served;
+//   - istio_request_bytes / istio_response_bytes, and the access log (JSON lines on the sidecar's stdout).
 import t, { type Test } from 'tap';
 import { meshNet, rootSkip, runInPod, startTestSidecar, until, type MeshNet, type Pod } from '../sidecar/fixture.js';
 import type { MeshEndpoint, StaticConfigFile } from '../../proxy/config/types.js';
@@ -94,7 +95,7 @@ t.test('resilience through two sidecars', { skip: rootSkip, timeout: 300_000 }, 
     await until(`app ${v}`, () => app.out().includes('up'));
   }
   await startTestSidecar(t, net, net.b, { sa: 'server', config: config(net, 'b') });
-  await startTestSidecar(t, net, net.a, { sa: 'client', config: config(net, 'a') });
+  const client = await startTestSidecar(t, net, net.a, { sa: 'client', config: config(net, 'a'), env: { SHOAL_ACCESS_LOG_FILE: '/dev/stdout' } });
 
   await t.test('retries: 50% failures, with and without 3 retries', async (t) => {
     // Concurrency 3: the retry budget (20% of active requests, at least 3 retries at once) never binds.
@@ -182,5 +183,21 @@ t.test('resilience through two sidecars', { skip: rootSkip, timeout: 300_000 }, 
     t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"[^}]*response_code="200",response_flags="UC"/, 'the client sidecar: UC for the cut response');
     t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"[^}]*response_code="504",response_flags="UT"/, 'UT for the timeouts');
     t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="flaky\.foo\.svc\.cluster\.local"[^}]*response_code="500",response_flags="URX"/, 'URX for retries exhausted');
+    t.match(src, /istio_response_bytes_count\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"/, 'istio_response_bytes');
+    t.match(src, /istio_request_bytes_bucket\{/, 'istio_request_bytes');
+  });
+
+  await t.test('access log: JSON lines with Envoy fields on the sidecar stdout', async (t) => {
+    const lines = client.out().split('\n').filter((l) => l.startsWith('{"start_time"')).map((l) => JSON.parse(l));
+    t.ok(lines.length > 1000, `${lines.length} lines`);
+    const uo = lines.find((l) => l.response_flags === 'UO');
+    t.match(uo, { method: 'GET', path: '/slow?ms=600', protocol: 'HTTP/1.1', response_code: 503, upstream_cluster: 'outbound|80||cb.foo.svc.cluster.local', reporter: 'source' }, 'an overflow');
+    const retried = lines.find((l) => l.authority === VIP(11) && l.response_code === 200 && l.upstream_request_attempt_count === 2);
+    t.ok(retried, 'a retried request says its attempts');
+    t.match(retried, { route_name: 'retry', upstream_host: new RegExp(`^${net.b.ip.replace(/\./g, '\\.')}:910[14]$`) });
+    t.ok(retried.upstream_service_time >= 0 && retried.duration >= retried.upstream_service_time, 'duration ≥ upstream_service_time');
+    t.ok(lines.every((l) => /^[0-9a-f-]{36}$/.test(l.request_id)), 'every request got an x-request-id');
+    t.ok(lines.some((l) => l.response_flags === 'UT' && l.response_code === 504), 'UT');
+    t.ok(lines.some((l) => l.response_flags === 'FI' && l.response_code === 418), 'FI');
   });
 });
