@@ -38,7 +38,13 @@ export type AccessLogSink = (e: AccessLogEntry) => void;
 export function accessLogSink(file: string): AccessLogSink | undefined {
   if (!file) return undefined;
   const out = file === '/dev/stdout' ? process.stdout : createWriteStream(file, { flags: 'a' });
-  return (e) => { out.write(JSON.stringify(e) + '\n'); };
+  let broken = false;
+  // A log that cannot be written is switched off, never the proxy: one line on stderr says why.
+  out.on('error', (err) => {
+    if (!broken) process.stderr.write(JSON.stringify({ level: 'error', msg: 'access log off', file, error: err.message }) + '\n');
+    broken = true;
+  });
+  return (e) => { if (!broken) out.write(JSON.stringify(e) + '\n'); };
 }
 
 /** The value of header `name` (lowercase) in a flat list, or null. */
