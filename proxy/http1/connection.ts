@@ -41,6 +41,8 @@ export interface ExchangePolicy {
   guard?: ClusterGuard;
   repick?: (avoid: readonly string[]) => Upstream | null;
   delayMs?: number;
+  /** Mirror copies: sent once the request body is complete and kept (≤ 64 KiB), Host suffixed `-shadow`, answers ignored. */
+  mirrors?: Upstream[];
 }
 
 /** How a forwarded exchange ended (metrics, access log). */
@@ -227,7 +229,29 @@ class Http1Connection {
     if (n < chunk.length) this.buf = this.buf === null ? chunk.subarray(n) : Buffer.concat([this.buf, chunk.subarray(n)]);
     if (f.done) {
       this.reqDone = true;
+      if (this.ex?.policy?.mirrors) this.mirror(this.ex);
       this.maybeFinish();
+    }
+  }
+
+  /** Fire-and-forget copies of the complete request to the mirror endpoints (Host + `-shadow`). */
+  private mirror(ex: Exchange): void {
+    const targets = ex.policy?.mirrors;
+    if (!targets || ex.replay === null) return;
+    ex.policy!.mirrors = undefined;
+    const h = ex.d.head;
+    const host = shadowHost(h.host);
+    const head = { ...h, host, headers: h.headers.map((v, i) => (i % 2 === 1 && h.headers[i - 1] === 'host' ? host : v)) };
+    const bytes = [Buffer.from(serializeRequest(head), 'latin1'), ...ex.replay];
+    for (const t of targets) {
+      this.pool.acquire(t.address, t.port, (err, lease) => {
+        if (err || !lease) return;
+        const s = lease.sock;
+        s.on('error', () => {});
+        s.on('data', () => s.destroy()); // the answer is ignored; the connection is not reused
+        s.setTimeout?.(10_000, () => s.destroy());
+        for (const b of bytes) s.write(b);
+      }, true);
     }
   }
 
@@ -295,7 +319,7 @@ class Http1Connection {
     this.sock.pause();
     const policy = d.policy;
     const ex: Exchange = this.ex = {
-      d, policy, cur: { address: d.address, port: d.port }, curOwned: false, attempts: 0, tried: [], replay: policy?.route.retry ? [] : null, replayBytes: 0,
+      d, policy, cur: { address: d.address, port: d.port }, curOwned: false, attempts: 0, tried: [], replay: policy?.route.retry || policy?.mirrors ? [] : null, replayBytes: 0,
       flags: new Set(), admitted: false, queued: null, retryToken: false, tGlobal: null, tTry: null, tWait: null, tAttempt: 0, serial: 0, upstreamMs: -1,
       bytesReceived: 0, bytesSent: 0, connected: false,
     };
@@ -352,6 +376,7 @@ class Http1Connection {
         this.buf = null;
         this.reqFramer = new BodyFramer(requestFraming(d.head.contentLength, d.head.chunked));
         this.reqDone = this.reqFramer.done;
+        if (this.reqDone) this.mirror(ex);
         if (rest !== null) {
           if (this.reqDone) this.buf = rest;
           else this.body(rest);
@@ -608,6 +633,12 @@ class Http1Connection {
     this.dropLease();
     this.sock.end();
   }
+}
+
+/** Istio's shadow host: `-shadow` after the host name, before any port. */
+function shadowHost(host: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
+  return m ? `${m[1]}-shadow${m[2] ?? ''}` : `${host}-shadow`;
 }
 
 /** `grpc-status` of a trailers-only response head, as `{grpcStatus}` (empty when absent). */

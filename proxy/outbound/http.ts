@@ -1,7 +1,7 @@
 // The outbound HTTP path: an app connection to a Service port that speaks HTTP/1.1 (declared or sniffed,
 // ../net/protocol.ts) is served by proxy/http1 with the sidecar's outbound chain
 //   route (virtual host by authority + port, first matching VirtualService/HTTPRoute rule, weighted pick)
-//   → fault (abort / delay on a percentage) → redirect → header-modifier → router (subset endpoints, the cluster's balancer)
+//   → cors (preflight answered, allow headers) → fault (abort / delay on a percentage) → redirect → header-modifier → router (subset endpoints, the cluster's balancer)
 // and each request goes to the endpoint the router chose over a keep-alive upstream connection: an HBONE
 // stream to a mesh pod (../hbone/dialer.ts, tagged `x-shoal-app-protocol: http/1.1` so the peer's sidecar
 // serves it as HTTP), plain TCP to others. Every request reads the live snapshot, so a weight change
@@ -30,7 +30,7 @@ import type { RequestHead } from '../http1/parse.js';
 
 
 /** The sidecar's outbound chain, in order (the router is its terminal). */
-export const OUTBOUND_CHAIN = ['route', 'fault', 'redirect', 'header-modifier'] as const;
+export const OUTBOUND_CHAIN = ['route', 'cors', 'fault', 'redirect', 'header-modifier'] as const;
 
 /** The ready endpoints of each cluster of a snapshot, by cluster name (computed once per snapshot and cluster). */
 export function clusterEndpoints(snap: Snapshot): (cluster: Cluster) => readonly RouterEndpoint[] {

@@ -6,7 +6,7 @@
 import { durationSeconds } from '../../api/kinds/istio/networking.js';
 import { parseRetryOn } from '../../api/kinds/istio/retry-on.js';
 import { DEFAULT_LIMITS, DEFAULT_OUTLIER, type OutlierPolicy, type PoolLimits } from './cluster.js';
-import { DEFAULT_ROUTE_POLICY, ISTIO_DEFAULT_RETRY, retryOnOf, type FaultPolicy, type RetryPolicy, type RoutePolicy } from './policy.js';
+import { DEFAULT_ROUTE_POLICY, ISTIO_DEFAULT_RETRY, retryOnOf, type CorsPolicy, type FaultPolicy, type MirrorPolicy, type RetryPolicy, type RoutePolicy } from './policy.js';
 import { GRPC_CODES } from '../../api/kinds/istio/networking-l7.js';
 
 const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
@@ -21,12 +21,50 @@ function ms(v: unknown, path: string, errs: string[]): number | undefined {
 }
 
 /** The policy of one VirtualService http route (`r` is spec.http[i], `path` its field path). */
-export function compileRoutePolicy(r: any, path: string, errs: string[]): RoutePolicy {
+export function compileRoutePolicy(r: any, path: string, errs: string[], mirrorCluster?: (dest: any) => string): RoutePolicy {
   const timeoutMs = ms(r?.timeout, `${path}.timeout`, errs) ?? 0;
   const retry = compileRetry(r?.retries, `${path}.retries`, errs);
   const fault = compileFault(r?.fault, `${path}.fault`, errs);
-  if (timeoutMs === 0 && retry === ISTIO_DEFAULT_RETRY && !fault) return DEFAULT_ROUTE_POLICY;
-  return Object.freeze({ timeoutMs, retry, ...(fault ? { fault } : {}) });
+  const mirrors = mirrorCluster ? compileMirrors(r, path, errs, mirrorCluster) : undefined;
+  const cors = compileCors(r?.corsPolicy, `${path}.corsPolicy`, errs);
+  if (timeoutMs === 0 && retry === ISTIO_DEFAULT_RETRY && !fault && !mirrors && !cors) return DEFAULT_ROUTE_POLICY;
+  return Object.freeze({ timeoutMs, retry, ...(fault ? { fault } : {}), ...(mirrors ? { mirrors } : {}), ...(cors ? { cors } : {}) });
+}
+
+function compileMirrors(r: any, path: string, errs: string[], cluster: (dest: any) => string): readonly MirrorPolicy[] | undefined {
+  const out: MirrorPolicy[] = [];
+  if (r?.mirror?.host) {
+    const pct = r.mirrorPercentage !== undefined ? percent(r.mirrorPercentage, `${path}.mirrorPercentage`, errs) : r.mirrorPercent !== undefined ? Number(r.mirrorPercent) : 100;
+    out.push(Object.freeze({ cluster: cluster(r.mirror), percent: pct }));
+  }
+  (r?.mirrors ?? []).forEach((m: any, i: number) => {
+    if (m?.destination?.host) out.push(Object.freeze({ cluster: cluster(m.destination), percent: percent(m.percentage, `${path}.mirrors[${i}].percentage`, errs) }));
+  });
+  return out.length ? Object.freeze(out) : undefined;
+}
+
+function compileCors(c: any, path: string, errs: string[]): CorsPolicy | undefined {
+  if (!c) return undefined;
+  const tests: ((o: string) => boolean)[] = [];
+  (c.allowOrigins ?? []).forEach((m: any, i: number) => {
+    if (m?.exact !== undefined) tests.push((o) => o === m.exact);
+    else if (m?.prefix !== undefined) tests.push((o) => o.startsWith(m.prefix));
+    else if (m?.regex !== undefined) {
+      try {
+        const re = new RegExp(`^(?:${m.regex})$`);
+        tests.push((o) => re.test(o));
+      } catch (e) {
+        errs.push(`${path}.allowOrigins[${i}].regex: ${(e as Error).message}`);
+      }
+    }
+  });
+  for (const o of c.allowOrigin ?? []) tests.push(o === '*' ? () => true : (x) => x === o); // deprecated field
+  const maxAge = ms(c.maxAge, `${path}.maxAge`, errs);
+  return Object.freeze({
+    allowOrigin: (o: string) => tests.some((t) => t(o)),
+    allowMethods: (c.allowMethods ?? []).join(','), allowHeaders: (c.allowHeaders ?? []).join(','), exposeHeaders: (c.exposeHeaders ?? []).join(','),
+    maxAge: maxAge !== undefined ? String(Math.floor(maxAge / 1000)) : '', allowCredentials: c.allowCredentials === true,
+  });
 }
 
 function percent(p: any, path: string, errs: string[]): number {

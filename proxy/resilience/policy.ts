@@ -39,12 +39,32 @@ export interface FaultPolicy {
   abort?: { status: number; grpcStatus?: number; percent: number };
 }
 
-/** A route's policy for the exchange: its overall timeout and retries (and the fault the fault filter injects). */
+/** One mirror destination (VirtualService `mirror` + `mirrorPercentage`, or an entry of `mirrors`). */
+export interface MirrorPolicy {
+  /** `outbound|port|subset|host`. */
+  cluster: string;
+  percent: number;
+}
+
+/** VirtualService `corsPolicy`, compiled. */
+export interface CorsPolicy {
+  allowOrigin: (origin: string) => boolean;
+  allowMethods: string;
+  allowHeaders: string;
+  exposeHeaders: string;
+  /** Seconds as text ('' when unset). */
+  maxAge: string;
+  allowCredentials: boolean;
+}
+
+/** A route's policy for the exchange: its overall timeout and retries (and what the fault, mirror and cors parts read). */
 export interface RoutePolicy {
   /** 0: none (Istio's default: disabled). */
   timeoutMs: number;
   retry: RetryPolicy | null;
   fault?: FaultPolicy;
+  mirrors?: readonly MirrorPolicy[];
+  cors?: CorsPolicy;
 }
 
 /** How one attempt ended. */

@@ -165,7 +165,11 @@ function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, S
     const matches = matchesAll.filter(({ m }: any) => m.port === undefined || m.port === port).map(({ c }: any) => c);
     const action = compileAction(r, p, port, ns, domain, svcs, clusters, errs);
     const rewrite = compileRewrite(r.rewrite, `${p}.rewrite`, errs);
-    const policy = compileRoutePolicy(r, p, errs);
+    const policy = compileRoutePolicy(r, p, errs, (d) => {
+      const host = resolveHost(String(d.host), ns, domain);
+      const svc = svcByHostOf(svcs, host);
+      return clusterName(d.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0].port : port), d.subset ?? '', host);
+    });
     for (const e of errs) errors.push(`${id}: ${e}`);
     if (matchesAll.length > 0 && matches.length === 0) return;
     if (!action) return;
@@ -177,6 +181,8 @@ function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<string, S
   });
   return out;
 }
+
+const svcByHostOf = (svcs: Map<string, ServiceInfo>, host: string) => svcs.get(host);
 
 function compileAction(r: any, p: string, port: number, ns: string, domain: string, svcs: Map<string, ServiceInfo>, clusters: Map<string, Cluster>, errs: string[]): RouteAction | undefined {
   if (r.redirect) {

@@ -2,17 +2,19 @@
 // `node probe.js JSON`, one command, prints one JSON line:
 //   {cmd:'many', url, n, concurrency?}  keep-alive requests → counts by status and by version, every
 //                                       request's duration in ms (`ms`, in order of completion), errors
-//   {cmd:'get', url}                    one request → status, body, ms, error
+//   {cmd:'get', url, method?, headers?} one request → status, headers, body, ms, error
 import { Agent, request } from 'node:http';
 
-interface Reply { status: number; body: string; ms: number; error: string }
+interface Reply { status: number; headers: Record<string, unknown>; body: string; ms: number; error: string }
 
-function get(agent: Agent, url: string): Promise<Reply> {
+function get(agent: Agent, url: string, method = 'GET', headers: Record<string, string> = {}): Promise<Reply> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const done = (status: number, body: string, error = '') => resolve({ status, body, ms: Math.round(performance.now() - t0), error });
-    const req = request(url, { agent, timeout: 10_000 }, (res) => {
+    let h: Record<string, unknown> = {};
+    const done = (status: number, body: string, error = '') => resolve({ status, headers: h, body, ms: Math.round(performance.now() - t0), error });
+    const req = request(url, { agent, method, headers, timeout: 10_000 }, (res) => {
       let body = '';
+      h = res.headers;
       res.setEncoding('utf8');
       res.on('data', (d) => { body += d; });
       res.on('end', () => done(res.statusCode ?? 0, body));
@@ -49,5 +51,5 @@ async function many(c: any): Promise<unknown> {
 }
 
 const c = JSON.parse(process.argv[2]);
-const run = c.cmd === 'many' ? many(c) : get(new Agent(), c.url);
+const run = c.cmd === 'many' ? many(c) : get(new Agent(), c.url, c.method, c.headers);
 run.then((r) => { console.log(JSON.stringify(r)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });

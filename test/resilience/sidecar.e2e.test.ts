@@ -11,6 +11,7 @@
 //   - fault abort and delay at their percentages;
 //   - an upstream that answers garbage, closes mid-response or stalls → 502 / a cut response / 504 with
 //     the flags (UPE at the server's sidecar, UC, UT) while the next request is served;
+//   - mirror copies with Host -shadow; corsPolicy preflight and response headers;
 //   - istio_request_bytes / istio_response_bytes, and the access log (JSON lines on the sidecar's stdout).
 import t, { type Test } from 'tap';
 import { meshNet, rootSkip, runInPod, startTestSidecar, until, type MeshNet, type Pod } from '../sidecar/fixture.js';
@@ -33,7 +34,7 @@ function ep(net: MeshNet, port: number, version: string): MeshEndpoint {
   };
 }
 
-const SERVICES = ['flaky', 'half', 'od', 'cb', 'to', 'fault', 'allbad'] as const;
+const SERVICES = ['flaky', 'half', 'od', 'cb', 'to', 'fault', 'allbad', 'mirror', 'shadow', 'cors'] as const;
 const svc = (name: string, i: number) => ({
   name, namespace: 'foo', hostname: `${name}.foo.svc.cluster.local`, vips: [VIP(10 + i)], ports: [{ name: 'http', port: 80, targetPort: 0, protocol: 'TCP', appProtocol: '' }],
 });
@@ -52,6 +53,8 @@ const ROUTING = [
     { name: 'none', retries: NO_RETRY, route: to('half') },
   ]),
   D('half', { loadBalancer: { simple: 'ROUND_ROBIN' } }),
+  V('mirror', [{ mirror: { host: 'shadow' }, mirrorPercentage: { value: 100 }, route: to('mirror') }]),
+  V('cors', [{ corsPolicy: { allowOrigins: [{ exact: 'https://app.example' }, { regex: 'https://.*\\.trusted\\.example' }], allowMethods: ['GET', 'PUT'], allowHeaders: ['x-custom'], exposeHeaders: ['x-app-version'], maxAge: '120s', allowCredentials: true }, route: to('cors') }]),
   V('allbad', [{ retries: { attempts: 3, retryOn: '5xx' }, route: to('allbad') }]),
   V('od', [{ retries: NO_RETRY, route: to('od') }]),
   D('od', { loadBalancer: { simple: 'ROUND_ROBIN' }, outlierDetection: { consecutive5xxErrors: 5, interval: '1s', baseEjectionTime: '4s', maxEjectionPercent: 100 } }),
@@ -71,7 +74,7 @@ function config(net: MeshNet, self: 'a' | 'b'): StaticConfigFile {
   const me = self === 'a' ? net.a : net.b;
   const sa = self === 'a' ? 'client' : 'server';
   const ok1 = ep(net, 9101, 'v1'), ok2 = ep(net, 9102, 'v2'), flaky = ep(net, 9103, 'flaky'), bad = ep(net, 9104, 'bad');
-  const eps: Record<(typeof SERVICES)[number], MeshEndpoint[]> = { flaky: [flaky], half: [ok1, bad], od: [ok1, ok2, bad], cb: [ok1], to: [ok1], fault: [ok1], allbad: [bad] };
+  const eps: Record<(typeof SERVICES)[number], MeshEndpoint[]> = { flaky: [flaky], half: [ok1, bad], od: [ok1, ok2, bad], cb: [ok1], to: [ok1], fault: [ok1], allbad: [bad], mirror: [ok1], shadow: [ok2], cors: [ok1] };
   return {
     services: SERVICES.map((n, i) => svc(n, i)),
     endpoints: SERVICES.map((n) => ({ service: `foo/${n}`, endpoints: eps[n] })),
@@ -185,6 +188,30 @@ t.test('resilience through two sidecars', { skip: rootSkip, timeout: 300_000 }, 
     t.match(src, /istio_requests_total\{reporter="source"[^}]*destination_service="flaky\.foo\.svc\.cluster\.local"[^}]*response_code="500",response_flags="URX"/, 'URX for retries exhausted');
     t.match(src, /istio_response_bytes_count\{reporter="source"[^}]*destination_service="to\.foo\.svc\.cluster\.local"/, 'istio_response_bytes');
     t.match(src, /istio_request_bytes_bucket\{/, 'istio_request_bytes');
+  });
+
+  await t.test('mirror: the shadow receives a copy of every request, with -shadow in Host; the client sees the primary', async (t) => {
+    const count = async () => JSON.parse((await probe(t, net.b, { cmd: 'get', url: 'http://127.0.0.1:9102/__count' })).body).hosts as Record<string, number>;
+    const before = await count();
+    const r = await probe(t, net.a, { cmd: 'many', url: url('mirror', '/m'), n: 30, concurrency: 3 });
+    t.same(r.versions, { v1: 30 }, 'every answer from the primary (v1)');
+    const shadowHost = `${VIP(10 + SERVICES.indexOf('mirror'))}-shadow`;
+    await until('copies arrived', async () => ((await count())[shadowHost] ?? 0) - (before[shadowHost] ?? 0) >= 30, 5000);
+    const after = await count();
+    t.equal((after[shadowHost] ?? 0) - (before[shadowHost] ?? 0), 30, `30 copies with Host ${shadowHost} at v2`);
+  });
+
+  await t.test('corsPolicy: preflight answered, allow headers on responses, other origins untouched', async (t) => {
+    const pre = await probe(t, net.a, { cmd: 'get', url: url('cors', '/x'), method: 'OPTIONS', headers: { origin: 'https://a.trusted.example', 'access-control-request-method': 'PUT' } });
+    t.equal(pre.status, 200);
+    t.match(pre.headers, { 'access-control-allow-origin': 'https://a.trusted.example', 'access-control-allow-methods': 'GET,PUT', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '120', 'access-control-allow-credentials': 'true' });
+    t.equal(pre.body, '', 'answered by the sidecar (the app would answer JSON)');
+    const get = await probe(t, net.a, { cmd: 'get', url: url('cors', '/x'), headers: { origin: 'https://app.example' } });
+    t.equal(JSON.parse(get.body).version, 'v1');
+    t.match(get.headers, { 'access-control-allow-origin': 'https://app.example', 'access-control-expose-headers': 'x-app-version' });
+    const other = await probe(t, net.a, { cmd: 'get', url: url('cors', '/x'), method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
+    t.notOk(other.headers['access-control-allow-origin'], 'another origin gets no CORS headers');
+    t.match(other.body, /"version":"v1"/, 'and its preflight goes to the app');
   });
 
   await t.test('access log: JSON lines with Envoy fields on the sidecar stdout', async (t) => {

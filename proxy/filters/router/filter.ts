@@ -12,7 +12,7 @@ import { rewritten } from '../../route/match.js';
 import type { Cluster, RouteTable } from '../../route/types.js';
 import { ClusterGuard, DEFAULT_LIMITS } from '../../resilience/cluster.js';
 import { DEFAULT_ROUTE_POLICY } from '../../resilience/policy.js';
-import type { ExchangePolicy } from '../../http1/connection.js';
+import type { ExchangePolicy, Upstream } from '../../http1/connection.js';
 import { respond, type Handler, type HttpContext } from '../chain.js';
 
 /** An endpoint as the router sees it: an address, a port and its pod's labels. */
@@ -86,6 +86,17 @@ export function makeRouter(cfg: RouterConfig): Handler {
       },
       ...(ctx.delayMs ? { delayMs: ctx.delayMs } : {}),
     };
+    const mirrors = ctx.route?.policy?.mirrors;
+    if (mirrors) {
+      const targets: Upstream[] = [];
+      for (const m of mirrors) {
+        if (Math.random() * 100 >= m.percent) continue;
+        const mc = cfg.table.clusters.get(m.cluster);
+        const meps = mc ? cfg.endpoints(mc).filter((e) => selects(mc.labels, e)) : [];
+        if (meps.length) { const e = meps[Math.floor(Math.random() * meps.length)]; targets.push({ address: e.address, port: e.port }); }
+      }
+      if (targets.length) policy.mirrors = targets;
+    }
     return {
       kind: 'forward', address: endpoint.address, port: endpoint.port, head, responseOps: merge(ctx.responseOps, pick.setCookie), policy,
       onEnd: () => balancer.release(endpoint),
