@@ -5,6 +5,7 @@ import type { IdentityManager } from './identity/manager.js';
 import type { ProxyMetrics } from './admin/metrics.js';
 import type { FdBudget } from './net/limits.js';
 import type { AccessLogSink } from './telemetry/access-log.js';
+import type { MeshTracing } from './telemetry/tracing.js';
 
 /** A structured log line. */
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -23,6 +24,8 @@ export interface ProxyContext {
   workloadName?: string;
   /** Access log lines (telemetry/access-log.ts); absent: off. */
   accessLog?: AccessLogSink;
+  /** OpenTelemetry spans per hop (telemetry/tracing.ts); absent: off, trace headers untouched. */
+  tracing?: MeshTracing;
 }
 
 /** JSON-lines logger on stderr. */

@@ -14,7 +14,9 @@ import { UpstreamPool } from '../http1/pool.js';
 import type { Snapshot } from '../config/store.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, localMeta, sourceLabels, type PeerMeta } from '../admin/peer-metadata.js';
-import { entryOf, withRequestId } from '../telemetry/access-log.js';
+import { entryOf, headerValue, withRequestId } from '../telemetry/access-log.js';
+import { endHop, startHop } from '../telemetry/tracing.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import type { RequestHead } from '../http1/parse.js';
 
 /** Who is on the other end of an inbound HTTP connection. */
@@ -64,19 +66,21 @@ export class InboundHttp {
   /** Serves `conn` whose requests go to the app at `dstIp:dstPort`. */
   serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer): void {
     const dispatch: Dispatch = (raw) => {
-      const head = withRequestId(raw);
+      let head = withRequestId(raw);
+      let span: Span | undefined;
+      if (this.ctx.tracing) ({ span, head } = startHop(this.ctx.tracing, head, SpanKind.SERVER));
       const snap = this.ctx.store.snapshot;
       const p: PeerInfo = {
         principal: peer.principal, namespace: peer.namespace, sourceIp: peer.sourceIp, destinationIp: dstIp, destinationPort: dstPort,
         sourceLabels: {},
       };
       const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(c), snap, peer, head, `${dstIp}:${dstPort}`);
+      return this.instrument(this.handlerFor(snap)(c), snap, peer, head, `${dstIp}:${dstPort}`, span);
     };
     serveHttp1(conn, dispatch, this.pool, { info: { remoteAddress: peer.sourceIp, localPort: dstPort } });
   }
 
-  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, head: RequestHead, cluster: string): Decision {
+  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, head: RequestHead, cluster: string, span?: Span): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
     const labels = (code: number, flags: string) => ({
@@ -87,6 +91,7 @@ export class InboundHttp {
     if (d.kind === 'respond') {
       this.ctx.metrics.request(labels(d.status, '-'), 0, 0, 0);
       this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { status: d.status, flags: d.flags ?? '-' }));
+      if (span) endHop(span, `${head.host}/*`, { method: head.method, url: head.target, status: d.status, flags: d.flags ?? '-', cluster: `inbound|${cluster}`, requestId: headerValue(head.headers, 'x-request-id') });
       return d;
     }
     return {
@@ -94,6 +99,7 @@ export class InboundHttp {
       onEnd: (end) => {
         this.ctx.metrics.request(labels(end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0, end.bytesReceived, end.bytesSent);
         this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { end, cluster: `inbound|${cluster}` }));
+        if (span) endHop(span, `${head.host}/*`, { method: head.method, url: head.target, status: end.status, flags: end.flags, cluster: `inbound|${cluster}`, requestId: headerValue(head.headers, 'x-request-id'), upstream: end.upstream });
       },
     };
   }

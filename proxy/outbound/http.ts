@@ -25,7 +25,9 @@ import type { RequestLabels } from '../admin/metrics.js';
 import type { Decision } from '../http1/connection.js';
 import { targetPort } from './route.js';
 import type { ClusterGuard } from '../resilience/cluster.js';
-import { entryOf, withRequestId } from '../telemetry/access-log.js';
+import { entryOf, headerValue, withRequestId } from '../telemetry/access-log.js';
+import { endHop, startHop } from '../telemetry/tracing.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import type { RequestHead } from '../http1/parse.js';
 
 
@@ -76,21 +78,23 @@ export class OutboundHttp {
   /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`. */
   serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void): void {
     const dispatch: Dispatch = (raw) => {
-      const head = withRequestId(raw);
+      let head = withRequestId(raw);
+      let span: Span | undefined;
+      if (this.ctx.tracing) ({ span, head } = startHop(this.ctx.tracing, head, SpanKind.CLIENT));
       const snap = this.ctx.store.snapshot;
       const w = snap.config.workload;
       const peer: PeerInfo = {
         principal: '', namespace: w?.namespace ?? '', sourceIp, destinationIp: dstIp, destinationPort: dstPort, sourceLabels: w?.labels ?? {},
       };
       const ctx: HttpContext = { head, view: viewOf(head, peer, dstPort), peer, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`, head, sourceIp);
+      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`, head, sourceIp, span);
     };
     sock.once('close', onClose);
     serveHttp1(sock, dispatch, this.pool);
   }
 
   /** Counts the request in istio_requests_total (reporter=source) when it ends. */
-  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string, head: RequestHead, remote: string): Decision {
+  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string, head: RequestHead, remote: string, span?: Span): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
     const w = snap.config.workload;
@@ -107,6 +111,7 @@ export class OutboundHttp {
       const flags = d.flags ?? (d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-');
       this.ctx.metrics.request(base('', d.status, flags), 0, 0, 0);
       this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { status: d.status, flags, cluster: ctx.destination?.cluster, route: ctx.route?.name }));
+      if (span) endHop(span, `${service}:${ctx.peer.destinationPort}/*`, { method: head.method, url: head.target, status: d.status, flags, cluster: ctx.destination?.cluster, requestId: headerValue(head.headers, 'x-request-id') });
       return d;
     }
     const { onEnd } = d;
@@ -118,6 +123,7 @@ export class OutboundHttp {
         const flags = end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags;
         this.ctx.metrics.request(base(upstream, end.status || 503, flags), performance.now() - t0, end.bytesReceived, end.bytesSent);
         this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { end, cluster: ctx.destination?.cluster ?? 'PassthroughCluster', route: ctx.route?.name }));
+        if (span) endHop(span, `${service}:${ctx.peer.destinationPort}/*`, { method: head.method, url: head.target, status: end.status, flags: end.flags, cluster: ctx.destination?.cluster, requestId: headerValue(head.headers, 'x-request-id'), upstream: end.upstream });
       },
     };
   }
