@@ -1,13 +1,17 @@
-// bench/sidecar/resilience: the cost of the resilience policy on the success path (issue 15), same run,
-// same sidecar pair (real netns, HBONE mTLS, layer-7 HTTP path), two Services to the same app:
-//   off  VirtualService retries.attempts 0, no DestinationRule (the guard still counts requests)
+// bench/sidecar/resilience: the cost of resilience and telemetry on the success path (issue 15), same run,
+// same pods (real netns, HBONE mTLS, layer-7 HTTP path), two Services to the same app:
+//   off  VirtualService retries.attempts 0, no DestinationRule; sidecars without tracing or access log
 //   on   VirtualService timeout 10s + retries (3 on 5xx, perTryTimeout 2s); DestinationRule outlierDetection
-//        and a generous connectionPool; the client sidecar's access log to a file
+//        and a generous connectionPool; sidecars with tracing at 1% (OTLP/HTTP to a collector in this
+//        process) and the client sidecar's access log to a file
 // Metrics are always on (istio_requests_total, duration and byte histograms per request, both sidecars).
-// Rounds alternate off/on: closed-loop max rps (16 connections) and 1000 rps latency; prints the medians,
-// the on/off throughput ratio and both sidecars' CPU per 1000 requests. Not a test. Run as root:
+// Each round starts a fresh sidecar pair per variant (order alternating): closed-loop max rps (16
+// connections) and 1000 rps latency; prints the medians, the on/off throughput ratio and both sidecars'
+// CPU per 1000 requests. Not a test. Run as root:
 //   node dist/bench/sidecar/resilience.js [--seconds 3] [--rounds 5]
 import { chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { meshNet, runInPod, startTestSidecar, until, type Teardown, type PodProcess, type MeshNet } from '../../test/sidecar/fixture.js';
 import type { StaticConfigFile } from '../../proxy/config/types.js';
 
@@ -56,17 +60,26 @@ async function main(): Promise<void> {
   const net = await meshNet(td, 'bsrs', K);
   const app = runInPod(td, net.b, [process.execPath, 'dist/bench/sidecar/app.js', '9100']);
   await until('app', () => app.out().includes('up'));
-  const server = await startTestSidecar(td, net, net.b, { sa: 'server', config: config(net, 'b') });
   const log = `/tmp/bsrs-access-${process.pid}.log`;
   writeFileSync(log, '');
   chownSync(log, 1337, 1337); // the sidecar runs as UID 1337
   td.teardown(() => rmSync(log, { force: true }));
-  const client = await startTestSidecar(td, net, net.a, { sa: 'client', config: config(net, 'a'), env: { SHOAL_ACCESS_LOG_FILE: log } });
-  const procs: PodProcess[] = [client, server];
-  for (const v of ['off', 'on'] as const) await gen(net, VIP[v], ['rate', '300', '1', '4']); // warm up (JIT, sessions)
+  let exported = 0;
+  const collector = createServer((q, res) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => { for (const rs of JSON.parse(b).resourceSpans) for (const ss of rs.scopeSpans) exported += ss.spans.length; res.end('{}'); }); });
+  await new Promise<void>((r) => collector.listen(0, '0.0.0.0', () => r()));
+  td.teardown(() => collector.close());
+  const cport = (collector.address() as AddressInfo).port;
+  const pair = async (v: 'off' | 'on', i: number): Promise<PodProcess[]> => {
+    const tr = (ip: string) => (v === 'on' ? { SHOAL_TRACING_ENDPOINT: `http://${ip}:${cport}/v1/traces`, SHOAL_TRACING_SAMPLING: '1' } : {});
+    const server = await startTestSidecar(td, net, net.b, { sa: 'server', config: config(net, 'b'), env: tr(net.b.hostIp), name: `server-${v}-${i}` });
+    const client = await startTestSidecar(td, net, net.a, { sa: 'client', config: config(net, 'a'), env: { ...tr(net.a.hostIp), ...(v === 'on' ? { SHOAL_ACCESS_LOG_FILE: log } : {}) }, name: `client-${v}-${i}` });
+    await gen(net, VIP[v], ['max', '2', '16']); // warm up (JIT, sessions)
+    return [client, server];
+  };
   const got: Record<'off' | 'on', { rps: number; cpuPer1k: number; p50: number; p99: number }[]> = { off: [], on: [] };
   for (let i = 0; i < ROUNDS; i++) {
     for (const v of (i % 2 === 0 ? ['off', 'on'] : ['on', 'off']) as ('off' | 'on')[]) {
+      const procs = await pair(v, i);
       const before = procs.map((p) => cpuTicks(p.proc.pid!));
       const m = await gen(net, VIP[v], ['max', String(SECONDS), '16']);
       const cpu = procs.reduce((s, p, j) => s + (cpuTicks(p.proc.pid!) - before[j]) / 100, 0);
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
       if (m.errors || r.errors) throw new Error(`${v}: errors ${m.errors} ${r.errors}`);
       got[v].push({ rps: m.rps, cpuPer1k: +((cpu / (m.rps * SECONDS)) * 1000).toFixed(4), p50: r.p50, p99: r.p99 });
       process.stderr.write(`round ${i} ${v}: ${m.rps} rps, ${got[v].at(-1)!.cpuPer1k} CPU s / 1000 req, 1000 rps p50 ${r.p50} p99 ${r.p99}\n`);
+      for (const p of procs) await p.stop();
     }
   }
   const med = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
@@ -85,7 +99,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   for (const [n, r] of [['off', off], ['on', on]] as const) console.log(`| ${n} | ${r.rps} | ${r.cpuPer1k} | ${r.p50.toFixed(3)} / ${r.p99.toFixed(3)} |`);
   console.log(`\non/off throughput: median of per-round ratios ${med(ratios).toFixed(3)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
-  console.log(`access log: ${readFileSync(log, 'utf8').split('\n').length - 1} lines`);
+  console.log(`access log: ${readFileSync(log, 'utf8').split('\n').length - 1} lines; spans exported at 1%: ${exported}`);
   console.log(JSON.stringify({ loadavg: [load0, loadavg()], got }));
 }
 
