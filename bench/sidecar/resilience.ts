@@ -70,9 +70,10 @@ async function main(): Promise<void> {
   td.teardown(() => collector.close());
   const cport = (collector.address() as AddressInfo).port;
   const pair = async (v: 'off' | 'on', i: number): Promise<PodProcess[]> => {
-    const tr = (ip: string) => (v === 'on' ? { SHOAL_TRACING_ENDPOINT: `http://${ip}:${cport}/v1/traces`, SHOAL_TRACING_SAMPLING: '1' } : {});
+    // BENCH_NO_TRACING / BENCH_NO_ACCESS_LOG leave one part out of `on` (to tell their costs apart).
+    const tr = (ip: string) => (v === 'on' && !process.env.BENCH_NO_TRACING ? { SHOAL_TRACING_ENDPOINT: `http://${ip}:${cport}/v1/traces`, SHOAL_TRACING_SAMPLING: '1' } : {});
     const server = await startTestSidecar(td, net, net.b, { sa: 'server', config: config(net, 'b'), env: tr(net.b.hostIp), name: `server-${v}-${i}` });
-    const client = await startTestSidecar(td, net, net.a, { sa: 'client', config: config(net, 'a'), env: { ...tr(net.a.hostIp), ...(v === 'on' ? { SHOAL_ACCESS_LOG_FILE: log } : {}) }, name: `client-${v}-${i}` });
+    const client = await startTestSidecar(td, net, net.a, { sa: 'client', config: config(net, 'a'), env: { ...tr(net.a.hostIp), ...(v === 'on' && !process.env.BENCH_NO_ACCESS_LOG ? { SHOAL_ACCESS_LOG_FILE: log } : {}) }, name: `client-${v}-${i}` });
     await gen(net, VIP[v], ['max', '2', '16']); // warm up (JIT, sessions)
     return [client, server];
   };
