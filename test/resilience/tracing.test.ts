@@ -93,3 +93,14 @@ t.test('access log entry and x-request-id', async (t) => {
   t.ok(e.duration >= 12, 'duration from the start');
   t.ok(!Number.isNaN(Date.parse(e.start_time)), 'start_time ISO');
 });
+
+t.test('sidecar settings: access log and tracing, bad values reported', async (t) => {
+  const { parseSidecarFlags } = await import('../../sidecar/flags.js');
+  const env = { POD_NAME: 'p', POD_NAMESPACE: 'ns', INSTANCE_IP: '10.0.0.1' };
+  const ok = parseSidecarFlags([], { ...env, SHOAL_ACCESS_LOG_FILE: '/dev/stdout', SHOAL_TRACING_ENDPOINT: 'http://c:4318/v1/traces', SHOAL_TRACING_SAMPLING: '2.5' });
+  t.match(ok.settings, { accessLogFile: '/dev/stdout', tracingEndpoint: 'http://c:4318/v1/traces', tracingSampling: 2.5 });
+  t.match(parseSidecarFlags([], env).settings, { accessLogFile: '', tracingEndpoint: '', tracingSampling: 1 }, 'defaults: off, 1%');
+  const bad = parseSidecarFlags(['--tracing-sampling', '150', '--tracing-endpoint', 'collector:4318'], env);
+  t.match(bad.problems.join('\n'), /SHOAL_TRACING_SAMPLING: must be a percentage between 0 and 100, got "150"/);
+  t.match(bad.problems.join('\n'), /SHOAL_TRACING_ENDPOINT: must be an http\(s\) URL/);
+});
