@@ -22,13 +22,14 @@ import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
 import { injectCommand } from './commands/inject.js';
 import { proxyConfigCommand, proxyStatusCommand } from './commands/proxy-status.js';
+import { topCommand } from './commands/top.js';
 import { apiResourcesCommand, apiserverCommand, cniCommand, kubeconfigCommand, versionCommand } from './commands/info.js';
 
 /** Every subcommand, in help order. */
 export const commands: Command[] = [
   applyCommand, getCommand, describeCommand, deleteCommand, createCommand, scaleCommand, labelCommand,
   annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand, execCommand, imageCommand, injectCommand,
-  proxyStatusCommand, proxyConfigCommand,
+  proxyStatusCommand, proxyConfigCommand, topCommand,
 ];
 
 function usage(): string {

@@ -104,3 +104,26 @@ t.test('sidecar settings: access log and tracing, bad values reported', async (t
   t.match(bad.problems.join('\n'), /SHOAL_TRACING_SAMPLING: must be a percentage between 0 and 100, got "150"/);
   t.match(bad.problems.join('\n'), /SHOAL_TRACING_ENDPOINT: must be an http\(s\) URL/);
 });
+
+t.test('shoal top numbers: rps, success rate, p50/p99 from two scrapes', async (t) => {
+  const { topRows, quantile } = await import('../../proxy/telemetry/top.js');
+  const { formatTop } = await import('../../cli/commands/top.js');
+  const L = (rep: string, svc: string, ver: string, code: string) => `reporter="${rep}",destination_service="${svc}",destination_version="${ver}",response_code="${code}"`;
+  const scrape = (n200: number, n503: number, fast: number, slow: number) => [
+    `istio_requests_total{${L('destination', 'reviews.default.svc.cluster.local', 'v1', '200')}} ${n200}`,
+    `istio_requests_total{${L('destination', 'reviews.default.svc.cluster.local', 'v1', '503')}} ${n503}`,
+    `istio_requests_total{${L('source', 'reviews.default.svc.cluster.local', 'v1', '200')}} ${n200 * 10}`,
+    `istio_request_duration_milliseconds_bucket{${L('destination', 'reviews.default.svc.cluster.local', 'v1', '200')},le="10"} ${fast}`,
+    `istio_request_duration_milliseconds_bucket{${L('destination', 'reviews.default.svc.cluster.local', 'v1', '200')},le="100"} ${fast + slow}`,
+    `istio_request_duration_milliseconds_bucket{${L('destination', 'reviews.default.svc.cluster.local', 'v1', '200')},le="+Inf"} ${fast + slow}`,
+    `istio_requests_total{${L('source', 'ratings.default.svc.cluster.local', 'v2', '200')}} ${n200}`,
+  ].join('\n');
+  const rows = topRows([scrape(100, 0, 100, 0)], [scrape(280, 20, 280, 20)], 10);
+  t.equal(rows.length, 2);
+  t.match(rows[1], { service: 'reviews.default.svc.cluster.local', version: 'v1', rps: 20, successRate: 0.9, reporter: 'destination' }, 'destination side preferred: 200 requests in 10 s, 20 of them 503');
+  t.ok(rows[1].p50 > 0 && rows[1].p50 <= 10, `p50 in the first bucket: ${rows[1].p50}`);
+  t.ok(rows[1].p99 > 10 && rows[1].p99 <= 100, `p99 in the second: ${rows[1].p99}`);
+  t.match(rows[0], { service: 'ratings.default.svc.cluster.local', version: 'v2', rps: 18, reporter: 'source' }, 'only the source side: used');
+  t.equal(quantile(0.5, new Map([[10, 0], [20, 10], [Infinity, 10]])), 15, "histogram_quantile's interpolation");
+  t.match(formatTop(rows), /reviews\.default\.svc\.cluster\.local\s+v1\s+20\.0\s+90\.0%/);
+});
