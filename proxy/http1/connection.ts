@@ -20,46 +20,10 @@ import { BodyFramer, requestFraming, responseFraming } from './body.js';
 import { applyHeaderOps, localResponse, serializeRequest, serializeResponse, type HeaderOps } from './headers.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './parse.js';
 import type { Lease, UpstreamPool } from './pool.js';
-import { backoffMs, flagString, localFailure, retriable, type AttemptOutcome, type RoutePolicy } from '../resilience/policy.js';
-import type { ClusterGuard } from '../resilience/cluster.js';
+import { backoffMs, flagString, grpcStatusOf, localFailure, retriable, shadowHost, type AttemptOutcome } from '../resilience/policy.js';
+import type { ExchangeEnd, ExchangePolicy, Upstream } from '../resilience/exchange.js';
 
-/** One upstream endpoint of an exchange; `release` is called once when the attempts on it end. */
-export interface Upstream {
-  address: string;
-  port: number;
-  release?: () => void;
-}
-
-/**
- * What an exchange may do beyond one attempt (protocol-neutral: proxy/http2 takes the same object).
- * `route`: timeout and retries; `guard`: the cluster's circuit breakers, retry budget and outlier
- * detector; `repick`: another endpoint for a retry (avoiding `avoid`, `address:port` keys, when it can);
- * `delayMs`: an injected fault delay before the first attempt.
- */
-export interface ExchangePolicy {
-  route: RoutePolicy;
-  guard?: ClusterGuard;
-  repick?: (avoid: readonly string[]) => Upstream | null;
-  delayMs?: number;
-  /** Mirror copies: sent once the request body is complete and kept (≤ 64 KiB), Host suffixed `-shadow`, answers ignored. */
-  mirrors?: Upstream[];
-}
-
-/** How a forwarded exchange ended (metrics, access log). */
-export interface ExchangeEnd {
-  /** Status sent downstream (0: none). */
-  status: number;
-  /** Envoy's response flags (`-`, `UF`, `URX`, `UT`, `UO`, `UC`, `UPE`, `DC`, `DI`, combined with commas). */
-  flags: string;
-  attempts: number;
-  /** `address:port` of the last attempt ('' when none was made). */
-  upstream: string;
-  /** Milliseconds from the last attempt's start to its response head (-1: none). */
-  upstreamMs: number;
-  /** Request body bytes received from downstream; response bytes (head + body) sent downstream. */
-  bytesReceived: number;
-  bytesSent: number;
-}
+export type { ExchangeEnd, ExchangePolicy, Upstream } from '../resilience/exchange.js';
 
 /** What the chain decided for one request. */
 export type Decision =
@@ -633,19 +597,4 @@ class Http1Connection {
     this.dropLease();
     this.sock.end();
   }
-}
-
-/** Istio's shadow host: `-shadow` after the host name, before any port. */
-function shadowHost(host: string): string {
-  const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
-  return m ? `${m[1]}-shadow${m[2] ?? ''}` : `${host}-shadow`;
-}
-
-/** `grpc-status` of a trailers-only response head, as `{grpcStatus}` (empty when absent). */
-function grpcStatusOf(headers: readonly string[]): { grpcStatus?: number } {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'grpc-status') {
-    const n = Number(headers[i + 1]);
-    return Number.isInteger(n) ? { grpcStatus: n } : {};
-  }
-  return {};
 }

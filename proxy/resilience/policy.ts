@@ -138,3 +138,18 @@ export function flagString(flags: Iterable<string>): string {
   const s = [...new Set(flags)].sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b)).join(',');
   return s === '' ? '-' : s;
 }
+
+/** Istio's shadow host: `-shadow` after the host name, before any port. */
+export function shadowHost(host: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
+  return m ? `${m[1]}-shadow${m[2] ?? ''}` : `${host}-shadow`;
+}
+
+/** `grpc-status` of a trailers-only response head, as `{grpcStatus}` (empty when absent). */
+export function grpcStatusOf(headers: readonly string[]): { grpcStatus?: number } {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'grpc-status') {
+    const n = Number(headers[i + 1]);
+    return Number.isInteger(n) ? { grpcStatus: n } : {};
+  }
+  return {};
+}

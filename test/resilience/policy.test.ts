@@ -7,7 +7,7 @@ import t from 'tap';
 import { parseRetryOn } from '../../api/kinds/istio/retry-on.js';
 import { virtualService, destinationRule } from '../../api/kinds/istio/networking.js';
 import { validateVirtualServiceL7 } from '../../api/kinds/istio/networking-l7.js';
-import { backoffMs, ISTIO_DEFAULT_RETRY, retriable, retryOnOf, type AttemptOutcome } from '../../proxy/resilience/policy.js';
+import { backoffMs, flagString, grpcStatusOf, ISTIO_DEFAULT_RETRY, retriable, retryOnOf, shadowHost, type AttemptOutcome } from '../../proxy/resilience/policy.js';
 import { compileClusterPolicy, compileRoutePolicy } from '../../proxy/resilience/compile.js';
 import { ClusterGuard, DEFAULT_LIMITS, DEFAULT_OUTLIER } from '../../proxy/resilience/cluster.js';
 
@@ -163,4 +163,13 @@ t.test('guard: outlier detection on a fake clock', async (t) => {
   const m = new ClusterGuard(DEFAULT_LIMITS, { ...DEFAULT_OUTLIER, maxEjectionPercent: 100, minHealthPercent: 60 }, () => now);
   for (const h of ['a', 'b']) for (let i = 0; i < 5; i++) m.report(`${h}:80`, bad);
   t.equal(m.healthy(eps).length, 4, 'below minHealthPercent: outlier detection is off, all endpoints used');
+});
+
+t.test('shadow hosts, grpc-status, flag order', async (t) => {
+  for (const [h, want] of [['reviews', 'reviews-shadow'], ['reviews:9080', 'reviews-shadow:9080'], ['10.0.0.1:80', '10.0.0.1-shadow:80'], ['[fd00::1]:80', '[fd00::1]-shadow:80']])
+    t.equal(shadowHost(h), want, h);
+  t.same(grpcStatusOf(['content-type', 'application/grpc', 'grpc-status', '14']), { grpcStatus: 14 });
+  t.same(grpcStatusOf(['grpc-status', 'x']), {});
+  t.equal(flagString(['URX', 'UF']), 'UF,URX', "Envoy's order");
+  t.equal(flagString([]), '-');
 });

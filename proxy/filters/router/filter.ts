@@ -12,7 +12,7 @@ import { rewritten } from '../../route/match.js';
 import type { Cluster, RouteTable } from '../../route/types.js';
 import { ClusterGuard, DEFAULT_LIMITS } from '../../resilience/cluster.js';
 import { DEFAULT_ROUTE_POLICY } from '../../resilience/policy.js';
-import type { ExchangePolicy, Upstream } from '../../http1/connection.js';
+import type { ExchangePolicy, Upstream } from '../../resilience/exchange.js';
 import { respond, type Handler, type HttpContext } from '../chain.js';
 
 /** An endpoint as the router sees it: an address, a port and its pod's labels. */
