@@ -323,7 +323,10 @@ class Http1Connection {
       return this.answerLocal(503, UPSTREAM_RESET + 'connection termination');
     }
     const serial = ++ex.serial;
+    let called = false, tConnect: NodeJS.Timeout | null = null;
     this.pool.acquire(ex.cur.address, ex.cur.port, (err, lease) => {
+      called = true;
+      if (tConnect) clearTimeout(tConnect);
       if (this.closed || this.ex !== ex || this.respDone || serial !== ex.serial) return void (lease && lease.sock.destroy());
       if (err || !lease) return this.attemptFailed({ kind: 'connect-failure' }, err?.message ?? 'unknown');
       this.lease = lease;
@@ -351,6 +354,15 @@ class Http1Connection {
       lease.sock.uncork();
       if (this.sock.isPaused() && (this.buf === null || this.buf.length < PIPELINE_PAUSE)) this.sock.resume();
     }, fresh);
+    // connectionPool.tcp.connectTimeout: a dial still pending then is a connect failure (the late socket is dropped).
+    const ct = ex.policy?.guard?.limits.connectTimeoutMs ?? 0;
+    if (!called && ct > 0) {
+      tConnect = setTimeout(() => {
+        if (serial !== ex.serial || this.ex !== ex) return;
+        ex.serial++;
+        this.attemptFailed({ kind: 'connect-failure' }, `connect timeout after ${ct}ms`);
+      }, ct);
+    }
   }
 
   private upstreamData(chunk: Buffer): void {

@@ -3,14 +3,15 @@
 // (URX), a body over the replay limit not retried, retries moving to another endpoint, the route timeout
 // and the per-try timeout firing at their values, connect failure (UF), an upstream that answers garbage
 // (502 UPE), closes before its head (503 UC) or in the middle of its body (UC, the client sees a cut
-// response) while the next request is served, the circuit breaker overflowing (503 UO) and a fault delay.
+// response) while the next request is served, the circuit breaker overflowing (503 UO), a fault delay and
+// connectionPool.tcp.connectTimeout.
 import t, { type Test } from 'tap';
 import { createServer as createHttpServer, request, Agent } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { serveHttp1, type Decision, type ExchangeEnd, type ExchangePolicy } from '../../proxy/http1/connection.js';
 import { NO_OPS } from '../../proxy/http1/headers.js';
-import { UpstreamPool } from '../../proxy/http1/pool.js';
+import { tcpDialer, UpstreamPool } from '../../proxy/http1/pool.js';
 import { compileRoutePolicy } from '../../proxy/resilience/compile.js';
 import { ClusterGuard, DEFAULT_LIMITS } from '../../proxy/resilience/cluster.js';
 
@@ -51,8 +52,7 @@ async function upstream(t: Test, name: string): Promise<{ port: number; hits: Ma
 interface Proxy { port: number; ends: ExchangeEnd[] }
 
 /** A proxy forwarding to `ports[0]` with `policy(path)`; re-picks walk the other ports. */
-async function proxy(t: Test, ports: number[], policy: (path: string) => ExchangePolicy | undefined): Promise<Proxy> {
-  const pool = new UpstreamPool();
+async function proxy(t: Test, ports: number[], policy: (path: string) => ExchangePolicy | undefined, pool = new UpstreamPool()): Promise<Proxy> {
   const ends: ExchangeEnd[] = [];
   let rr = 0;
   const server = createServer((sock) => serveHttp1(sock, (head): Decision => {
@@ -191,4 +191,21 @@ t.test('fault delay before the first attempt (DI)', async (t) => {
   t.equal(r.status, 200);
   t.ok(r.ms >= 195 && r.ms < 300, `delayed ${r.ms.toFixed(0)} ms`);
   t.match(await lastEnd(p), { flags: 'DI' });
+});
+
+t.test('connectTimeout: a dial that never completes is a connect failure at its value (UF)', async (t) => {
+  const a = await upstream(t, 'a');
+  // A blackholed SYN, simulated: the dialer never calls back for port 1.
+  const pool = new UpstreamPool({ dial: (address, port, cb) => { if (port !== 1) tcpDialer(address, port, cb); } });
+  const guard = new ClusterGuard({ ...DEFAULT_LIMITS, connectTimeoutMs: 200 });
+  const p = await proxy(t, [1, a.port], () => ({ route: route({ retries: { attempts: 0 } }), guard }), pool);
+  const r = await call(p.port, '/');
+  t.equal(r.status, 503);
+  t.match(r.body, /connection failure, transport failure reason: connect timeout after 200ms/);
+  t.ok(Math.abs(r.ms - 200) <= 50, `after ${r.ms.toFixed(0)} ms`);
+  t.match(await lastEnd(p), { flags: 'UF' });
+  const p2 = await proxy(t, [1, a.port], () => ({ route: route({ retries: { attempts: 2, retryOn: 'connect-failure' } }), guard }), pool);
+  const r2 = await call(p2.port, '/');
+  t.equal(r2.status, 200, 'retried on the other endpoint');
+  t.match(await lastEnd(p2), { attempts: 2, flags: '-' });
 });
