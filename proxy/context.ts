@@ -4,6 +4,8 @@ import type { ConfigStore } from './config/store.js';
 import type { IdentityManager } from './identity/manager.js';
 import type { ProxyMetrics } from './admin/metrics.js';
 import type { FdBudget } from './net/limits.js';
+import type { AccessLogSink } from './telemetry/access-log.js';
+import type { MeshTracing } from './telemetry/tracing.js';
 
 /** A structured log line. */
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -20,6 +22,10 @@ export interface ProxyContext {
   /** POD_NAME and ISTIO_META_WORKLOAD_NAME (the Deployment's name), for metric labels and peer metadata (admin/peer-metadata.ts). */
   podName?: string;
   workloadName?: string;
+  /** Access log lines (telemetry/access-log.ts); absent: off. */
+  accessLog?: AccessLogSink;
+  /** OpenTelemetry spans per hop (telemetry/tracing.ts); absent: off, trace headers untouched. */
+  tracing?: MeshTracing;
 }
 
 /** JSON-lines logger on stderr. */

@@ -20,6 +20,8 @@ import { createInboundServer } from '../proxy/inbound/listener.js';
 import { InboundHttp } from '../proxy/inbound/http.js';
 import { OutboundHttp, clusterEndpoints } from '../proxy/outbound/http.js';
 import { jsonLog, type Log, type ProxyContext } from '../proxy/context.js';
+import { accessLogSink } from '../proxy/telemetry/access-log.js';
+import { meshTracing } from '../proxy/telemetry/tracing.js';
 import type { SidecarSettings } from './flags.js';
 
 /** A configuration problem found at startup (main.ts exits 64). */
@@ -70,7 +72,12 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
   });
   idm.on('rotated', (c) => log('info', 'certificate issued', { identity, serial: c.serial, notAfter: c.notAfter.toISOString() }));
   const budget = new FdBudget(openFilesLimit(), s.fdReserve);
-  const ctx: ProxyContext = { store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName };
+  const accessLog = accessLogSink(s.accessLogFile ?? '');
+  const tracing = meshTracing(s.tracingEndpoint ?? '', s.tracingSampling ?? 1, `${s.workloadName || store.snapshot.config.workload?.name || 'unknown'}.${s.namespace || store.snapshot.config.workload?.namespace || 'default'}`);
+  const ctx: ProxyContext = {
+    store, identity: idm, metrics: new ProxyMetrics(), budget, log, podIp: s.instanceIp, podName: s.podName, workloadName: s.workloadName,
+    ...(accessLog ? { accessLog } : {}), ...(tracing ? { tracing } : {}),
+  };
   const tunnel = new TunnelClient(ctx, s.tunnel, s.ports.hbone);
   const inboundHttp = new InboundHttp(ctx);
   const outboundHttp = new OutboundHttp(ctx, tunnel);
@@ -83,6 +90,7 @@ export async function startSidecar(s: SidecarSettings, opts: { log?: Log; signer
     tunnel.close();
     inboundHttp.close();
     outboundHttp.close();
+    await tracing?.exporter.close();
     await Promise.all(servers.map((x) => new Promise<void>((r) => { x.close(() => r()); (x as { closeAllConnections?: () => void }).closeAllConnections?.(); })));
   };
   try {

@@ -14,6 +14,11 @@ export interface SidecarSettings {
   serviceAccount: string;
   instanceIp: string;
   workloadName: string;
+  /** Access log destination (Istio's meshConfig.accessLogFile): '' off, `/dev/stdout`, or a file (SHOAL_ACCESS_LOG_FILE, --access-log-file). */
+  accessLogFile: string;
+  /** OTLP/HTTP JSON endpoint for spans ('' off) and the sampling percentage of new traces (Istio's default 1). */
+  tracingEndpoint: string;
+  tracingSampling: number;
   clusterId: string;
   trustDomain: string;
   /** Static config (tests) instead of mesh control. */
@@ -37,7 +42,7 @@ export interface SidecarSettings {
 const PORT_FLAGS = {
   'outbound-port': 15001, 'inbound-port': 15006, 'hbone-port': 15008, 'admin-port': 15000, 'health-port': 15021, 'prom-port': 15090, 'merged-port': 15020,
 } as const;
-const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve'] as const;
+const STRING_FLAGS = ['config-file', 'pilot-addr', 'ca-addr', 'root-cert-file', 'token-file', 'tunnel', 'cert-ttl', 'key-type', 'sniff-timeout', 'fd-reserve', 'access-log-file', 'tracing-endpoint', 'tracing-sampling'] as const;
 
 /** `30s`, `500ms`, `2m`, `24h`, `1h30m` → seconds (lib/time's Go syntax); undefined when malformed. */
 export function parseDurationSec(s: string): number | undefined {
@@ -90,6 +95,11 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   if (sniff === undefined) problems.push(`--sniff-timeout: must be a duration, got ${JSON.stringify(sniffText)}`);
   const reserveText = v('fd-reserve') ?? '64';
   if (!/^-?\d+$/.test(reserveText)) problems.push(`--fd-reserve: must be an integer, got ${JSON.stringify(reserveText)}`);
+  const samplingText = v('tracing-sampling') ?? env.SHOAL_TRACING_SAMPLING ?? '1';
+  const tracingSampling = Number(samplingText);
+  if (!/^\d+(\.\d+)?$/.test(samplingText) || tracingSampling > 100) problems.push(`SHOAL_TRACING_SAMPLING: must be a percentage between 0 and 100, got ${JSON.stringify(samplingText)}`);
+  const tracingEndpoint = v('tracing-endpoint') ?? env.SHOAL_TRACING_ENDPOINT ?? '';
+  if (tracingEndpoint && !/^https?:\/\/[^\s]+$/.test(tracingEndpoint)) problems.push(`SHOAL_TRACING_ENDPOINT: must be an http(s) URL such as http://otel-collector:4318/v1/traces, got ${JSON.stringify(tracingEndpoint)}`);
   let appMetrics: SidecarSettings['appMetrics'] = null;
   if (env.ISTIO_PROMETHEUS_ANNOTATIONS) {
     try {
@@ -111,6 +121,7 @@ export function parseSidecarFlags(argv: string[], env: NodeJS.ProcessEnv = proce
       rootCertFile: v('root-cert-file') ?? '/var/run/secrets/istio/root-cert.pem',
       tokenFile: v('token-file') ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
       tunnel, certTtlSec: certTtlSec!, keyType, ports, appMetrics, appProbers, sniffTimeoutMs: Math.round(sniff! * 1000), fdReserve: Number(reserveText),
+      accessLogFile: v('access-log-file') ?? env.SHOAL_ACCESS_LOG_FILE ?? '', tracingEndpoint, tracingSampling,
     },
   };
 }

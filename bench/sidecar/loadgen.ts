@@ -7,7 +7,9 @@
 //   loadgen bulk HOST PORT MB                    one GET /bulk?mb=MB, throughput
 import { connect, type Socket } from 'node:net';
 
-const REQ = Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+// LOADGEN_HOST: the Host header (layer-7 routes match on it; default `bench`).
+const HOST = process.env.LOADGEN_HOST || 'bench';
+const REQ = Buffer.from(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
 const now = (): number => performance.now();
 
 /** One keep-alive connection that runs one request at a time. */
@@ -33,7 +35,7 @@ class Conn {
     this.busy = true;
     return new Promise((resolve) => {
       this.done = resolve;
-      this.sock.write(path ? `GET ${path} HTTP/1.1\r\nHost: bench\r\n\r\n` : REQ);
+      this.sock.write(path ? `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n` : REQ);
     });
   }
   /** Headers are buffered; the body is only counted (a bulk body is never copied). */

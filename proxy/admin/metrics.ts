@@ -1,4 +1,5 @@
-// Istio's TCP metrics (istio_tcp_*), with Istio's standard labels, in a registry of the proxy's own.
+// Istio's standard metrics (istio_tcp_*, istio_requests_total, istio_request_duration_milliseconds,
+// istio_request_bytes, istio_response_bytes) with Istio's labels, in a registry of the proxy's own.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The labels Istio puts on TCP metrics (subset layer 4 knows). */
@@ -39,6 +40,8 @@ export interface RequestLabels extends TcpLabels {
 const REQUEST_LABELS = [...LABELS, 'response_code', 'response_flags', 'grpc_response_status'] as const;
 /** Istio's buckets for istio_request_duration_milliseconds. */
 const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+/** Istio's buckets for istio_request_bytes and istio_response_bytes (powers of ten, 1 B to 1 GB). */
+const BYTES_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** The proxy's metrics. */
 export class ProxyMetrics {
@@ -52,6 +55,8 @@ export class ProxyMetrics {
   readonly active: Gauge<string>;
   private readonly requests: Counter<string>;
   private readonly duration: Histogram<string>;
+  private readonly requestBytes: Histogram<string>;
+  private readonly responseBytes: Histogram<string>;
 
   constructor() {
     const r = [this.registry];
@@ -64,12 +69,17 @@ export class ProxyMetrics {
     this.active = new Gauge({ name: 'shoal_proxy_active_connections', help: 'Proxied connections open now', labelNames: ['listener'], registers: r });
     this.requests = new Counter({ name: 'istio_requests_total', help: 'Requests processed', labelNames: REQUEST_LABELS, registers: r });
     this.duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: REQUEST_LABELS, buckets: DURATION_BUCKETS, registers: r });
+    this.requestBytes = new Histogram({ name: 'istio_request_bytes', help: 'Request body sizes', labelNames: REQUEST_LABELS, buckets: BYTES_BUCKETS, registers: r });
+    this.responseBytes = new Histogram({ name: 'istio_response_bytes', help: 'Response sizes (head and body)', labelNames: REQUEST_LABELS, buckets: BYTES_BUCKETS, registers: r });
   }
 
-  /** Counts one finished request (Istio's istio_requests_total and istio_request_duration_milliseconds). */
-  request(l: RequestLabels, ms: number): void {
-    this.requests.inc(l as unknown as Record<string, string>);
-    this.duration.observe(l as unknown as Record<string, string>, ms);
+  /** Counts one finished request (istio_requests_total, istio_request_duration_milliseconds, istio_request_bytes, istio_response_bytes). */
+  request(l: RequestLabels, ms: number, requestBytes = 0, responseBytes = 0): void {
+    const labels = l as unknown as Record<string, string>;
+    this.requests.inc(labels);
+    this.duration.observe(labels, ms);
+    this.requestBytes.observe(labels, requestBytes);
+    this.responseBytes.observe(labels, responseBytes);
   }
 
   /** Counts a connection opened; returns the function that counts its close: `sent` = response bytes, `received` = request bytes (Istio's meaning). */

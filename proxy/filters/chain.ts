@@ -40,6 +40,8 @@ export interface HttpContext {
   setCookie?: string;
   /** The verified JWT (jwt-authn): request principal `iss/sub`, claims, audiences, presenter. */
   auth?: { principal: string; claims: Record<string, any>; audiences: string[]; presenter: string };
+  /** A fault delay the fault filter injected (the exchange waits this long before its first attempt). */
+  delayMs?: number;
 }
 
 /** The outcome of a handler. */

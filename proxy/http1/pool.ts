@@ -24,8 +24,8 @@ export interface PoolOptions {
   dial?: Dialer;
 }
 
-/** A socket from the pool; `reused` says whether it carried an earlier exchange. */
-export interface Lease { sock: Conn; key: string; reused: boolean }
+/** A socket from the pool; `reused` says whether it carried an earlier exchange, `uses` how many it carries with this one. */
+export interface Lease { sock: Conn; key: string; reused: boolean; uses: number }
 
 export class UpstreamPool {
   private readonly idle = new Map<string, Conn[]>();
@@ -33,6 +33,7 @@ export class UpstreamPool {
   private readonly maxIdle: number;
   private readonly dial: Dialer;
   private readonly drops = new WeakMap<Conn, () => void>();
+  private readonly uses = new WeakMap<Conn, number>();
 
   constructor(o: PoolOptions = {}) {
     this.idleMs = o.idleMs ?? 60_000;
@@ -51,9 +52,15 @@ export class UpstreamPool {
       if (drop) sock.off('error', drop).off('close', drop).off('end', drop).off('data', drop).off('timeout', drop);
       this.drops.delete(sock);
       sock.setTimeout?.(0);
-      return cb(null, { sock, key, reused: true });
+      const uses = (this.uses.get(sock) ?? 0) + 1;
+      this.uses.set(sock, uses);
+      return cb(null, { sock, key, reused: true, uses });
     }
-    this.dial(address, port, (err, sock) => (err ? cb(err) : cb(null, { sock: sock!, key, reused: false })));
+    this.dial(address, port, (err, sock) => {
+      if (err) return cb(err);
+      this.uses.set(sock!, 1);
+      cb(null, { sock: sock!, key, reused: false, uses: 1 });
+    });
   }
 
   /** Returns a connection whose last exchange ended cleanly. */

@@ -300,7 +300,11 @@ class Exchange {
       up.close(code !== undefined && code !== NGHTTP2_NO_ERROR ? code : this.upEnded ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
     }
     const d = this.decision;
-    if (d?.kind === 'forward') d.onEnd?.();
+    // the exchange's end as proxy/resilience describes it (retries and byte counts are HTTP/1's for now)
+    if (d?.kind === 'forward') d.onEnd?.({
+      status: this.status, flags: this.status === 503 && !this.upEnded ? 'UF' : this.status ? '-' : 'DC', attempts: 1,
+      upstream: `${d.address}:${d.port}`, upstreamMs: -1, bytesReceived: 0, bytesSent: 0,
+    });
     this.conn.opts.onDone?.(this.status, d?.kind ?? 'bad-request');
   }
 }

@@ -18,6 +18,10 @@ import type { Snapshot } from '../config/store.js';
 import { findVirtualHost } from '../route/match.js';
 import type { ProxyContext } from '../context.js';
 import { destinationLabels, localMeta, sourceLabels, type PeerMeta } from '../admin/peer-metadata.js';
+import { entryOf, headerValue, withRequestId } from '../telemetry/access-log.js';
+import { endHop, startHop } from '../telemetry/tracing.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import type { RequestHead } from '../http1/parse.js';
 
 /** Who is on the other end of an inbound HTTP connection. */
 export interface InboundPeer {
@@ -87,38 +91,45 @@ export class InboundHttp {
 
   /** Serves `conn` (HTTP/1.1 or HTTP/2) whose requests go to the app at `dstIp:dstPort`. */
   serve(conn: Duplex, dstIp: string, dstPort: number, peer: InboundPeer, codec: 'http1' | 'h2' = 'http1'): void {
-    const dispatch: Dispatch = (head) => {
+    const dispatch: Dispatch = (raw) => {
+      let head = withRequestId(raw);
+      let span: Span | undefined;
+      if (this.ctx.tracing) ({ span, head } = startHop(this.ctx.tracing, head, SpanKind.SERVER));
       const snap = this.ctx.store.snapshot;
       const p: PeerInfo = {
         principal: peer.principal, namespace: peer.namespace, sourceIp: peer.sourceIp, destinationIp: dstIp, destinationPort: dstPort,
         sourceLabels: {},
       };
       const c: HttpContext = { head, view: viewOf(head, p, dstPort), peer: p, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(c), snap, peer, head.host, dstPort);
+      return this.instrument(this.handlerFor(snap)(c), snap, peer, head, `${dstIp}:${dstPort}`, dstPort, span);
     };
     const info = { remoteAddress: peer.sourceIp, localPort: dstPort };
     if (codec === 'h2') serveHttp2(conn, dispatch, this.pool2, { info });
     else serveHttp1(conn, dispatch, this.pool, { info });
   }
 
-  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, authority: string, port: number): Decision {
+  private instrument(d: Decision, snap: Snapshot, peer: InboundPeer, head: RequestHead, cluster: string, port: number, span?: Span): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
-    const service = serviceOf(snap, authority, port);
+    const service = serviceOf(snap, head.host, port);
     const labels = (code: number, flags: string) => ({
       reporter: 'destination' as const, ...sourceLabels(peer.meta), ...destinationLabels(localMeta(snap.config.workload, this.ctx.workloadName)),
       destination_service: service, connection_security_policy: peer.security,
       request_protocol: 'http' as const, response_code: String(code), response_flags: flags, grpc_response_status: '',
     });
     if (d.kind === 'respond') {
-      this.ctx.metrics.request(labels(d.status, '-'), 0);
+      this.ctx.metrics.request(labels(d.status, '-'), 0, 0, 0);
+      this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { status: d.status, flags: d.flags ?? '-' }));
+      if (span) endHop(span, `${head.host}/*`, { method: head.method, url: head.target, status: d.status, flags: d.flags ?? '-', cluster: `inbound|${cluster}`, requestId: headerValue(head.headers, 'x-request-id') });
       return d;
     }
-    let status = 0;
     return {
       ...d,
-      onResponse: (s) => { status = s; },
-      onEnd: () => this.ctx.metrics.request(labels(status || 503, status ? '-' : 'UF'), performance.now() - t0),
+      onEnd: (end) => {
+        this.ctx.metrics.request(labels(end.status || 503, end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags), performance.now() - t0, end.bytesReceived, end.bytesSent);
+        this.ctx.accessLog?.(entryOf(head, t0, 'destination', peer.sourceIp, { end, cluster: `inbound|${cluster}` }));
+        if (span) endHop(span, `${head.host}/*`, { method: head.method, url: head.target, status: end.status, flags: end.flags, cluster: `inbound|${cluster}`, requestId: headerValue(head.headers, 'x-request-id'), upstream: end.upstream });
+      },
     };
   }
 

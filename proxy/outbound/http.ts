@@ -1,7 +1,7 @@
 // The outbound HTTP path: an app connection to a Service port that speaks HTTP/1.1 (declared or sniffed,
 // ../net/protocol.ts) is served by proxy/http1 with the sidecar's outbound chain
 //   route (virtual host by authority + port, first matching VirtualService/HTTPRoute rule, weighted pick)
-//   → redirect → header-modifier → router (subset endpoints, the cluster's balancer)
+//   → cors (preflight answered, allow headers) → fault (abort / delay on a percentage) → redirect → header-modifier → router (subset endpoints, the cluster's balancer)
 // and each request goes to the endpoint the router chose over a keep-alive upstream connection: an HBONE
 // stream to a mesh pod (../hbone/dialer.ts, tagged `x-shoal-app-protocol: http/1.1` so the peer's sidecar
 // serves it as HTTP), plain TCP to others. Every request reads the live snapshot, so a weight change
@@ -27,10 +27,15 @@ import { destinationLabels, endpointMeta, localMeta, sourceLabels } from '../adm
 import type { RequestLabels } from '../admin/metrics.js';
 import type { Decision } from '../http1/connection.js';
 import { targetPort } from './route.js';
+import type { ClusterGuard } from '../resilience/cluster.js';
+import { entryOf, headerValue, withRequestId } from '../telemetry/access-log.js';
+import { endHop, startHop } from '../telemetry/tracing.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import type { RequestHead } from '../http1/parse.js';
 
 
 /** The sidecar's outbound chain, in order (the router is its terminal). */
-export const OUTBOUND_CHAIN = ['route', 'redirect', 'header-modifier'] as const;
+export const OUTBOUND_CHAIN = ['route', 'cors', 'fault', 'redirect', 'header-modifier'] as const;
 
 /** The ready endpoints of each cluster of a snapshot, by cluster name (computed once per snapshot and cluster). */
 export function clusterEndpoints(snap: Snapshot): (cluster: Cluster) => readonly RouterEndpoint[] {
@@ -64,6 +69,8 @@ export class OutboundHttp {
   readonly pool: UpstreamPool;
   readonly pool2: Http2UpstreamPool;
   private readonly balancers = new Map<string, Balancer<RouterEndpoint>>();
+  /** Circuit breakers, retry budgets and outlier detectors by cluster, across snapshots. */
+  readonly guards = new Map<string, ClusterGuard>();
   private readonly handlers = new WeakMap<Snapshot, Handler>();
   private readonly endpointFns = new WeakMap<Snapshot, (cluster: Cluster) => readonly RouterEndpoint[]>();
 
@@ -78,7 +85,7 @@ export class OutboundHttp {
     if (h) return h;
     const endpoints = clusterEndpoints(snap);
     this.endpointFns.set(snap, endpoints);
-    const router = makeRouter({ table: snap.routes, endpoints, balancers: this.balancers });
+    const router = makeRouter({ table: snap.routes, endpoints, balancers: this.balancers, guards: this.guards });
     const blackholeUnknown = snap.config.workload?.outboundTrafficPolicy === 'REGISTRY_ONLY';
     const entries = OUTBOUND_CHAIN.map((name) => (name === 'route' ? { name, config: { table: snap.routes, passthroughUnknown: true, blackholeUnknown } } : { name }));
     const built = buildChain(entries, BUILTIN_FILTERS, router, 'outbound');
@@ -90,14 +97,17 @@ export class OutboundHttp {
 
   /** Serves `sock` (its first bytes already unshifted) whose original destination is `dstIp:dstPort`, as HTTP/1.1 or HTTP/2. */
   serve(sock: Socket, dstIp: string, dstPort: number, sourceIp: string, onClose: () => void, codec: 'http1' | 'h2' = 'http1'): void {
-    const dispatch: Dispatch = (head) => {
+    const dispatch: Dispatch = (raw) => {
+      let head = withRequestId(raw);
+      let span: Span | undefined;
+      if (this.ctx.tracing) ({ span, head } = startHop(this.ctx.tracing, head, SpanKind.CLIENT));
       const snap = this.ctx.store.snapshot;
       const w = snap.config.workload;
       const peer: PeerInfo = {
         principal: '', namespace: w?.namespace ?? '', sourceIp, destinationIp: dstIp, destinationPort: dstPort, sourceLabels: w?.labels ?? {},
       };
       const ctx: HttpContext = { head, view: viewOf(head, peer, dstPort), peer, responseOps: [] };
-      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`);
+      return this.instrument(this.handlerFor(snap)(ctx), ctx, snap, `${dstIp}:${dstPort}`, head, sourceIp, span);
     };
     sock.once('close', onClose);
     if (codec === 'h2') serveHttp2(sock, dispatch, this.pool2, { info: { remoteAddress: sourceIp, localPort: dstPort } });
@@ -105,7 +115,7 @@ export class OutboundHttp {
   }
 
   /** Counts the request in istio_requests_total (reporter=source) when it ends. */
-  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string): Decision {
+  private instrument(d: Decision, ctx: HttpContext, snap: Snapshot, original: string, head: RequestHead, remote: string, span?: Span): Decision {
     if (d.kind === 'close') return d;
     const t0 = performance.now();
     const w = snap.config.workload;
@@ -122,18 +132,23 @@ export class OutboundHttp {
       };
     };
     if (d.kind === 'respond') {
-      const flags = d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-';
-      this.ctx.metrics.request(base('', d.status, flags), 0);
+      const flags = d.flags ?? (d.status === 404 && !ctx.route ? 'NR' : d.status === 503 && ctx.destination ? 'UH' : '-');
+      this.ctx.metrics.request(base('', d.status, flags), 0, 0, 0);
+      this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { status: d.status, flags, cluster: ctx.destination?.cluster, route: ctx.route?.name }));
+      if (span) endHop(span, `${service}:${ctx.peer.destinationPort}/*`, { method: head.method, url: head.target, status: d.status, flags, cluster: ctx.destination?.cluster, requestId: headerValue(head.headers, 'x-request-id') });
       return d;
     }
-    let status = 0;
-    const { onResponse, onEnd } = d;
+    const { onEnd } = d;
     return {
       ...d,
-      onResponse: (s) => { status = s; onResponse?.(s); },
-      onEnd: () => {
-        onEnd?.();
-        this.ctx.metrics.request(base(d.address, status || 503, status ? '-' : 'UF', d.port), performance.now() - t0);
+      onEnd: (end) => {
+        onEnd?.(end);
+        const upstream = end.upstream ? end.upstream.slice(0, end.upstream.lastIndexOf(':')) : d.address;
+        const upPort = end.upstream ? Number(end.upstream.slice(end.upstream.lastIndexOf(':') + 1)) : d.port;
+        const flags = end.status ? end.flags : end.flags === '-' ? 'DC' : end.flags;
+        this.ctx.metrics.request(base(upstream, end.status || 503, flags, upPort), performance.now() - t0, end.bytesReceived, end.bytesSent);
+        this.ctx.accessLog?.(entryOf(head, t0, 'source', remote, { end, cluster: ctx.destination?.cluster ?? 'PassthroughCluster', route: ctx.route?.name }));
+        if (span) endHop(span, `${service}:${ctx.peer.destinationPort}/*`, { method: head.method, url: head.target, status: end.status, flags: end.flags, cluster: ctx.destination?.cluster, requestId: headerValue(head.headers, 'x-request-id'), upstream: end.upstream });
       },
     };
   }

@@ -15,6 +15,7 @@ import { compileRe2Global, re2Substitution } from './regex.js';
 import type { Cluster, Redirect, Rewrite, Route, RouteAction, RouteDestination, RouteTable, VirtualHost } from './types.js';
 import { compileHttpRoutes } from './gamma.js';
 import { grpcRouteAsHttpRoute } from './grpc.js';
+import { compileClusterPolicy, compileRoutePolicy } from '../resilience/compile.js';
 
 /** A Service as the proxy knows it. */
 export interface ServiceInfo {
@@ -108,11 +109,13 @@ export function compileRouteTable(input: CompileInput): CompileResult {
     for (const p of s.ports) {
       const drErrors: string[] = [];
       const lb = effectiveLb(dr?.spec?.trafficPolicy, undefined, p.port, drId, drErrors);
-      clusters.set(clusterName(p.port, '', host), Object.freeze({ name: clusterName(p.port, '', host), host, port: p.port, subset: '', labels: Object.freeze({}), lb }));
+      const cp = compileClusterPolicy(dr?.spec?.trafficPolicy, undefined, p.port, drId, drErrors);
+      clusters.set(clusterName(p.port, '', host), Object.freeze({ name: clusterName(p.port, '', host), host, port: p.port, subset: '', labels: Object.freeze({}), lb, ...cp }));
       (dr?.spec?.subsets ?? []).forEach((sub: any, index: number) => {
         const name = clusterName(p.port, sub.name, host);
         const slb = effectiveLb(dr!.spec.trafficPolicy, { ...sub, index }, p.port, drId, drErrors);
-        clusters.set(name, Object.freeze({ name, host, port: p.port, subset: sub.name, labels: Object.freeze({ ...(sub.labels ?? {}) }), lb: slb }));
+        const scp = compileClusterPolicy(dr!.spec.trafficPolicy, { ...sub, index }, p.port, drId, drErrors);
+        clusters.set(name, Object.freeze({ name, host, port: p.port, subset: sub.name, labels: Object.freeze({ ...(sub.labels ?? {}) }), lb: slb, ...scp }));
       });
       for (const e of drErrors) if (!errors.includes(e)) errors.push(e);
     }
@@ -174,17 +177,24 @@ export function vsRoutes(vs: KObject, port: number, domain: string, svcs: Map<st
     const matches = matchesAll.filter(({ m }: any) => m.port === undefined || m.port === port).map(({ c }: any) => c);
     const action = compileAction(r, p, port, ns, domain, svcs, clusters, errs);
     const rewrite = compileRewrite(r.rewrite, `${p}.rewrite`, errs);
+    const policy = compileRoutePolicy(r, p, errs, (d) => {
+      const host = resolveHost(String(d.host), ns, domain);
+      const svc = svcByHostOf(svcs, host);
+      return clusterName(d.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0].port : port), d.subset ?? '', host);
+    });
     for (const e of errs) errors.push(`${id}: ${e}`);
     if (matchesAll.length > 0 && matches.length === 0) return;
     if (!action) return;
     out.push(Object.freeze({
       name: r.name || `${ns}/${vs.metadata.name}:http[${i}]`, source: `${id} ${p}`, matches: Object.freeze(matches), action,
-      ...(rewrite ? { rewrite } : {}),
+      ...(rewrite ? { rewrite } : {}), policy,
       requestOps: compileHeaderOps(r.headers?.request), responseOps: compileHeaderOps(r.headers?.response),
     }));
   });
   return out;
 }
+
+const svcByHostOf = (svcs: Map<string, ServiceInfo>, host: string) => svcs.get(host);
 
 function compileAction(r: any, p: string, port: number, ns: string, domain: string, svcs: Map<string, ServiceInfo>, clusters: Map<string, Cluster>, errs: string[]): RouteAction | undefined {
   if (r.redirect) {

@@ -4,6 +4,8 @@
 // names (`outbound|port|subset|host`), so `proxy-config routes` can print what Istio users expect.
 import type { HeaderOps } from '../http1/headers.js';
 import type { LbPolicy } from '../balance/policy.js';
+import type { RoutePolicy } from '../resilience/policy.js';
+import type { OutlierPolicy, PoolLimits } from '../resilience/cluster.js';
 
 /** What a route looks at in a request (a cheap per-request object). */
 export interface RequestView {
@@ -80,6 +82,8 @@ export interface Route {
   rewrite?: Rewrite;
   requestOps: HeaderOps;
   responseOps: HeaderOps;
+  /** timeout and retries (../resilience); absent: Istio's default (no timeout, 2 retries on connect-failure, refused-stream, 503). */
+  policy?: RoutePolicy;
 }
 
 /** The routes of one service host:port. */
@@ -100,6 +104,10 @@ export interface Cluster {
   /** Endpoint label selector of the subset ({} for the whole service). */
   labels: Readonly<Record<string, string>>;
   lb: LbPolicy;
+  /** DestinationRule connectionPool (absent: unlimited). */
+  limits?: PoolLimits;
+  /** DestinationRule outlierDetection (absent: off). */
+  outlier?: OutlierPolicy | null;
 }
 
 /** The frozen result of compiling a config. */

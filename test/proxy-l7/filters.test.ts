@@ -29,7 +29,7 @@ t.test('chain from data: unknown filters and bad configs are reported with paths
   t.equal(r.handler, undefined);
   t.match(r.errors, [
     /^filters\[0\]\.config\.table: a compiled RouteTable is required$/,
-    /^filters\[1\]\.name: unknown filter "rate-limit"; known: jwt-authn, authz-http, route, redirect, header-modifier$/,
+    /^filters\[1\]\.name: unknown filter "rate-limit"; known: jwt-authn, authz-http, route, cors, fault, redirect, header-modifier$/,
     /^filters\[2\]\.config\.request\.set\.bad name: invalid header name$/,
     /^filters\[3\]\.config: unknown field "x"/,
     /^filters\[4\]\.config\.policies\[0\]\.action: unsupported action "CUSTOM"/,

@@ -10,9 +10,11 @@
 //   - durations not checked elsewhere: connectionPool.tcp.idleTimeout/maxConnectionDuration,
 //     tcpKeepalive.time/interval, consistentHash.httpCookie.ttl, corsPolicy.maxAge;
 //   - consistentHash: exactly one hash key; ringHash and maglev not both; maglev.tableSize prime;
+//   - retries.retryOn: Envoy's conditions or status codes (./retry-on.ts); fault.abort.grpcStatus a code name;
 //   - a destination subset must be defined by a DestinationRule for its host (`unknownSubsets`).
 import { type FieldError, Path, asArr, fieldError } from '../common.js';
 import { checkDuration } from './networking.js';
+import { parseRetryOn } from './retry-on.js';
 
 const RE2_UNSUPPORTED: [RegExp, string][] = [
   [/\(\?[=!]/, 'lookahead is not supported by RE2'],
@@ -69,9 +71,24 @@ export function validateVirtualServiceL7(o: any): FieldError[] {
     if (r.redirect?.port !== undefined && r.redirect?.derivePort !== undefined)
       errs.push(fieldError.invalid(rp.child('redirect', 'derivePort'), r.redirect.derivePort, 'port and derivePort may not both be set'));
     if (r.corsPolicy) checkDuration(errs, rp.child('corsPolicy', 'maxAge'), r.corsPolicy.maxAge, 0);
+    checkResilience(errs, rp, r);
   });
   return errs;
 }
+
+/** retries.retryOn conditions; fault.abort.grpcStatus names; a perTryTimeout of 0. */
+function checkResilience(errs: FieldError[], rp: Path, r: any): void {
+  if (typeof r.retries?.retryOn === 'string' && r.retries.retryOn !== '') {
+    const { error } = parseRetryOn(r.retries.retryOn);
+    if (error) errs.push(fieldError.invalid(rp.child('retries', 'retryOn'), r.retries.retryOn, error));
+  }
+  const gs = r.fault?.abort?.grpcStatus;
+  if (gs !== undefined && !GRPC_CODES.includes(String(gs))) errs.push(fieldError.invalid(rp.child('fault', 'abort', 'grpcStatus'), gs, `must be a gRPC status name (${GRPC_CODES.slice(0, 3).join(', ')}, …)`));
+}
+
+/** gRPC status names, by code. */
+export const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
 function isPrime(n: number): boolean {
   if (!Number.isInteger(n) || n < 2) return false;

@@ -10,6 +10,7 @@ import { cidr, ipAddress, portNumber } from '../../validation/names.js';
 import { type FieldError, Path, asArr, dupChecker, each, fieldError, kindSchema } from '../common.js';
 import { ageCol, col, defineKind, nameCol } from '../define.js';
 import { validateDestinationRuleL7, validateVirtualServiceL7 } from './networking-l7.js';
+import { parseRetryOn } from './retry-on.js';
 
 /** Istio categories, as its CRDs declare them. */
 export const istioNetworking = ['istio-io', 'networking-istio-io'];
@@ -140,6 +141,8 @@ function validateVirtualService(o: any): FieldError[] {
       if (typeof r.retries.attempts === 'number' && r.retries.attempts < 0) errs.push(fieldError.invalid(rp.child('retries', 'attempts'), r.retries.attempts, 'attempts cannot be negative'));
       checkDuration(errs, rp.child('retries', 'perTryTimeout'), r.retries.perTryTimeout);
       checkDuration(errs, rp.child('retries', 'backoff'), r.retries.backoff);
+      const bad = typeof r.retries.retryOn === 'string' && r.retries.retryOn !== '' ? parseRetryOn(r.retries.retryOn).error : undefined;
+      if (bad) errs.push(fieldError.invalid(rp.child('retries', 'retryOn'), r.retries.retryOn, bad));
     }
     const f = r.fault;
     if (f) {
