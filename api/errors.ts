@@ -96,7 +96,8 @@ export const errors = {
       'Invalid',
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${errs.length === 1 ? formatFieldError(errs[0]!) : `[${errs.map(formatFieldError).join(', ')}]`}`,
       { group, kind, name },
-      errs.map((e) => ({ reason: causeReasonOf(e), message: formatFieldError(e), field: e.field })),
+      // a cause's message is the error body without the field (kube's ErrorBody): kubectl prints `field: message`
+      errs.map((e) => ({ reason: causeReasonOf(e), message: formatFieldError(e).slice(e.field ? e.field.length + 2 : 0), field: e.field })),
     ),
   badRequest: (message: string, causes: StatusCause[] = []) => new ApiError('BadRequest', message, {}, causes),
   gone: (message: string) => new ApiError('Expired', message),

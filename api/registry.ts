@@ -23,6 +23,8 @@ import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.
 import { requestAuthentication, telemetry } from './kinds/istio/request-authentication.js';
 import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entry.js';
 import { tokenReview } from './kinds/authentication/tokenreview.js';
+import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview } from './kinds/authorization/reviews.js';
+import { clusterRole, clusterRoleBinding, role, roleBinding } from './kinds/rbac/rbac.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
@@ -45,7 +47,9 @@ const types: ResourceType[] = [
   gatewayClass, gateway, httpRoute,
   serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
   grpcRoute, tcpRoute, tlsRoute, referenceGrant,
-  tokenReview,
+  tokenReview, selfSubjectReview,
+  subjectAccessReview, selfSubjectAccessReview, localSubjectAccessReview, selfSubjectRulesReview,
+  clusterRole, clusterRoleBinding, role, roleBinding,
   horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
 ];
 

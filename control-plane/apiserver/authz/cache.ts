@@ -1,0 +1,67 @@
+// The RBAC objects in memory, as the authorizer's informers in kube-apiserver: the four kinds are listed
+// once and then kept by a watch from the list's revision, so authorizing a request reads maps, never the
+// store. A write is visible to the authorizer once its watch event arrives (milliseconds; Kubernetes is
+// eventually consistent here too). A watch that fails re-lists.
+
+import type { KubeObject } from '../../../api/meta.js';
+import type { ResourceType } from '../../../api/resource.js';
+import type { Watch } from '../../store/types.js';
+import { registry } from '../api-adapter.js';
+import type { ObjectStore } from '../storage/objects.js';
+import type { RbacSource } from './rbac.js';
+
+const G = 'rbac.authorization.k8s.io';
+const KINDS = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'] as const;
+type Plural = (typeof KINDS)[number];
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** The RBAC objects of one store, kept current by watches. */
+export class RbacCache implements RbacSource {
+  private readonly maps: Record<Plural, Map<string, KubeObject>> = { roles: new Map(), clusterroles: new Map(), rolebindings: new Map(), clusterrolebindings: new Map() };
+  private readonly watches = new Map<Plural, Watch>();
+  private stopped = false;
+  /** called after every change (the aggregation controller listens) */
+  onChange?: (plural: Plural, obj: KubeObject) => void;
+
+  constructor(private readonly objects: ObjectStore) {}
+
+  /** Lists and starts watching; resolves once every kind is loaded. */
+  async start(): Promise<void> {
+    await Promise.all(KINDS.map((k) => this.sync(k)));
+  }
+
+  private async sync(plural: Plural): Promise<void> {
+    if (this.stopped) return;
+    const rt = registry.get(G, 'v1', plural) as ResourceType;
+    const l = await this.objects.list(rt, '');
+    const m = this.maps[plural];
+    m.clear();
+    for (const o of l.items) m.set(keyOf(o), o);
+    this.watches.get(plural)?.stop();
+    const w = await this.objects.watch(rt, '', l.revision, (ev) => {
+      if (ev.type === 'DELETED') m.delete(keyOf(ev.object));
+      else m.set(keyOf(ev.object), ev.object);
+      this.onChange?.(plural, ev.object);
+    }, () => {
+      // history gone or the watch broke: list again after a pause
+      setTimeout(() => void this.sync(plural).catch(() => undefined), 500).unref();
+    });
+    if (this.stopped) w.stop();
+    else this.watches.set(plural, w);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watches.values()) w.stop();
+  }
+
+  clusterRole(name: string) { return this.maps.clusterroles.get(`/${name}`); }
+  role(namespace: string, name: string) { return this.maps.roles.get(`${namespace}/${name}`); }
+  clusterRoleBindings() { return this.maps.clusterrolebindings.values(); }
+  *roleBindings(namespace: string) {
+    for (const b of this.maps.rolebindings.values()) if (b.metadata.namespace === namespace) yield b;
+  }
+  /** every ClusterRole (aggregation) */
+  clusterRoles() { return this.maps.clusterroles.values(); }
+}
