@@ -4,7 +4,7 @@
 // can-i` posts a SelfSubjectAccessReview (`--list`: a SelfSubjectRulesReview), `kubectl auth whoami` a
 // SelfSubjectReview.
 
-import { any, arr, bool, map, obj, str } from '../../schema/schema.js';
+import { any, arr, map, obj, str } from '../../schema/schema.js';
 import { kindSchema } from '../common.js';
 import { defineKind, nameCol } from '../define.js';
 

@@ -159,6 +159,9 @@ export const DEFAULT_CLUSTER_ROLES: DefaultClusterRole[] = [
       rule(RW, MESH_GROUPS, ['*']),
       rule(READ, ['', 'apps', 'discovery.k8s.io', 'networking.k8s.io', 'autoscaling', 'batch'], ['*']),
       rule(RW, [''], ['configmaps', 'secrets', 'services', 'endpoints']),
+      rule(RW, ['discovery.k8s.io'], ['endpointslices']),
+      // it makes its own namespace (istio-system) when missing, as Istio's installer does
+      rule(['create'], [''], ['namespaces']),
       rule(RW, ['apps'], ['deployments']),
       rule(RW, ['networking.k8s.io'], ['ingresses/status']),
       rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
