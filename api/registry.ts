@@ -9,6 +9,7 @@ import { controllerRevision, statefulSet } from './kinds/apps/statefulset.js';
 import { cronJob } from './kinds/batch/cronjob.js';
 import { job } from './kinds/batch/job.js';
 import { configMap, secret, serviceAccount } from './kinds/core/config.js';
+import { limitRange, resourceQuota } from './kinds/core/quota.js';
 import { endpoints } from './kinds/core/endpoints.js';
 import { event } from './kinds/core/event.js';
 import { namespace } from './kinds/core/namespace.js';
@@ -36,7 +37,7 @@ import { servedVersionsOf, sortVersions, versionView } from './versions.js';
 
 /** Every kind, in resolution-priority order. */
 const types: ResourceType[] = [
-  pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount,
+  pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount, resourceQuota, limitRange,
   deployment, replicaSet, daemonSet,
   statefulSet, controllerRevision,
   job, cronJob,

@@ -31,6 +31,8 @@ import { authzLayer, rbacAuthorizer } from './layers/authz.js';
 import { RbacCache } from './authz/cache.js';
 import { escalationPlugin } from './authz/escalation.js';
 import { AggregationController, reconcileDefaultPolicy } from './authz/reconcile.js';
+import { limitRangerPlugin } from './admission/limit-range.js';
+import { QuotaKeeper, resourceQuotaPlugin } from './admission/quota.js';
 import { ADMIN, type Core } from './layers/core.js';
 import { errorLayer } from './layers/errors.js';
 import { restRoutes } from './layers/routing.js';
@@ -140,11 +142,16 @@ export function buildServer(opts: ServerOptions): ApiServer {
   const authorize = rbacAuthorizer(rbac);
   const authorization = opts.authorization ?? !!opts.tokens;
   admission.use(escalationPlugin(rbac, authorize));
+  admission.use(limitRangerPlugin(objects));
+  // the chain is live: plugins added after the Writer is made still run
+  const writer = new Writer({ objects, admission, namespaces });
+  const quotaKeeper = new QuotaKeeper(objects, writer, (m) => app.log.warn(m));
+  admission.use(resourceQuotaPlugin(objects, writer, quotaKeeper));
   const core: Core = {
     authorize, rbac,
     authenticate: tokenAuthenticator(authnOptions),
     objects, admission, namespaces,
-    writer: new Writer({ objects, admission, namespaces }),
+    writer,
     metrics: new ApiMetrics(opts.processMetrics ?? true),
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
     advertiseAddress: opts.advertiseAddress,
@@ -181,6 +188,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     await rbac.start();
     await reconcileDefaultPolicy(objects, core.writer);
     await aggregation.syncAll();
+    await quotaKeeper.start();
     core.ready = true;
   }
 
@@ -189,6 +197,7 @@ export function buildServer(opts: ServerOptions): ApiServer {
     async close() {
       stopAdmission();
       aggregation.stop();
+      quotaKeeper.stop();
       rbac.stop();
       core.metricsScraper?.stop();
       objects.stopWatches();

@@ -38,6 +38,7 @@ export const kinds: ReadonlyMap<string, string> = new Map([
   ['batch/v1/Job', 'Job'],
   ['batch/v1/CronJob', 'CronJob'],
   ['autoscaling/v1/HorizontalPodAutoscaler', 'HorizontalPodAutoscalerV1'],
+  ['v1/ResourceQuota', 'ResourceQuota'],
   ['rbac.authorization.k8s.io/v1/Role', 'Role'],
   ['rbac.authorization.k8s.io/v1/ClusterRole', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1/RoleBinding', 'RoleBinding'],
