@@ -73,8 +73,12 @@ export class Container {
   /** argv prefix switching to the container's user (runAsUser/runAsGroup) */
   private userPrefix: string[] = [];
 
-  constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps) {
-    this.sidecar = isInit && isSidecar(spec);
+  /**
+   * `ephemeral`: a `kubectl debug` container (spec.ephemeralContainers): run once in the running pod, never
+   * restarted, never ready, no probes (it is created as an init container would be, which has none).
+   */
+  constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps, readonly ephemeral = false) {
+    this.sidecar = isInit && !ephemeral && isSidecar(spec);
     this.status = {
       name: spec.name, image: spec.image ?? '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } },
       lastState: {}, ready: false, started: false, restartCount: 0,
@@ -197,7 +201,7 @@ export class Container {
       exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
       startedAt: r.startedAt || undefined, finishedAt: iso(this.d.clock.now()),
     };
-    if (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
+    if (this.ephemeral || (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137))) {
       this.status.restartCount = r.restartCount;
       this.status.state = { terminated };
       this.finished = { exitCode: 137, known: false };
@@ -296,7 +300,7 @@ export class Container {
     for (const w of this.exitWaiters.splice(0)) w(e);
     const policy = this.ctx.pod().spec.restartPolicy ?? 'Always';
     // native sidecars restart whatever the pod's policy, until the pod stops them
-    const restart = !this.stopping && (this.sidecar || (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode)));
+    const restart = !this.stopping && !this.ephemeral && (this.sidecar || (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode)));
     if (!restart) {
       this.finished = e;
       this.d.persist();

@@ -92,6 +92,8 @@ export interface PodSpec {
   nodeName?: string;
   containers: ContainerSpec[];
   initContainers?: ContainerSpec[];
+  /** `kubectl debug` containers, added through pods/ephemeralcontainers while the pod runs */
+  ephemeralContainers?: ContainerSpec[];
   volumes?: Volume[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;

@@ -50,7 +50,7 @@ export function buildAgentServer(pods: PodManager, os: Os, usage?: UsageSource):
   const container = (ns: string, pod: string, name: string | undefined) => {
     const w = pods.find(ns, pod);
     if (!w) throw new HttpError(404, 'NotFound', `pods "${pod}" not found`);
-    const all = [...w.app, ...w.init];
+    const all = [...w.app, ...w.init, ...w.ephemeral];
     const c = name ? all.find((x) => x.spec.name === name) : w.app.length === 1 ? w.app[0] : undefined;
     if (!c) throw new HttpError(name ? 404 : 400, name ? 'NotFound' : 'BadRequest', name ? `container ${name} is not valid for pod ${pod}` : `a container name must be specified for pod ${pod}, choose one of: [${w.app.map((x) => x.spec.name).join(' ')}]`);
     return { w, c };

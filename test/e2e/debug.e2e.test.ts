@@ -1,0 +1,41 @@
+// `kubectl debug` on a real cluster (`shoal up`, root only): an ephemeral container added to a running pod
+// through pods/ephemeralcontainers is started by the node agent inside the pod (same hostname and network
+// as the app), runs once, reports ephemeralContainerStatuses, and its output is readable with `kubectl
+// logs -c`; the app container is not disturbed.
+import t from 'tap';
+import { waitFor } from '../wait.js';
+import { rootSkip, shoalUp } from './shoal-up.js';
+
+const pods = { apiVersion: 'v1', plural: 'pods', namespaced: true };
+
+t.test('kubectl debug on a real cluster', { skip: rootSkip }, async (t) => {
+  const c = await shoalUp('dbg', 20 + Math.floor(Math.random() * 70));
+  t.teardown(() => c.close());
+  t.equal((await c.kubectl('run', 'web', '--image=shoal/hello:1')).code, 0);
+  const w = await c.kubectl('wait', '--for=condition=Ready', 'pod/web', '--timeout=120s');
+  t.equal(w.code, 0, w.stdout + w.stderr);
+  const d = await c.kubectl('debug', 'web', '--image=busybox', '--target=web', '--profile=general', '--', 'sh', '-c', 'echo from-debug; hostname; cat /proc/net/route | wc -l');
+  t.equal(d.code, 0, d.stderr);
+  const name = /debug container name to (debugger-[a-z0-9]+)/.exec(d.stdout)?.[1];
+  t.ok(name, d.stdout);
+  let pod: any;
+  await waitFor('the ephemeral container ran', async () => {
+    pod = await c.api.get(pods, 'web', { namespace: 'default' });
+    return !!pod.status?.ephemeralContainerStatuses?.[0]?.state?.terminated;
+  }, 60_000);
+  const st = pod.status.ephemeralContainerStatuses[0];
+  t.equal(st.name, name);
+  t.equal(st.state.terminated.exitCode, 0);
+  t.equal(st.restartCount, 0, 'runs once');
+  const logs = await c.kubectl('logs', 'web', '-c', name!);
+  t.equal(logs.code, 0, logs.stderr);
+  t.match(logs.stdout, /^from-debug\nweb\n/, 'in the pod (its hostname)');
+  t.equal(pod.status.phase, 'Running');
+  t.equal(pod.status.containerStatuses[0].restartCount, 0, 'the app container was not disturbed');
+  // still there (never restarted) a little later, and the pod's own updates keep it
+  t.equal((await c.kubectl('label', 'pod', 'web', 'debugged=yes')).code, 0);
+  await new Promise((r) => setTimeout(r, 2000));
+  const later: any = await c.api.get(pods, 'web', { namespace: 'default' });
+  t.equal(later.spec.ephemeralContainers.length, 1);
+  t.equal(later.status.ephemeralContainerStatuses[0].restartCount, 0);
+});
