@@ -20,6 +20,8 @@ const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.nam
 export class RbacCache implements RbacSource {
   private readonly maps: Record<Plural, Map<string, KubeObject>> = { roles: new Map(), clusterroles: new Map(), rolebindings: new Map(), clusterrolebindings: new Map() };
   private readonly watches = new Map<Plural, Watch>();
+  /** RoleBindings by namespace (a request reads only its namespace's) */
+  private readonly bindingsByNs = new Map<string, Map<string, KubeObject>>();
   private stopped = false;
   /** called after every change (the aggregation controller listens) */
   onChange?: (plural: Plural, obj: KubeObject) => void;
@@ -39,9 +41,16 @@ export class RbacCache implements RbacSource {
     m.clear();
     for (const o of l.items) m.set(keyOf(o), o);
     this.watches.get(plural)?.stop();
+    if (plural === 'rolebindings') this.reindexRoleBindings();
     const w = await this.objects.watch(rt, '', l.revision, (ev) => {
       if (ev.type === 'DELETED') m.delete(keyOf(ev.object));
       else m.set(keyOf(ev.object), ev.object);
+      if (plural === 'rolebindings') {
+        const ns = ev.object.metadata.namespace ?? '';
+        if (!this.bindingsByNs.has(ns)) this.bindingsByNs.set(ns, new Map());
+        if (ev.type === 'DELETED') this.bindingsByNs.get(ns)!.delete(ev.object.metadata.name!);
+        else this.bindingsByNs.get(ns)!.set(ev.object.metadata.name!, ev.object);
+      }
       this.onChange?.(plural, ev.object);
     }, () => {
       // history gone or the watch broke: list again after a pause
@@ -59,8 +68,17 @@ export class RbacCache implements RbacSource {
   clusterRole(name: string) { return this.maps.clusterroles.get(`/${name}`); }
   role(namespace: string, name: string) { return this.maps.roles.get(`${namespace}/${name}`); }
   clusterRoleBindings() { return this.maps.clusterrolebindings.values(); }
-  *roleBindings(namespace: string) {
-    for (const b of this.maps.rolebindings.values()) if (b.metadata.namespace === namespace) yield b;
+  roleBindings(namespace: string) {
+    return this.bindingsByNs.get(namespace)?.values() ?? [];
+  }
+
+  private reindexRoleBindings(): void {
+    this.bindingsByNs.clear();
+    for (const b of this.maps.rolebindings.values()) {
+      const ns = b.metadata.namespace ?? '';
+      if (!this.bindingsByNs.has(ns)) this.bindingsByNs.set(ns, new Map());
+      this.bindingsByNs.get(ns)!.set(b.metadata.name!, b);
+    }
   }
   /** every ClusterRole (aggregation) */
   clusterRoles() { return this.maps.clusterroles.values(); }
