@@ -1,10 +1,13 @@
-// `kubectl debug` on a real cluster (`shoal up`, root only): an ephemeral container added to a running pod
-// through pods/ephemeralcontainers is started by the node agent inside the pod (same hostname and network
-// as the app), runs once, reports ephemeralContainerStatuses, and its output is readable with `kubectl
-// logs -c`; the app container is not disturbed.
+// `kubectl debug` and `kubectl attach -i` on a real cluster (`shoal up`, root only): an ephemeral container
+// added to a running pod through pods/ephemeralcontainers is started by the node agent inside the pod (same
+// hostname and network as the app), runs once, reports ephemeralContainerStatuses, and its output is
+// readable with `kubectl logs -c`; the app container is not disturbed. A `stdin: true` container reads what
+// `kubectl attach -i` sends, and `kubectl debug -i` drives a shell in the pod.
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { waitFor } from '../wait.js';
-import { rootSkip, shoalUp } from './shoal-up.js';
+import { rootSkip, sh, shoalUp } from './shoal-up.js';
 
 const pods = { apiVersion: 'v1', plural: 'pods', namespaced: true };
 
@@ -38,4 +41,26 @@ t.test('kubectl debug on a real cluster', { skip: rootSkip }, async (t) => {
   const later: any = await c.api.get(pods, 'web', { namespace: 'default' });
   t.equal(later.spec.ephemeralContainers.length, 1);
   t.equal(later.status.ephemeralContainerStatuses[0].restartCount, 0);
+
+  // attach -i: the container's stdin
+  writeFileSync(join(c.home, 'shell.yaml'), `apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: sh, image: busybox, command: [sh], stdin: true}
+`);
+  t.equal((await c.kubectl('apply', '-f', join(c.home, 'shell.yaml'))).code, 0);
+  t.equal((await c.kubectl('wait', '--for=condition=Ready', 'pod/shell', '--timeout=120s')).code, 0);
+  const env = { ...process.env, HOME: c.home, KUBECACHEDIR: join(c.home, 'kcache') };
+  const kubectlIn = (input: string, ...args: string[]) => sh('sh', ['-c', `printf '${input}' | kubectl --kubeconfig ${c.kubeconfig} "$@"`, 'sh', ...args], { env, timeout: 60_000 });
+  const att = await kubectlIn('echo hello-from-stdin; hostname; exit 3\n', 'attach', '-i', 'shell');
+  t.match(att.stdout, /hello-from-stdin\nshell\n/, `attach -i: ${att.stdout}${att.stderr}`);
+  await waitFor('the shell exited 3', async () => (await c.api.get(pods, 'shell', { namespace: 'default' }) as any).status?.containerStatuses?.[0]?.state?.terminated?.exitCode === 3, 30_000);
+
+  // debug -i: a shell in the web pod, driven over stdin
+  const dbg = await kubectlIn('echo in-debug; hostname; exit 0\n', 'debug', 'web', '-i', '--image=busybox', '--profile=general', '-c', 'dbgsh', '--', 'sh');
+  t.match(dbg.stdout, /in-debug\nweb\n/, `debug -i: ${dbg.stdout}${dbg.stderr}`);
 });

@@ -3,8 +3,8 @@
 // Waiting reasons follow the kubelet: ErrImagePull → ImagePullBackOff for unknown images,
 // CreateContainerConfigError for missing secrets/config maps, CrashLoopBackOff while backing off.
 
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { containerArgv, type ImageCatalog } from '../images/catalog.js';
 import type { Os } from '../os.js';
 import type { Clock } from '../../../lib/time/clock.js';
@@ -83,6 +83,11 @@ export class Container {
       name: spec.name, image: spec.image ?? '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } },
       lastState: {}, ready: false, started: false, restartCount: 0,
     };
+  }
+
+  /** The FIFO that is the container's stdin (`stdin: true`), else undefined. */
+  stdinPath(): string | undefined {
+    return this.spec.stdin ? join(this.ctx.podDir, 'stdin', this.spec.name) : undefined;
   }
 
   logFile(index = this.status.restartCount): string {
@@ -167,7 +172,13 @@ export class Container {
     if (this.status.restartCount >= 2 && existsSync(old)) rmSync(old, { force: true });
     const argv = containerArgv(img, this.spec.command, this.spec.args);
     try {
-      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs, userPrefix: this.userPrefix });
+      const stdinFifo = this.stdinPath();
+      if (stdinFifo && !existsSync(stdinFifo)) {
+        mkdirSync(dirname(stdinFifo), { recursive: true });
+        const r = await this.d.os.run('mkfifo', ['-m', '600', stdinFifo], { timeoutMs: 5000 });
+        if (r.code !== 0) throw new Error(`mkfifo ${stdinFifo}: ${r.stderr.trim() || r.startError || `exit ${r.code}`}`);
+      }
+      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs, userPrefix: this.userPrefix, ...(stdinFifo ? { stdinFifo } : {}) });
     } catch (e) {
       this.status.state = { waiting: { reason: 'RunContainerError', message: (e as Error).message } };
       this.d.event('Warning', 'Failed', `Error: ${(e as Error).message}`);

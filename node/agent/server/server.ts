@@ -119,7 +119,8 @@ export function buildAgentServer(pods: PodManager, os: Os, usage?: UsageSource):
       const { c } = container(ns, pod, name);
       if (!c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
       const run = c.status.restartCount;
-      return { logFile: c.logFile(run), current: () => c.status.restartCount === run && !!c.proc && !!pods.find(ns, pod) };
+      const stdinPath = c.stdinPath();
+      return { logFile: c.logFile(run), current: () => c.status.restartCount === run && !!c.proc && !!pods.find(ns, pod), ...(stdinPath ? { stdinPath } : {}) };
     },
   });
   app.addHook('preClose', async () => stopStreams());
