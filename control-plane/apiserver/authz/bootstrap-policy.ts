@@ -170,6 +170,21 @@ export const DEFAULT_CLUSTER_ROLES: DefaultClusterRole[] = [
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
     ],
   },
+  {
+    // the ingress controller (control-plane/manifests/ingress.yaml on main: ServiceAccount kube-system/shoal-ingress),
+    // as ingress-nginx's ClusterRole: what routes traffic, the TLS Secrets, and the status it writes
+    name: 'system:shoal:ingress',
+    rules: [
+      rule(READ, [''], ['services', 'endpoints', 'secrets', 'namespaces', 'configmaps', 'pods', 'nodes']),
+      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      rule(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']),
+      rule(['get', 'patch', 'update'], ['networking.k8s.io'], ['ingresses/status']),
+      rule(READ, ['gateway.networking.k8s.io', 'networking.istio.io'], ['*']),
+      rule(['get', 'patch', 'update'], ['gateway.networking.k8s.io'], ['*/status']),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+      rule(RW, ['coordination.k8s.io'], ['leases']),
+    ],
+  },
   { name: 'system:coredns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
 ];
 
@@ -187,6 +202,7 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: DefaultBinding[] = [
   { name: 'system:shoal:network-policy', role: 'system:shoal:network-policy', subjects: ['User:system:shoal:network-policy'] },
   { name: 'system:shoal:mesh-control', role: 'system:shoal:mesh-control', subjects: ['User:system:shoal:mesh-control', 'ServiceAccount:istio-system/istiod'] },
   { name: 'system:coredns', role: 'system:coredns', subjects: ['ServiceAccount:kube-system/coredns'] },
+  { name: 'system:shoal:ingress', role: 'system:shoal:ingress', subjects: ['ServiceAccount:kube-system/shoal-ingress'] },
 ];
 
 /** Subject text → rbac Subject. */
