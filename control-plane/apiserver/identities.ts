@@ -13,6 +13,8 @@ export const COMPONENT_IDENTITIES: Record<string, TokenUserSpec> = {
   'service-proxy': { name: 'system:kube-proxy', groups: [] },
   'network-policy': { name: 'system:shoal:network-policy', groups: [] },
   'mesh-control': { name: 'system:shoal:mesh-control', groups: [] },
+  // the mesh dashboard (dashboard/ on main): reads workloads and mesh config, writes nothing
+  dashboard: { name: 'system:shoal:dashboard', groups: [] },
 };
 
 /** A node agent's identity (kube's node authorizer names). */

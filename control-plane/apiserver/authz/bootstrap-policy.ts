@@ -185,6 +185,14 @@ export const DEFAULT_CLUSTER_ROLES: DefaultClusterRole[] = [
       rule(RW, ['coordination.k8s.io'], ['leases']),
     ],
   },
+  {
+    // the mesh dashboard: everything it draws, read-only, and no Secrets
+    name: 'system:shoal:dashboard',
+    rules: [
+      rule(READ, [''], ['pods', 'services', 'endpoints', 'namespaces', 'nodes', 'events', 'configmaps', 'serviceaccounts']),
+      rule(READ, ['apps', 'batch', 'autoscaling', 'networking.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io', ...MESH_GROUPS], ['*']),
+    ],
+  },
   { name: 'system:coredns', rules: [rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
 ];
 
@@ -203,6 +211,7 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: DefaultBinding[] = [
   { name: 'system:shoal:mesh-control', role: 'system:shoal:mesh-control', subjects: ['User:system:shoal:mesh-control', 'ServiceAccount:istio-system/istiod'] },
   { name: 'system:coredns', role: 'system:coredns', subjects: ['ServiceAccount:kube-system/coredns'] },
   { name: 'system:shoal:ingress', role: 'system:shoal:ingress', subjects: ['ServiceAccount:kube-system/shoal-ingress'] },
+  { name: 'system:shoal:dashboard', role: 'system:shoal:dashboard', subjects: ['User:system:shoal:dashboard'] },
 ];
 
 /** Subject text → rbac Subject. */
