@@ -36,3 +36,21 @@ export function parseQuantity(q: string | number): number {
 export function milliValue(q: string | number): number {
   return Math.ceil(Math.round(parseQuantity(q) * 1e9) / 1e6);
 }
+
+/**
+ * A quantity in Kubernetes' canonical form for `value` in its base unit: whole numbers with the largest
+ * binary suffix that divides them when `binarySi` (memory: `128Mi`), else decimal (`2`, `1500`); fractions
+ * in milli units (`500m`).
+ */
+export function formatQuantity(value: number, binarySi = false): string {
+  const milli = Math.round(value * 1000);
+  if (milli % 1000 !== 0) return `${milli}m`;
+  const n = milli / 1000;
+  if (binarySi && n !== 0) {
+    for (const [suffix, f] of Object.entries(binary).reverse()) if (n % f === 0) return `${n / f}${suffix}`;
+  }
+  if (!binarySi && n !== 0 && n % 1000 === 0) {
+    for (const [suffix, f] of [['E', 1e18], ['P', 1e15], ['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) if (n % f === 0) return `${n / f}${suffix}`;
+  }
+  return String(n);
+}

@@ -9,6 +9,7 @@ import { controllerRevision, statefulSet } from './kinds/apps/statefulset.js';
 import { cronJob } from './kinds/batch/cronjob.js';
 import { job } from './kinds/batch/job.js';
 import { configMap, secret, serviceAccount } from './kinds/core/config.js';
+import { limitRange, resourceQuota } from './kinds/core/quota.js';
 import { endpoints } from './kinds/core/endpoints.js';
 import { event } from './kinds/core/event.js';
 import { namespace } from './kinds/core/namespace.js';
@@ -23,6 +24,8 @@ import { authorizationPolicy, peerAuthentication } from './kinds/istio/security.
 import { requestAuthentication, telemetry } from './kinds/istio/request-authentication.js';
 import { serviceEntry, sidecar, workloadEntry } from './kinds/istio/service-entry.js';
 import { tokenReview } from './kinds/authentication/tokenreview.js';
+import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview } from './kinds/authorization/reviews.js';
+import { clusterRole, clusterRoleBinding, role, roleBinding } from './kinds/rbac/rbac.js';
 import { ingress, ingressClass } from './kinds/networking/ingress.js';
 import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
@@ -34,7 +37,7 @@ import { servedVersionsOf, sortVersions, versionView } from './versions.js';
 
 /** Every kind, in resolution-priority order. */
 const types: ResourceType[] = [
-  pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount,
+  pod, service, endpoints, namespace, node, event, secret, configMap, serviceAccount, resourceQuota, limitRange,
   deployment, replicaSet, daemonSet,
   statefulSet, controllerRevision,
   job, cronJob,
@@ -45,7 +48,9 @@ const types: ResourceType[] = [
   gatewayClass, gateway, httpRoute,
   serviceEntry, sidecar, workloadEntry, requestAuthentication, telemetry,
   grpcRoute, tcpRoute, tlsRoute, referenceGrant,
-  tokenReview,
+  tokenReview, selfSubjectReview,
+  subjectAccessReview, selfSubjectAccessReview, localSubjectAccessReview, selfSubjectRulesReview,
+  clusterRole, clusterRoleBinding, role, roleBinding,
   horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
 ];
 

@@ -36,9 +36,10 @@ export interface ResourceType {
   namespaced: boolean;
   /**
    * How metadata.name is checked (api/validate-meta.ts). Default 'DNS1123Subdomain'; Namespace uses
-   * 'DNS1123Label', Service 'DNS1035Label', as Kubernetes does.
+   * 'DNS1123Label', Service 'DNS1035Label', the RBAC kinds 'PathSegmentName' (`system:kube-scheduler`), as
+   * Kubernetes does.
    */
-  nameValidation?: 'DNS1123Subdomain' | 'DNS1123Label' | 'DNS1035Label';
+  nameValidation?: 'DNS1123Subdomain' | 'DNS1123Label' | 'DNS1035Label' | 'PathSegmentName';
   /** discovery categories, e.g. ['all']. */
   categories: string[];
   verbs: string[];

@@ -13,7 +13,14 @@ import { dns1035Label, dns1123Label, dns1123Subdomain, qualifiedName } from './v
 /** Kubernetes' total annotation size limit (keys + values). */
 export const totalAnnotationSizeLimit = 256 * 1024;
 
-const nameRules = { DNS1123Subdomain: dns1123Subdomain, DNS1123Label: dns1123Label, DNS1035Label: dns1035Label };
+/** path.IsValidPathSegmentName (the RBAC kinds' names): no '/' or '%', not '.' or '..'. */
+function pathSegmentName(v: string): string[] {
+  if (v === '.' || v === '..') return [`may not be '${v}'`];
+  const bad = ['/', '%'].filter((c) => v.includes(c));
+  return bad.length ? [`may not contain '${bad[0]}'`] : [];
+}
+
+const nameRules = { DNS1123Subdomain: dns1123Subdomain, DNS1123Label: dns1123Label, DNS1035Label: dns1035Label, PathSegmentName: pathSegmentName };
 
 /** The name check for a resource type. */
 export function nameRule(rt: Pick<ResourceType, 'nameValidation'>): (v: string) => string[] {

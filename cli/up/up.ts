@@ -19,7 +19,8 @@ import { tableName as policyTableName } from '../../node/policy/nftables/rules.j
 import { hostname } from 'node:os';
 import { PATHS, PORTS, RANGES } from '../../lib/defaults/defaults.js';
 import { kubeconfigYaml } from '../../control-plane/apiserver/kubeconfig.js';
-import { ensurePki } from '../../control-plane/apiserver/pki.js';
+import { ensurePki, ensureUserTokens } from '../../control-plane/apiserver/pki.js';
+import { COMPONENT_IDENTITIES, nodeIdentity } from '../../control-plane/apiserver/identities.js';
 import { freePort } from '../../lib/serve/serve.js';
 import { describeSysctls, holdSysctls } from '../../node/agent/sandbox/sysctls.js';
 import { DASHBOARD_PORT } from '../../dashboard/flags.js';
@@ -200,8 +201,23 @@ const httpOk = async (url: string) => {
   return r.statusCode === 200;
 };
 
+/**
+ * Each component's own kubeconfig (`<home>/kubeconfigs/<component>.kubeconfig`) with its own token, so the
+ * API server's RBAC gives it only its role (control-plane/apiserver/identities.ts); written before the API
+ * server starts, since it reads the token file once.
+ */
+function componentKubeconfigs(c: UpConfig): (component: string) => string {
+  const users = { ...COMPONENT_IDENTITIES, 'node-agent': nodeIdentity(c.nodeName) };
+  const tokens = ensureUserTokens(c.home, Object.values(users));
+  const dir = join(c.home, 'kubeconfigs');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [component, u] of Object.entries(users))
+    writeFileSync(join(dir, `${component}.kubeconfig`), kubeconfigYaml({ home: c.home, server: `https://127.0.0.1:${c.port}`, user: u.name, token: tokens.get(u.name) }), { mode: 0o600 });
+  return (component) => join(dir, `${component}.kubeconfig`);
+}
+
 /** The components of the cluster, in start order. */
-function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports): ComponentSpec[] {
+function components(c: UpConfig, agent: Agent, kubeconfigFor: (component: string) => string, ports: Ports): ComponentSpec[] {
   const url = `https://127.0.0.1:${c.port}`;
   const env = { ...process.env, SHOAL_HOME: c.home };
   const cni = cniDirs(c);
@@ -209,7 +225,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     name: 'node-agent',
     command: process.execPath,
     args: [
-      join(distRoot, 'node', 'agent', 'main.js'), '--kubeconfig', kubeconfig, '--home', c.home, '--node-name', c.nodeName, '--node-ip', '127.0.0.1',
+      join(distRoot, 'node', 'agent', 'main.js'), '--kubeconfig', kubeconfigFor('node-agent'), '--home', c.home, '--node-name', c.nodeName, '--node-ip', '127.0.0.1',
       '--cni-conf-dir', cni.conf, '--cni-bin-dir', `${cni.bin},/usr/lib/cni`, '--cni-socket', cni.socket, '--pod-cidr', c.podCidr,
       '--cluster-cidr', CLUSTER_CIDR, '--service-cidr', SERVICE_CIDR, '--netns-prefix', c.netnsPrefix, '--cgroup-name', c.cgroupName,
       '--port', String(ports.agent), '--bind-address', '127.0.0.1', '--cleanup-on-exit', 'true',
@@ -221,7 +237,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     name: 'service-proxy',
     command: process.execPath,
     args: [
-      join(distRoot, 'node', 'service-proxy', 'main.js'), '--kubeconfig', kubeconfig, '--node-name', c.nodeName, '--cluster-cidr', CLUSTER_CIDR,
+      join(distRoot, 'node', 'service-proxy', 'main.js'), '--kubeconfig', kubeconfigFor('service-proxy'), '--node-name', c.nodeName, '--cluster-cidr', CLUSTER_CIDR,
       '--service-cidr', SERVICE_CIDR, '--health-port', String(ports.proxy), '--bind-address', '127.0.0.1', '--table-suffix', proxySuffix(c),
       // ClusterIPs only for this node's pods: side-by-side clusters share the service range
       '--pod-bridge-interface', c.bridge,
@@ -234,7 +250,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     command: process.execPath,
     // the table stays if the enforcer dies (fail closed); `shoal down` removes it with the rest of the node
     args: [
-      join(distRoot, 'node', 'policy', 'main.js'), '--kubeconfig', kubeconfig, '--node-name', c.nodeName, '--table-suffix', proxySuffix(c),
+      join(distRoot, 'node', 'policy', 'main.js'), '--kubeconfig', kubeconfigFor('network-policy'), '--node-name', c.nodeName, '--table-suffix', proxySuffix(c),
       '--health-port', String(ports.policy), '--bind-address', '127.0.0.1',
     ],
     env,
@@ -253,7 +269,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       command: process.execPath,
       // the `kubernetes` Service's endpoint is the node's bridge gateway, where pods reach the API server
       args: [
-        join(distRoot, 'control-plane', 'controllers', 'main.js'), '--kubeconfig', kubeconfig, '--api-server-url', url,
+        join(distRoot, 'control-plane', 'controllers', 'main.js'), '--kubeconfig', kubeconfigFor('controller-manager'), '--api-server-url', url,
         ...(c.agent ? ['--api-advertise-address', gatewayOf(c.podCidr)] : []), '--health-port', String(ports.controllers), '--bind-address', '127.0.0.1',
       ],
       env,
@@ -262,7 +278,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
     {
       name: 'scheduler',
       command: process.execPath,
-      args: [join(distRoot, 'control-plane', 'scheduler', 'main.js'), '--kubeconfig', kubeconfig, '--health-port', String(ports.scheduler), '--bind-address', '127.0.0.1'],
+      args: [join(distRoot, 'control-plane', 'scheduler', 'main.js'), '--kubeconfig', kubeconfigFor('scheduler'), '--health-port', String(ports.scheduler), '--bind-address', '127.0.0.1'],
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.scheduler}/healthz`),
     },
@@ -271,7 +287,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       name: 'mesh-control',
       command: process.execPath,
       args: [
-        join(distRoot, 'control-plane', 'mesh', 'main.js'), '--kubeconfig', kubeconfig, '--home', c.home, '--grpc-port', String(ports.meshGrpc),
+        join(distRoot, 'control-plane', 'mesh', 'main.js'), '--kubeconfig', kubeconfigFor('mesh-control'), '--home', c.home, '--grpc-port', String(ports.meshGrpc),
         '--debug-port', String(ports.meshDebug), ...(c.agent ? ['--advertise-address', gatewayOf(c.podCidr)] : ['--bind-address', '127.0.0.1']),
       ],
       env,
@@ -280,7 +296,7 @@ function components(c: UpConfig, agent: Agent, kubeconfig: string, ports: Ports)
       // the mesh's dashboard: scrapes every sidecar (pod IPs are on the node's bridge), serves the graph
       name: 'dashboard',
       command: process.execPath,
-      args: [join(distRoot, 'dashboard', 'main.js'), '--kubeconfig', kubeconfig, '--port', String(ports.dashboard), '--bind-address', '127.0.0.1'],
+      args: [join(distRoot, 'dashboard', 'main.js'), '--kubeconfig', kubeconfigFor('dashboard'), '--port', String(ports.dashboard), '--bind-address', '127.0.0.1'],
       env,
       ready: () => httpOk(`http://127.0.0.1:${ports.dashboard}/healthz`),
     }]),
@@ -393,7 +409,7 @@ export async function runUp(argv: string[], out: NodeJS.WritableStream = process
         throw new Error(`could not set the host settings the node needs: ${(e as Error).message}`);
       }
     }
-    const specs = components(c, agent, kubeconfig, ports);
+    const specs = components(c, agent, componentKubeconfigs(c), ports);
     for (const spec of c.splitProcesses ? specs : groupSpecs(specs)) await sup.start({ ...spec, args: [...V8_FLAGS, ...spec.args] });
     if (c.agent && c.systemManifests) {
       out.write('  … applying the system manifests (cluster DNS, ingress)\n');

@@ -218,3 +218,34 @@ export function readTokenFile(path: string): Map<string, TokenUser> {
 export function fingerprint(certPem: string): string {
   return createHash('sha256').update(certPem).digest('hex').slice(0, 16);
 }
+
+/** A user to give a static token to (a component's identity). */
+export interface TokenUserSpec {
+  name: string;
+  groups: string[];
+}
+
+/**
+ * Gives each of `users` a token in `<home>/pki/tokens.csv`, keeping the existing lines (and tokens) and
+ * adding lines for users that have none; returns user name → token. Runs under the PKI's creation lock.
+ * The API server reads the file when it starts, so callers (`shoal up`) do this first.
+ */
+export function ensureUserTokens(home: string, users: TokenUserSpec[]): Map<string, string> {
+  const dir = join(home, 'pki');
+  const path = join(dir, 'tokens.csv');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return withLockSync(join(dir, CREATE_LOCK), () => {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    const byUser = new Map([...parseTokenFile(text, path).entries()].map(([token, u]) => [u.name, token]));
+    const add = users.filter((u) => !byUser.has(u.name));
+    if (add.length) {
+      const lines = add.map((u) => {
+        const token = randomBytes(24).toString('base64url');
+        byUser.set(u.name, token);
+        return `${token},${u.name},${randomBytes(8).toString('hex')},"${u.groups.join(',')}"\n`;
+      });
+      writeAtomic(path, (text && !text.endsWith('\n') ? `${text}\n` : text) + lines.join(''), 0o600);
+    }
+    return new Map(users.map((u) => [u.name, byUser.get(u.name)!]));
+  });
+}

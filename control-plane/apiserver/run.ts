@@ -10,6 +10,7 @@ import { ensurePki, readTokenFile } from './pki.js';
 import { ensureServiceAccountKey } from '../controllers/serviceaccount/token.js';
 import { buildServer, type ApiServer } from './server.js';
 import { openStore } from '../store/open.js';
+import { encryptingStore, ensureEncryptionConfig } from './storage/encryption.js';
 import { startAutoCompaction } from '../store/compactor.js';
 
 /** Validated settings of the API server process. */
@@ -26,6 +27,8 @@ export interface ApiServerConfig {
   nodePortRange?: string;
   /** how often the metrics API scrapes the node agents (default 15 s; `--metric-resolution`, env SHOAL_METRIC_RESOLUTION) */
   metricResolutionMs?: number;
+  /** the EncryptionConfiguration file (`--encryption-provider-config`; default `<home>/pki/encryption-config.yaml`, created when missing) */
+  encryptionConfig?: string;
 }
 
 /** Default state dir: $SHOAL_HOME or /var/lib/shoal. */
@@ -36,7 +39,7 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 /** Parse flags; returns the config or every problem found. */
 export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: ApiServerConfig; problems: string[] } {
   const problems: string[] = [];
-  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level', 'service-cluster-ip-range', 'service-node-port-range', 'metric-resolution'];
+  const known = ['home', 'store', 'bind-address', 'secure-port', 'advertise-address', 'log-level', 'service-cluster-ip-range', 'service-node-port-range', 'metric-resolution', 'encryption-provider-config'];
   // Parse leniently, then report every unknown flag and every bad value together.
   const { values, tokens } = parseArgs({
     args: argv,
@@ -67,8 +70,9 @@ export function parseApiServerFlags(argv: string[], env: NodeJS.ProcessEnv = pro
   const resolutionText = (values['metric-resolution'] as string | undefined) ?? env.SHOAL_METRIC_RESOLUTION ?? '15s';
   const metricResolutionMs = parseGoDuration(resolutionText);
   if (metricResolutionMs === undefined || metricResolutionMs < 100) problems.push(`--metric-resolution: must be a duration of at least 100ms (15s, 2s, 500ms), got ${JSON.stringify(resolutionText)}`);
+  const encryptionConfig = values['encryption-provider-config'] as string | undefined;
   if (problems.length) return { problems };
-  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange, metricResolutionMs }, problems };
+  return { config: { home, store, bindAddress, port, advertiseAddress, logLevel, serviceCidr, nodePortRange, metricResolutionMs, ...(encryptionConfig ? { encryptionConfig } : {}) }, problems };
 }
 
 /** `15s`, `500ms`, `1m`, `1.5s` → milliseconds; undefined when malformed. */
@@ -83,7 +87,9 @@ export async function startApiServer(c: ApiServerConfig): Promise<{ server: ApiS
   mkdirSync(join(c.home, 'store'), { recursive: true });
   const pki = ensurePki(c.home, { ips: c.advertiseAddress !== '127.0.0.1' ? [c.advertiseAddress] : [] });
   const saKey = ensureServiceAccountKey(join(pki.dir, 'sa.key'));
-  const store = await openStore(c.store);
+  // secrets are encrypted at rest with the state dir's key (storage/encryption.ts)
+  const encryption = ensureEncryptionConfig(c.encryptionConfig ?? join(pki.dir, 'encryption-config.yaml'));
+  const store = encryptingStore(await openStore(c.store), encryption);
   const compactor = startAutoCompaction(store);
   const logger = pino({ level: c.logLevel, base: { component: 'apiserver' } });
   const server = buildServer({

@@ -4,6 +4,7 @@
 // function of the app and the shared Core):
 //
 //   authn.ts        onRequest: bearer token / service-account JWT → req.user, else 401
+//   authz.ts        onRequest: impersonation headers, then RBAC for every request, else 403
 //   errors.ts       the one place errors become `Status` responses; unknown paths → NotFound
 //   system.ts       /healthz /livez /readyz /version /openapi/v3 /metrics; request metrics
 //   routing.ts      /api, /apis → RequestInfo → discovery, or the resource type
@@ -26,6 +27,12 @@ import { registry, validateMeta } from './api-adapter.js';
 import { routeUpgrades } from './handlers/exec-stream.js';
 import { Writer, type WriteContext } from './handlers/write.js';
 import { authnLayer, tokenAuthenticator } from './layers/authn.js';
+import { authzLayer, rbacAuthorizer } from './layers/authz.js';
+import { RbacCache } from './authz/cache.js';
+import { escalationPlugin } from './authz/escalation.js';
+import { AggregationController, reconcileDefaultPolicy } from './authz/reconcile.js';
+import { limitRangerPlugin } from './admission/limit-range.js';
+import { QuotaKeeper, resourceQuotaPlugin } from './admission/quota.js';
 import { ADMIN, type Core } from './layers/core.js';
 import { errorLayer } from './layers/errors.js';
 import { restRoutes } from './layers/routing.js';
@@ -65,6 +72,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** serve metrics.k8s.io by scraping every node agent this often (metrics-server's --metric-resolution); off unless set */
   metricResolutionMs?: number;
+  /** authorize every request with RBAC (default: on when `tokens` is set) */
+  authorization?: boolean;
 }
 
 /** The server and the parts tests and `main` reach into. */
@@ -76,7 +85,9 @@ export interface ApiServer {
   writer: Writer;
   /** the metrics API's scraper when metricResolutionMs is set */
   metricsScraper?: MetricsScraper;
-  /** create the system namespaces when missing */
+  /** the RBAC objects the authorizer reads */
+  rbac: RbacCache;
+  /** create the system namespaces and reconcile the default RBAC policy */
   bootstrap(): Promise<void>;
   close(): Promise<void>;
 }
@@ -127,10 +138,20 @@ export function buildServer(opts: ServerOptions): ApiServer {
   const { admission, stop: stopAdmission } = admissionChain(opts, objects, clock, () => app.log);
   const namespaces = registry.get('', 'v1', 'namespaces')!;
   const authnOptions = { tokens: opts.tokens, serviceAccountPublicKey: opts.serviceAccountPublicKey };
+  const rbac = new RbacCache(objects);
+  const authorize = rbacAuthorizer(rbac);
+  const authorization = opts.authorization ?? !!opts.tokens;
+  admission.use(escalationPlugin(rbac, authorize));
+  admission.use(limitRangerPlugin(objects));
+  // the chain is live: plugins added after the Writer is made still run
+  const writer = new Writer({ objects, admission, namespaces });
+  const quotaKeeper = new QuotaKeeper(objects, writer, (m) => app.log.warn(m));
+  admission.use(resourceQuotaPlugin(objects, writer, quotaKeeper));
   const core: Core = {
+    authorize, rbac,
     authenticate: tokenAuthenticator(authnOptions),
     objects, admission, namespaces,
-    writer: new Writer({ objects, admission, namespaces }),
+    writer,
     metrics: new ApiMetrics(opts.processMetrics ?? true),
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
     advertiseAddress: opts.advertiseAddress,
@@ -146,10 +167,13 @@ export function buildServer(opts: ServerOptions): ApiServer {
 
   // the layers, in the order a request meets them
   authnLayer(app, authnOptions, core.authenticate);
+  if (authorization) authzLayer(app, authorize);
   errorLayer(app);
   metricsLayer(app, core);
   systemRoutes(app, core);
   restRoutes(app, core);
+
+  const aggregation = new AggregationController(rbac, core.writer, (m) => app.log.warn(m));
 
   async function bootstrap(): Promise<void> {
     const ctx: WriteContext = { user: ADMIN, dryRun: false, fieldManager: 'kube-apiserver', now: new Date() };
@@ -161,13 +185,20 @@ export function buildServer(opts: ServerOptions): ApiServer {
         if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
       }
     }
+    await rbac.start();
+    await reconcileDefaultPolicy(objects, core.writer);
+    await aggregation.syncAll();
+    await quotaKeeper.start();
     core.ready = true;
   }
 
   return {
-    app, objects, admission, metrics: core.metrics, writer: core.writer, bootstrap, metricsScraper: core.metricsScraper,
+    app, objects, admission, metrics: core.metrics, writer: core.writer, bootstrap, metricsScraper: core.metricsScraper, rbac,
     async close() {
       stopAdmission();
+      aggregation.stop();
+      quotaKeeper.stop();
+      rbac.stop();
       core.metricsScraper?.stop();
       objects.stopWatches();
       await app.close();

@@ -17,7 +17,7 @@ export interface Spawned {
 
 /** The process seam. */
 export interface Os extends Runner {
-  spawnDetached(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logFd?: number; readFirstLine?: boolean }): Spawned;
+  spawnDetached(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logFd?: number; readFirstLine?: boolean; stdinFd?: number }): Spawned;
   /** running and not a zombie */
   alive(pid: number): boolean;
   kill(pid: number, signal: NodeJS.Signals): boolean;
@@ -42,7 +42,7 @@ export const realOs: Os = {
 
   spawnDetached(cmd, args, opts) {
     const out = opts.readFirstLine ? 'pipe' : (opts.logFd ?? 'ignore');
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, detached: true, stdio: ['ignore', out, opts.readFirstLine ? 'pipe' : (opts.logFd ?? 'ignore')] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, detached: true, stdio: [opts.stdinFd ?? 'ignore', out, opts.readFirstLine ? 'pipe' : (opts.logFd ?? 'ignore')] });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('exit', (code, signal) => resolve({ code, signal }));
       child.on('error', () => resolve({ code: 127, signal: null }));

@@ -15,7 +15,8 @@ t.test('service-account bearer tokens', async (t) => {
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pub = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const priv = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const server = buildServer({ store, tokens: new Map(), serviceAccountPublicKey: pub, processMetrics: false });
+  // authentication only: what these identities may do is test/apiserver/rbac.test.ts's subject
+  const server = buildServer({ store, tokens: new Map(), serviceAccountPublicKey: pub, processMetrics: false, authorization: false });
   await server.bootstrap();
   t.teardown(async () => {
     await server.close();

@@ -65,6 +65,11 @@ const rows: Row[] = [
     args: ['create', 'ingress', 'multi', '--class=shoal', '--default-backend=def:http', '--rule=a.com/*=svc:80', '--rule=b.com/api=api:grpc,tls', '--annotation=shoal.io/x=y'],
     path: '/apis/networking.k8s.io/v1/namespaces/default/ingresses',
   },
+  { name: 'quota', args: ['create', 'quota', 'q', '--hard=pods=2,requests.cpu=500m,count/deployments.apps=1', '--scopes=NotTerminating'], path: '/api/v1/namespaces/default/resourcequotas' },
+  { name: 'clusterrole with URLs', args: ['create', 'clusterrole', 'cr', '--verb=get', '--non-resource-url=/healthz,/logs/*'], path: '/apis/rbac.authorization.k8s.io/v1/clusterroles' },
+  { name: 'clusterrole with aggregation', args: ['create', 'clusterrole', 'agg', '--aggregation-rule=team=a'], path: '/apis/rbac.authorization.k8s.io/v1/clusterroles' },
+  { name: 'rolebinding', args: ['create', 'rolebinding', 'rb', '--clusterrole=view', '--user=jane', '--group=dev', '--serviceaccount=default:sa'], path: '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings' },
+  { name: 'clusterrolebinding', args: ['create', 'clusterrolebinding', 'crb', '--clusterrole=view', '--group=dev'], path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings' },
 ];
 
 t.test('kubectl create sends protobuf that decodes to its own JSON', { skip: haveKubectl ? false : 'kubectl is not installed' }, async (t) => {
@@ -97,9 +102,9 @@ t.test('kubectl create sends protobuf that decodes to its own JSON', { skip: hav
 
 t.test('kubectl create of a kind without a table gets 415 naming it', { skip: haveKubectl ? false : 'kubectl is not installed' }, async (t) => {
   const { rec } = await recorderFor(t);
-  const r = await rec.kubectl(['create', 'quota', 'q', '--hard=pods=2']);
+  const r = await rec.kubectl(['create', 'poddisruptionbudget', 'pdb', '--selector=app=web', '--min-available=1']);
   t.not(r.code, 0, 'kubectl fails');
-  t.match(r.stderr, /ResourceQuota \(v1\)/, 'kubectl shows the message naming the kind');
+  t.match(r.stderr, /PodDisruptionBudget \(policy\/v1\)/, 'kubectl shows the message naming the kind');
   const post = rec.requests.find((x) => x.method === 'POST');
   t.match(post?.contentType, /protobuf/, 'it was a protobuf body');
   t.equal(post?.error?.code, 415);

@@ -36,8 +36,15 @@ export function validatePodUpdate(spec: any, oldSpec: any): FieldError[] {
   clone.activeDeadlineSeconds = oldSpec?.activeDeadlineSeconds;
   clone.tolerations = oldSpec?.tolerations;
   clone.terminationGracePeriodSeconds = oldSpec?.terminationGracePeriodSeconds;
-  // Ephemeral containers change only through their own subresource; schedulingGates may be removed.
+  // Ephemeral containers change only through their own subresource, and are only ever added there
+  // (ValidatePodEphemeralContainersUpdate); schedulingGates may be removed.
   clone.ephemeralContainers = oldSpec?.ephemeralContainers;
+  const newEphemeral = asArr(spec.ephemeralContainers);
+  for (const oldEc of asArr(oldSpec?.ephemeralContainers)) {
+    const i = newEphemeral.findIndex((c: any) => c?.name === oldEc?.name);
+    if (i < 0) errs.push(fieldError.forbidden(p.child('ephemeralContainers'), `existing ephemeral containers ${JSON.stringify(oldEc?.name)} may not be removed\n`));
+    else if (!deepEqual(newEphemeral[i], oldEc)) errs.push(fieldError.forbidden(p.child('ephemeralContainers').index(i), `existing ephemeral containers ${JSON.stringify(oldEc?.name)} may not be changed\n`));
+  }
   if (asArr(spec.schedulingGates).every((g) => asArr(oldSpec?.schedulingGates).some((o) => deepEqual(o, g)))) clone.schedulingGates = oldSpec?.schedulingGates;
   if (!deepEqual(clone, oldSpec)) errs.push(fieldError.forbidden(p, podUpdateMessage));
   return errs;

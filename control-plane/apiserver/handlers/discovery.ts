@@ -62,6 +62,7 @@ const EXTRA_SUBRESOURCES: Record<string, { name: string; kind: string; group?: s
     { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
     { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
     { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+    { name: 'ephemeralcontainers', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
   ],
   Namespace: [{ name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
 };

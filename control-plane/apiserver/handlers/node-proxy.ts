@@ -19,7 +19,7 @@ export function agentAddress(node: KubeObject): string {
 
 /** The container a request names, defaulting to the only (or the default-container annotated) one. */
 export function pickContainer(pod: KubeObject, requested: string | undefined): string {
-  const names: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
+  const names: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: any) => c.name);
   if (requested) {
     if (!names.includes(requested))
       throw errors.badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`, [{ reason: 'FieldValueNotFound', field: 'container', message: `container ${requested} is not valid for pod ${pod.metadata.name}` }]);

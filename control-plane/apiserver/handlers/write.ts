@@ -196,6 +196,12 @@ export class Writer {
       next.status = incoming.status;
       return next;
     }
+    if (subresource === 'ephemeralcontainers' && rt.kind === 'Pod') {
+      // kubectl debug: only spec.ephemeralContainers changes (validation forbids removing or changing one)
+      const next = clone(cur);
+      next.spec = { ...(next.spec ?? {}), ephemeralContainers: incoming.spec?.ephemeralContainers ?? [] };
+      return next;
+    }
     if (subresource === 'finalize' && rt.kind === 'Namespace') {
       const next = clone(cur);
       next.spec = { ...(next.spec ?? {}), finalizers: incoming.spec?.finalizers ?? [] };
@@ -222,6 +228,11 @@ export class Writer {
     if (rt.subresources.status) {
       if (cur.status === undefined) delete incoming.status;
       else incoming.status = cur.status;
+    }
+    // a Pod's ephemeral containers change only through pods/ephemeralcontainers (kube's pod strategy)
+    if (rt.kind === 'Pod' && !rt.group && incoming.spec) {
+      if (cur.spec?.ephemeralContainers) incoming.spec.ephemeralContainers = cur.spec.ephemeralContainers;
+      else delete incoming.spec.ephemeralContainers;
     }
     prepareUpdate(rt, incoming, cur);
     return incoming;

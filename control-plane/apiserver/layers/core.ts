@@ -10,6 +10,7 @@ import type { Writer } from '../handlers/write.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ObjectStore } from '../storage/objects.js';
 import type { MetricsScraper } from '../metrics-api/index.js';
+import type { Attributes, Decision, RbacSource } from '../authz/rbac.js';
 
 /** The API server's own identity (bootstrap writes, unauthenticated test servers). */
 export const ADMIN: UserInfo = { username: 'system:apiserver', uid: 'system', groups: ['system:masters'] };
@@ -28,6 +29,10 @@ export interface Core {
   authenticate: TokenAuthenticator;
   /** metrics.k8s.io's node scraper, when the server serves the metrics API */
   metricsScraper?: MetricsScraper;
+  /** the RBAC decision for a request's attributes (requests, reviews, escalation checks) */
+  authorize: (a: Attributes) => Decision;
+  /** the RBAC objects the authorizer reads */
+  rbac: RbacSource;
   /** true once bootstrap() has created the system namespaces (/readyz) */
   ready: boolean;
 }

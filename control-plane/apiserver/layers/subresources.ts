@@ -90,6 +90,18 @@ async function portForward(c: Call, name: string) {
   return streamPortForward(c.req, c.reply, pod, node);
 }
 
+/** pods/ephemeralcontainers (`kubectl debug`): get, update and patch of spec.ephemeralContainers only. */
+async function ephemeralContainers(c: Call, name: string) {
+  const { rt, info, core } = c;
+  if (info.verb === 'get') return sendObject(c, await core.objects.mustGet(rt, info.namespace, name));
+  if (info.verb === 'update') return sendObject(c, (await core.writer.update(rt, info.namespace, name, 'ephemeralcontainers', bodyObject(c), writeContext(c))).object);
+  if (info.verb === 'patch') {
+    const { type, patch } = decodePatch(c.req.headers['content-type'], c.req.body as Buffer);
+    return sendObject(c, (await core.writer.patch(rt, info.namespace, name, 'ephemeralcontainers', type, patch, { ...writeContext(c), force: c.query.force === 'true' })).object);
+  }
+  throw notAllowed();
+}
+
 async function finalize(c: Call, name: string) {
   return sendObject(c, (await c.core.writer.update(c.rt, '', name, 'finalize', bodyObject(c), writeContext(c))).object);
 }
@@ -103,6 +115,7 @@ const SUBRESOURCES: { name: string; applies(rt: ResourceType, verb: string): boo
   { name: 'exec', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: exec },
   { name: 'attach', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: attach },
   { name: 'portforward', applies: (rt, verb) => rt.kind === 'Pod' && (verb === 'create' || verb === 'get'), handle: portForward },
+  { name: 'ephemeralcontainers', applies: (rt) => rt.kind === 'Pod' && !rt.group, handle: ephemeralContainers },
   { name: 'finalize', applies: (rt, verb) => rt.kind === 'Namespace' && verb === 'update', handle: finalize },
 ];
 

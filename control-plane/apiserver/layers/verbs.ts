@@ -13,6 +13,8 @@ import { serveWatch } from '../handlers/watch.js';
 import { registry } from '../api-adapter.js';
 import { deleteOptions, intParam, sendJson, sendObject, writeContext, type Call } from './call.js';
 import { notFound } from './errors.js';
+import { ADMIN } from './core.js';
+import { REVIEW_KINDS, review } from '../authz/reviews.js';
 
 /** The body of a create or update, decoded by its media type. */
 export const bodyObject = (c: Call) => decodeObject(c.req.headers['content-type'], c.req.body as Buffer) as KubeObject;
@@ -61,6 +63,7 @@ async function create(c: Call) {
   const body = bodyObject(c);
   if (c.info.name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   if (c.rt.namespaced && !c.info.namespace) throw notFound();
+  if (REVIEW_KINDS.has(c.rt.kind)) return sendJson(c, review(body, c.req.user ?? ADMIN, c.info.namespace, c.core.authorize, c.core.rbac), 201);
   if (c.rt.kind === 'TokenReview') return sendJson(c, await reviewToken(body, c.core.authenticate, async (ns, name) => (await c.core.objects.get(registry.get('', 'v1', 'serviceaccounts')!, ns, name)) ?? undefined), 201);
   return sendObject(c, await c.core.writer.create(c.rt, c.info.namespace, body, writeContext(c)), 201);
 }

@@ -11,6 +11,7 @@ import { appsTables } from './tables/apps.js';
 import { networkingTables } from './tables/networking.js';
 import { batchTables } from './tables/batch.js';
 import { autoscalingTables } from './tables/autoscaling.js';
+import { rbacTables } from './tables/rbac.js';
 
 /** Every message table, parsed and cross-checked at load time. */
 export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
@@ -21,6 +22,7 @@ export const tables: ReadonlyMap<string, MessageSpec> = parseTables({
   ...networkingTables,
   ...batchTables,
   ...autoscalingTables,
+  ...rbacTables,
 });
 
 /** `apiVersion/kind` → top-level message table. */
@@ -36,6 +38,16 @@ export const kinds: ReadonlyMap<string, string> = new Map([
   ['batch/v1/Job', 'Job'],
   ['batch/v1/CronJob', 'CronJob'],
   ['autoscaling/v1/HorizontalPodAutoscaler', 'HorizontalPodAutoscalerV1'],
+  ['v1/ResourceQuota', 'ResourceQuota'],
+  ['rbac.authorization.k8s.io/v1/Role', 'Role'],
+  ['rbac.authorization.k8s.io/v1/ClusterRole', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1/RoleBinding', 'RoleBinding'],
+  ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'RoleBinding'],
+  ['authorization.k8s.io/v1/SelfSubjectAccessReview', 'SelfSubjectAccessReview'],
+  ['authorization.k8s.io/v1/SubjectAccessReview', 'SubjectAccessReview'],
+  ['authorization.k8s.io/v1/LocalSubjectAccessReview', 'SubjectAccessReview'],
+  ['authorization.k8s.io/v1/SelfSubjectRulesReview', 'SelfSubjectRulesReview'],
+  ['authentication.k8s.io/v1/SelfSubjectReview', 'SelfSubjectReview'],
 ]);
 
 /** The table for an object, or 415 naming the kind. DeleteOptions is accepted under any apiVersion. */

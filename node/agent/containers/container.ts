@@ -3,8 +3,8 @@
 // Waiting reasons follow the kubelet: ErrImagePull → ImagePullBackOff for unknown images,
 // CreateContainerConfigError for missing secrets/config maps, CrashLoopBackOff while backing off.
 
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { containerArgv, type ImageCatalog } from '../images/catalog.js';
 import type { Os } from '../os.js';
 import type { Clock } from '../../../lib/time/clock.js';
@@ -73,12 +73,21 @@ export class Container {
   /** argv prefix switching to the container's user (runAsUser/runAsGroup) */
   private userPrefix: string[] = [];
 
-  constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps) {
-    this.sidecar = isInit && isSidecar(spec);
+  /**
+   * `ephemeral`: a `kubectl debug` container (spec.ephemeralContainers): run once in the running pod, never
+   * restarted, never ready, no probes (it is created as an init container would be, which has none).
+   */
+  constructor(readonly spec: ContainerSpec, readonly isInit: boolean, private readonly ctx: PodContext, private readonly d: ContainerDeps, readonly ephemeral = false) {
+    this.sidecar = isInit && !ephemeral && isSidecar(spec);
     this.status = {
       name: spec.name, image: spec.image ?? '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } },
       lastState: {}, ready: false, started: false, restartCount: 0,
     };
+  }
+
+  /** The FIFO that is the container's stdin (`stdin: true`), else undefined. */
+  stdinPath(): string | undefined {
+    return this.spec.stdin ? join(this.ctx.podDir, 'stdin', this.spec.name) : undefined;
   }
 
   logFile(index = this.status.restartCount): string {
@@ -163,7 +172,13 @@ export class Container {
     if (this.status.restartCount >= 2 && existsSync(old)) rmSync(old, { force: true });
     const argv = containerArgv(img, this.spec.command, this.spec.args);
     try {
-      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs, userPrefix: this.userPrefix });
+      const stdinFifo = this.stdinPath();
+      if (stdinFifo && !existsSync(stdinFifo)) {
+        mkdirSync(dirname(stdinFifo), { recursive: true });
+        const r = await this.d.os.run('mkfifo', ['-m', '600', stdinFifo], { timeoutMs: 5000 });
+        if (r.code !== 0) throw new Error(`mkfifo ${stdinFifo}: ${r.stderr.trim() || r.startError || `exit ${r.code}`}`);
+      }
+      this.proc = await startProcess(this.d.os, { holderPid: this.ctx.holderPid(), argv, env: this.env, workingDir: this.spec.workingDir, logFile: this.logFile(), cgroupProcs, userPrefix: this.userPrefix, ...(stdinFifo ? { stdinFifo } : {}) });
     } catch (e) {
       this.status.state = { waiting: { reason: 'RunContainerError', message: (e as Error).message } };
       this.d.event('Warning', 'Failed', `Error: ${(e as Error).message}`);
@@ -197,7 +212,7 @@ export class Container {
       exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
       startedAt: r.startedAt || undefined, finishedAt: iso(this.d.clock.now()),
     };
-    if (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137)) {
+    if (this.ephemeral || (!this.sidecar && !shouldRestart(this.ctx.pod().spec.restartPolicy, 137))) {
       this.status.restartCount = r.restartCount;
       this.status.state = { terminated };
       this.finished = { exitCode: 137, known: false };
@@ -296,7 +311,7 @@ export class Container {
     for (const w of this.exitWaiters.splice(0)) w(e);
     const policy = this.ctx.pod().spec.restartPolicy ?? 'Always';
     // native sidecars restart whatever the pod's policy, until the pod stops them
-    const restart = !this.stopping && (this.sidecar || (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode)));
+    const restart = !this.stopping && !this.ephemeral && (this.sidecar || (this.isInit ? e.exitCode !== 0 && policy !== 'Never' : shouldRestart(policy, e.exitCode)));
     if (!restart) {
       this.finished = e;
       this.d.persist();

@@ -2,7 +2,7 @@
 // running a tiny sh wrapper that joins the container's cgroups, enters workingDir and execs the
 // command, so the PID we track (the wrapper's, then the command's) is the container's main process.
 // stdout and stderr go straight to the log file (processes outlive a restarted agent; no pipe to
-// break). Exit codes come from the process for containers this agent started; for adopted ones the
+// break). A `stdin: true` container reads a FIFO in its pod dir (attach writes into it), for the same reason. Exit codes come from the process for containers this agent started; for adopted ones the
 // agent polls the PID and reports 137/ContainerStatusUnknown like the kubelet when it cannot know.
 
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -21,6 +21,8 @@ export interface StartSpec {
   cgroupProcs: string[];
   /** argv prefix that switches user (identity.ts), exec'd after the cgroups are joined */
   userPrefix?: string[];
+  /** `stdin: true`: the container's stdin is this FIFO (opened read-write, so it never sees end of file) */
+  stdinFifo?: string;
 }
 
 /** How a container process ended. */
@@ -54,12 +56,15 @@ export function enterArgs(holderPid: number): string[] {
 export async function startProcess(os: Os, s: StartSpec): Promise<RunningProcess> {
   mkdirSync(dirname(s.logFile), { recursive: true });
   const fd = openSync(s.logFile, 'a');
+  // a FIFO opened read-write never blocks and keeps a writer: the container waits for input, attach writes it
+  const stdinFd = s.stdinFifo ? openSync(s.stdinFifo, 'r+') : undefined;
   let sp;
   try {
     const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...s.env, SHOAL_CGROUP_PROCS: s.cgroupProcs.join(' '), SHOAL_WORKDIR: s.workingDir ?? '' };
-    sp = os.spawnDetached('nsenter', [...enterArgs(s.holderPid), '/bin/sh', '-c', WRAPPER, 'sh', ...(s.userPrefix ?? []), ...s.argv], { env, logFd: fd });
+    sp = os.spawnDetached('nsenter', [...enterArgs(s.holderPid), '/bin/sh', '-c', WRAPPER, 'sh', ...(s.userPrefix ?? []), ...s.argv], { env, logFd: fd, ...(stdinFd !== undefined ? { stdinFd } : {}) });
   } finally {
     closeSync(fd);
+    if (stdinFd !== undefined) closeSync(stdinFd);
   }
   const launcher = sp.pid;
   // nsenter forks once to enter the PID namespace; its child is the container's main process

@@ -63,10 +63,15 @@ export class NodeHeartbeat {
       await this.client.update(nodesRef, { ...cur, metadata: { ...cur.metadata, labels: { ...(cur.metadata.labels ?? {}), ...obj.metadata.labels } }, spec: { ...(cur as any).spec, ...obj.spec } } as any);
     }
     await this.client.patch(nodesRef, this.n.name, { status: obj.status }, { type: 'merge', subresource: 'status' });
+    // the API server makes kube-node-lease; a node (RBAC system:node) may read namespaces, not create them,
+    // so it creates it only when it is really missing (an API server that does not make it)
     try {
-      await this.client.create(nsRef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-node-lease' } } as any);
+      await this.client.get(nsRef, 'kube-node-lease');
     } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
+      if (!isNotFound(e)) throw e;
+      await this.client.create(nsRef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-node-lease' } } as any).catch((err) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
     }
     await this.renewLease();
     this.leaseTimer = this.clock.setInterval(() => void this.renewLease().catch((e) => this.log('lease renew', e)), this.leaseEveryMs);

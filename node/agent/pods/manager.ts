@@ -88,6 +88,7 @@ export class PodManager {
       void w.start(adopt).catch((e) => this.o.deps.log(`pod ${worker.key}: start`, e));
     }
     w.pod = p;
+    if ((p.spec.ephemeralContainers ?? []).length > w.ephemeral.length) w.syncEphemeral();
     if (p.metadata.deletionTimestamp && !w.terminating) void this.finish(w, p.metadata.deletionGracePeriodSeconds ?? p.spec.terminationGracePeriodSeconds ?? 30);
   }
 

@@ -31,6 +31,8 @@ export interface PodSnapshot {
   startTime?: string;
   initStatuses: ContainerStatus[];
   statuses: ContainerStatus[];
+  /** ephemeral containers (`kubectl debug`), when any */
+  ephemeralStatuses?: ContainerStatus[];
   /** every init container has succeeded */
   initialized: boolean;
   /** set when the pod failed for good (e.g. an init container failed under restartPolicy Never) */
@@ -115,6 +117,7 @@ export function podStatus(pod: Pod, s: PodSnapshot, now: Date): Record<string, a
   }
   if (s.startTime) status.startTime = s.startTime;
   if (s.initStatuses.length) status.initContainerStatuses = s.initStatuses;
+  if (s.ephemeralStatuses?.length) status.ephemeralContainerStatuses = s.ephemeralStatuses;
   if (s.failed) Object.assign(status, s.failed);
   return status;
 }

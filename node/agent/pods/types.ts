@@ -22,6 +22,8 @@ export interface ContainerSpec {
   /** `Always` on an init container makes it a native sidecar (Kubernetes 1.29+) */
   restartPolicy?: 'Always';
   securityContext?: SecurityContext;
+  /** keep a stdin for `kubectl attach -i` (a FIFO in the pod dir); tty is not plumbed */
+  stdin?: boolean;
 }
 
 /** The identity fields of a (pod or container) security context that the agent honours. */
@@ -92,6 +94,8 @@ export interface PodSpec {
   nodeName?: string;
   containers: ContainerSpec[];
   initContainers?: ContainerSpec[];
+  /** `kubectl debug` containers, added through pods/ephemeralcontainers while the pod runs */
+  ephemeralContainers?: ContainerSpec[];
   volumes?: Volume[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;

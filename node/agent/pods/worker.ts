@@ -57,10 +57,14 @@ export class PodWorker {
   sandbox?: SandboxInfo;
   readonly init: Container[];
   readonly app: Container[];
+  /** ephemeral containers (`kubectl debug`), added while the pod runs */
+  readonly ephemeral: Container[] = [];
   initialized: boolean;
   startTime?: string;
   failed?: { reason: string; message: string };
   terminating?: Promise<void>;
+  private readonly ctx: ConstructorParameters<typeof Container>[2];
+  private readonly cdeps: ConstructorParameters<typeof Container>[3];
   /** when the pod became Ready (benchmarks) */
   readyAt?: number;
   readonly createdAt: number;
@@ -77,7 +81,7 @@ export class PodWorker {
       pod: () => this.pod, facts: () => this.facts(), holderPid: () => this.sandbox?.holderPid ?? -1, podDir: dir,
       hostname: podHostname(pod), grace: () => this.pod.spec.terminationGracePeriodSeconds ?? 30,
     };
-    const cdeps = {
+    const cdeps = (this.cdeps = {
       os: d.os, catalog: d.catalog, cgroups: d.cgroups, objects: d.objects, backoff: d.backoff, clock: d.clock,
       event: (t: 'Normal' | 'Warning', r: string, m: string) => d.event(this.pod, t, r, m),
       changed: () => {
@@ -85,7 +89,8 @@ export class PodWorker {
         d.changed(this);
       },
       persist: () => this.persist(),
-    };
+    });
+    this.ctx = ctx;
     this.init = (pod.spec.initContainers ?? []).map((c) => new Container(c, true, ctx, cdeps));
     this.app = pod.spec.containers.map((c) => new Container(c, false, ctx, cdeps));
     this.initialized = this.init.length === 0;
@@ -107,15 +112,33 @@ export class PodWorker {
   /** The status inputs. */
   snapshot(): PodSnapshot {
     const podIPs = this.pod.spec.hostNetwork ? (this.sandbox ? [this.d.node.hostIP] : []) : (this.sandbox?.podIPs ?? []);
-    return { hostIP: this.d.node.hostIP, podIPs, startTime: this.startTime, initStatuses: this.init.map((c) => c.status), statuses: this.app.map((c) => c.status), initialized: this.initialized, failed: this.failed };
+    return {
+      hostIP: this.d.node.hostIP, podIPs, startTime: this.startTime, initStatuses: this.init.map((c) => c.status), statuses: this.app.map((c) => c.status),
+      ...(this.ephemeral.length ? { ephemeralStatuses: this.ephemeral.map((c) => c.status) } : {}), initialized: this.initialized, failed: this.failed,
+    };
+  }
+
+  /**
+   * Starts the ephemeral containers the pod's spec gained (`kubectl debug` through pods/ephemeralcontainers)
+   * once the pod's sandbox exists and its init containers are done; each runs once.
+   */
+  syncEphemeral(): void {
+    if (this.stopped || !this.sandbox || !this.initialized) return;
+    for (const spec of this.pod.spec.ephemeralContainers ?? []) {
+      if (this.ephemeral.some((c) => c.spec.name === spec.name)) continue;
+      const c = new Container(spec, true, this.ctx, this.cdeps, true);
+      this.ephemeral.push(c);
+      this.d.changed(this);
+      void c.start().catch((e) => this.d.log(`pod ${this.key}: ephemeral container ${spec.name}`, e));
+    }
   }
 
   private persist(): void {
     if (!this.sandbox) return;
     const p: Persisted = { initialized: this.initialized, containers: {} };
-    for (const c of [...this.init, ...this.app]) {
+    for (const c of [...this.init, ...this.app, ...this.ephemeral]) {
       const r = c.record();
-      if (r) p.containers[`${c.isInit ? 'init' : 'app'}/${c.spec.name}`] = r;
+      if (r) p.containers[`${c.ephemeral ? 'ephemeral' : c.isInit ? 'init' : 'app'}/${c.spec.name}`] = r;
     }
     try {
       writeFileSync(join(this.sandbox.dir, 'containers.json'), JSON.stringify(p));
@@ -169,6 +192,13 @@ export class PodWorker {
       if (r && c.adopt(r)) continue;
       if (r) c.adoptDead(r); // died while no agent watched
       else void c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e));
+    }
+    for (const spec of this.pod.spec.ephemeralContainers ?? []) {
+      const r = p.containers[`ephemeral/${spec.name}`];
+      const c = new Container(spec, true, this.ctx, this.cdeps, true);
+      this.ephemeral.push(c);
+      if (r && !c.adopt(r)) c.adoptDead(r); // ran once: never started again
+      else if (!r) void c.start().catch((e) => this.d.log(`pod ${this.key}: ephemeral container ${spec.name}`, e));
     }
     this.checkCompletion(); // the app finished while no agent watched: stop the sidecars now
     this.d.changed(this);
@@ -226,6 +256,7 @@ export class PodWorker {
     this.persist();
     for (const c of this.app) c.status.state = { waiting: { reason: 'ContainerCreating' } };
     this.d.changed(this);
+    this.syncEphemeral();
     await Promise.all(this.app.map((c) => c.start().catch((e) => this.d.log(`pod ${this.key}: container ${c.spec.name}`, e))));
   }
 
@@ -257,7 +288,7 @@ export class PodWorker {
   detach(): void {
     this.stopped = true;
     if (this.sandboxTimer) this.d.clock.clearTimeout(this.sandboxTimer);
-    for (const c of [...this.init, ...this.app]) c.detach();
+    for (const c of [...this.init, ...this.app, ...this.ephemeral]) c.detach();
   }
 
   /** Graceful termination, then the sandbox and the pod's state and cgroups. Idempotent. */
@@ -273,7 +304,7 @@ export class PodWorker {
     const deadline = Date.now() + graceMs;
     for (const c of this.app) if (c.proc) this.d.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);
     // app (and running init) containers first; the sidecars outlive them, so in-flight connections drain
-    await Promise.all([...this.init.filter((c) => !c.sidecar), ...this.app].map((c) => c.stop(graceMs)));
+    await Promise.all([...this.init.filter((c) => !c.sidecar), ...this.app, ...this.ephemeral].map((c) => c.stop(graceMs)));
     const sidecars = this.init.filter((c) => c.sidecar);
     if (graceMs === 0) await Promise.all(sidecars.map((c) => c.stop(0)));
     else await this.stopSidecars(sidecars, deadline);

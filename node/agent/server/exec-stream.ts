@@ -78,6 +78,8 @@ export const helperTtySpawner: TtySpawner = (argv, target, size) => {
 export interface AttachTarget {
   logFile: string;
   current(): boolean;
+  /** the container's stdin FIFO (`stdin: true`), where channel 0 goes */
+  stdinPath?: string;
 }
 
 /** Options of `attachExecStream`. */

@@ -50,7 +50,7 @@ export function buildAgentServer(pods: PodManager, os: Os, usage?: UsageSource):
   const container = (ns: string, pod: string, name: string | undefined) => {
     const w = pods.find(ns, pod);
     if (!w) throw new HttpError(404, 'NotFound', `pods "${pod}" not found`);
-    const all = [...w.app, ...w.init];
+    const all = [...w.app, ...w.init, ...w.ephemeral];
     const c = name ? all.find((x) => x.spec.name === name) : w.app.length === 1 ? w.app[0] : undefined;
     if (!c) throw new HttpError(name ? 404 : 400, name ? 'NotFound' : 'BadRequest', name ? `container ${name} is not valid for pod ${pod}` : `a container name must be specified for pod ${pod}, choose one of: [${w.app.map((x) => x.spec.name).join(' ')}]`);
     return { w, c };
@@ -119,7 +119,8 @@ export function buildAgentServer(pods: PodManager, os: Os, usage?: UsageSource):
       const { c } = container(ns, pod, name);
       if (!c.proc) throw new HttpError(400, 'BadRequest', `container ${c.spec.name} is not running`);
       const run = c.status.restartCount;
-      return { logFile: c.logFile(run), current: () => c.status.restartCount === run && !!c.proc && !!pods.find(ns, pod) };
+      const stdinPath = c.stdinPath();
+      return { logFile: c.logFile(run), current: () => c.status.restartCount === run && !!c.proc && !!pods.find(ns, pod), ...(stdinPath ? { stdinPath } : {}) };
     },
   });
   app.addHook('preClose', async () => stopStreams());

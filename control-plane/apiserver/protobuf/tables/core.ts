@@ -6,6 +6,20 @@ import type { TableSource } from '../schema.js';
 
 /** core/v1 message tables (without the pod template). */
 export const coreTables: TableSource = {
+  // ResourceQuota (kubectl create quota); scopeSelector is skipped
+  ResourceQuota: [
+    [1, 'metadata ObjectMeta omitempty'],
+    [2, 'spec ResourceQuotaSpec omitempty'],
+    [3, 'status ResourceQuotaStatus omitempty'],
+  ],
+  ResourceQuotaSpec: [
+    [1, 'hard map[string]Quantity omitempty'],
+    [2, 'scopes []string omitempty'],
+  ],
+  ResourceQuotaStatus: [
+    [1, 'hard map[string]Quantity omitempty'],
+    [2, 'used map[string]Quantity omitempty'],
+  ],
   Namespace: [
     [1, 'metadata ObjectMeta omitempty'],
     [2, 'spec NamespaceSpec omitempty'],
