@@ -207,7 +207,7 @@ t.test('API server', async (t) => {
     t.equal(core.body.items.length, 1);
     t.same(core.body.items[0].metadata, { creationTimestamp: null }, 'the core group has no name');
     const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
-    t.same(pods.subresources.map((s: any) => s.subresource), ['status', 'binding', 'log', 'exec', 'attach', 'portforward']);
+    t.same(pods.subresources.map((s: any) => s.subresource), ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers']);
     t.equal(pods.scope, 'Namespaced');
     const beta = await h.req('GET', '/apis', undefined, { accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' });
     t.equal(beta.body.apiVersion, 'apidiscovery.k8s.io/v2beta1');

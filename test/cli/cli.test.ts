@@ -156,8 +156,9 @@ t.test('shoal CLI', async (t) => {
   });
 
   t.test('get -w streams rows until --request-timeout', async (t) => {
-    const watching = shoal(['get', 'cm', '-w', '--request-timeout=3s', '-l', 'watch=me']);
-    await new Promise((r) => setTimeout(r, 1200));
+    // long enough for two more CLI runs on a loaded 2-core machine (each is a Node start, ~1-2 s there)
+    const watching = shoal(['get', 'cm', '-w', '--request-timeout=10s', '-l', 'watch=me']);
+    await new Promise((r) => setTimeout(r, 2000));
     await shoal(['apply', '-f', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched, labels: {watch: me}}\ndata: {a: b}\n' });
     await shoal(['delete', 'cm', 'watched']);
     const r = await watching;

@@ -30,7 +30,7 @@ t.test('the dashboard of a Bookinfo cluster in headless Chromium', { skip: rootS
   const url = `http://127.0.0.1:${port}/`;
   await waitFor('the Bookinfo block of shoal up', () => c.out().includes('kubectl patch virtualservice'), 10_000).catch(() => undefined);
   t.match(c.out(), `The mesh's dashboard (service graph, routes, policies, certificates): ${url}`, 'shoal up prints the dashboard URL');
-  t.match(c.out(), /Bookinfo is running in namespace bookinfo[\s\S]*product page http:\/\/productpage\.bookinfo:9080\/productpage[\s\S]*kubectl patch virtualservice reviews/, 'and the Bookinfo block');
+  t.match(c.out(), /Bookinfo is running in namespace bookinfo[\s\S]*product page http:\/\/127\.0\.0\.1\/productpage[\s\S]*http:\/\/productpage\.bookinfo:9080\/productpage[\s\S]*kubectl patch virtualservice reviews/, 'and the Bookinfo block');
   const dash = await sh(process.execPath, [cli, '--home', c.home, 'dashboard', '--no-open']);
   t.equal(dash.stdout, `Dashboard: ${url}\n`, `shoal dashboard prints it: ${dash.stdout}${dash.stderr}`);
 
