@@ -28,6 +28,7 @@ import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
 import { horizontalPodAutoscalerV1 } from './kinds/autoscaling/hpa-v1.js';
 import { nodeMetrics, podMetrics } from './kinds/metrics/metrics.js';
+import { canary } from './kinds/shoal/canary.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
 import { servedVersionsOf, sortVersions, versionView } from './versions.js';
@@ -47,6 +48,7 @@ const types: ResourceType[] = [
   grpcRoute, tcpRoute, tlsRoute, referenceGrant,
   tokenReview,
   horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
+  canary,
 ];
 
 /** metav1.APIGroup as served by /apis. */
