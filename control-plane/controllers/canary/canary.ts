@@ -240,8 +240,12 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
         apiVersion: 'apps/v1', kind: 'Deployment',
         metadata: { name: this.canaryName, namespace: this.ns, labels: { ...(dep.metadata.labels ?? {}), 'shoal.io/canary': this.cn.metadata.name! }, ownerReferences: this.owner() },
         spec: { replicas: Math.max(1, dep.spec.replicas ?? 1), selector: { matchLabels, ...(dep.spec.selector?.matchExpressions ? { matchExpressions: dep.spec.selector.matchExpressions } : {}) }, template: tpl },
-      }).then(() => rec.event(this.cn, 'Normal', 'Created', `created Deployment ${this.canaryName} with ${this.spec.image}`)).catch((e) => {
+      }).then(() => rec.event(this.cn, 'Normal', 'Created', `created Deployment ${this.canaryName} with ${this.spec.image}`)).catch(async (e) => {
         if (!isAlreadyExists(e)) throw e;
+        // left from an earlier run (or this one): make sure it runs this canary's template
+        const have = await ctx.client.get(refs.deployments, this.canaryName, { namespace: this.ns });
+        const img = (d: any) => (d?.spec?.containers ?? []).find((x: any) => x.name === container)?.image;
+        if (img(have.spec?.template) !== this.spec.image || have.spec?.template?.metadata?.labels?.['shoal.io/canary'] !== this.cn.metadata.name) await ctx.client.update(refs.deployments, { ...have, spec: { ...have.spec, template: tpl } });
       });
     }
 
