@@ -87,7 +87,7 @@ function answers(log: string): { version: string; code: string }[] {
 t.test('shoal canary: a healthy canary is promoted, a failing one rolled back', { skip: rootSkip, timeout: 400_000 }, async (t) => {
   const c = await shoalUp('cnry', 20 + Math.floor(Math.random() * 200));
   t.teardown(() => c.close());
-  const shoal = (...a: string[]) => sh(process.execPath, [cli, '--home', c.home, ...a], { timeout: 180_000 });
+  const shoal = (...a: string[]) => sh(process.execPath, [cli, '--kubeconfig', c.kubeconfig, ...a], { timeout: 180_000 });
   const f = join(c.home, 'app.yaml');
   writeFileSync(f, app);
   const ap = await shoal('apply', '-f', f);

@@ -62,6 +62,7 @@ const canarySchema = kindSchema({
     appliedWeights: obj({ primary: int, canary: int }),
     previousImage: str,
     createdRoute: bool,
+    service: str,
     lastAnalysis: obj({ requests: int, errorRate: num, p99Ms: num, at: str, verdict: str }),
     conditions: arr(condition),
   }),
