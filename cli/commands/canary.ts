@@ -90,14 +90,19 @@ async function status(ctx: Context, a: Parsed): Promise<number> {
     if (name) for (const cond of list[0]!.status?.conditions ?? []) ctx.io.out(`  ${cond.type}=${cond.status} (${cond.reason ?? ''}) ${cond.lastTransitionTime ?? ''}\n`);
     return 0;
   }
-  const limitMs = (a.flags.timeout as number | undefined) ?? 3_600_000;
-  const until = Date.now() + limitMs;
+  // --timeout is in seconds (the CLI's duration flags)
+  const until = Date.now() + ((a.flags.timeout as number | undefined) ?? 3600) * 1000;
   while (!list.every(done) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 1000));
     list = await read();
     show(list);
   }
-  return list.every((c) => c.status?.phase !== 'Failed') ? 0 : 1;
+  if (!list.every(done)) {
+    ctx.io.err(`still running after --timeout ${a.flags.timeout ?? 3600}s\n`);
+    return 1;
+  }
+  // the exit code says how it ended: 0 promoted, 1 rolled back (or failed)
+  return list.every((c) => c.status?.phase === 'Succeeded') ? 0 : 1;
 }
 
 export const canaryCommand: Command = {

@@ -80,8 +80,8 @@ spec:
 `;
 
 /** Each answer the load pod logged: the version that answered ('' for none) and the code. */
-function answers(log: string): { version: string; code: string }[] {
-  return log.split('\n').filter((l) => l.includes('code=')).map((l) => ({ version: /"version":"([^"]*)"/.exec(l)?.[1] ?? '', code: /code=(\d+)/.exec(l)?.[1] ?? '000' }));
+function answers(log: string): { version: string; code: string; line: string }[] {
+  return log.split('\n').filter((l) => l.includes('code=')).map((l) => ({ version: /"version":"([^"]*)"/.exec(l)?.[1] ?? '', code: /code=(\d+)/.exec(l)?.[1] ?? '000', line: l }));
 }
 
 t.test('shoal canary: a healthy canary is promoted, a failing one rolled back', { skip: rootSkip, timeout: 400_000 }, async (t) => {
@@ -122,7 +122,7 @@ t.test('shoal canary: a healthy canary is promoted, a failing one rolled back', 
   t.same(vs.spec.http[1].route.map((d: any) => [d.destination.subset, d.weight]), [['v1', 100], ['canary', 0]], 'all traffic on the primary subset');
   let seen = answers(await logs());
   t.ok(seen.some((a) => a.version === 'v2'), 'clients were answered by v2 during the canary');
-  t.equal(seen.filter((a) => a.code !== '200').length, 0, 'no client saw an error during the healthy canary');
+  t.same(seen.filter((a) => a.code !== '200').map((a) => a.line), [], 'no client saw an error during the healthy canary');
   const ev = await shoal('get', 'events', '-n', NS);
   t.match(ev.stdout, /AnalysisPassed/, 'events of the analysis');
 
@@ -152,7 +152,7 @@ t.test('shoal canary: a healthy canary is promoted, a failing one rolled back', 
   const errors = during.filter((a) => a.code !== '200');
   const v3 = during.filter((a) => a.version === 'v3');
   t.comment(`during the failing canary: ${during.length} requests, ${v3.length} answered by v3, ${errors.length} errors; after: ${after.length} requests`);
-  t.ok(errors.length > 0 && errors.every((a) => a.version === 'v3'), 'the clients saw errors, all from v3');
+  t.ok(errors.length > 0 && errors.every((a) => a.version === 'v3'), `the clients saw errors, all from v3: ${errors.map((a) => a.line).join(' | ')}`);
   t.ok(v3.length / during.length <= 0.3, `v3 got at most its 20% step (${(v3.length / during.length * 100).toFixed(1)}% of the requests)`);
   t.ok(errors.length / during.length <= 0.2 * 0.2 * 1.5, `errors within what one 20% step of a 20%-failing version allows (${(errors.length / during.length * 100).toFixed(1)}% ≤ 6%)`);
   t.ok(after.length >= 20 && after.every((a) => a.version === 'v2' && a.code === '200'), `every request after the rollback answered by v2 with 200 (${after.length})`);

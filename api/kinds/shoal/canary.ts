@@ -54,6 +54,7 @@ const canarySchema = kindSchema({
     stepIndex: int,
     lastTransitionTime: str,
     stepStartedAt: str,
+    drainStartedAt: str,
     message: str,
     paused: bool,
     routeRef: ref,

@@ -34,6 +34,8 @@ export interface CanaryOptions {
 }
 
 const TERMINAL: CanaryPhase[] = ['Succeeded', 'Failed'];
+/** how long the canary keeps running after its weight went to 0 (sidecars update, requests in flight finish) */
+const DRAIN_MS = 3000;
 
 /** The canary controller. */
 export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}): Controller {
@@ -357,17 +359,34 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
         return { requeueAfterMs: pollMs };
       }
       await this.writeWeights(0);
+      if (!this.drained()) return { requeueAfterMs: pollMs };
       await this.cleanup();
       this.transition('Succeeded', 'Succeeded', `promoted: Deployment ${this.depName} runs ${this.spec.image}; all traffic on the primary, ${this.canaryName} removed`);
       return undefined;
     }
 
     async rollback(): Promise<ReconcileResult> {
-      if (this.st.routeRef) await this.writeWeights(0);
+      if (this.st.routeRef && this.st.appliedWeights) await this.writeWeights(0);
+      if (this.st.appliedWeights && !this.drained()) return { requeueAfterMs: pollMs };
       await this.cleanup();
-      const why = String(this.st.message ?? '').replace(/^rolling back /, '');
+      const why = String(this.st.message ?? '').replace(/; draining.*$/, '').replace(/^rolling back /, '');
       this.transition('Failed', 'RolledBack', `rolled back ${why}; all traffic on the primary (${this.st.previousImage}), ${this.canaryName} removed`, 'Warning');
       return undefined;
+    }
+
+    /**
+     * Whether the canary pods have had time to drain since the weights went back to the primary: the
+     * sidecars get the new route within a moment, and requests in flight to the canary must finish
+     * before its pods are deleted (or clients see resets). Starts the clock on the first call.
+     */
+    drained(): boolean {
+      const now = ctx.now();
+      if (!this.st.drainStartedAt) {
+        this.st.drainStartedAt = new Date(now).toISOString();
+        this.st.message = `${String(this.st.message ?? '').replace(/; draining.*$/, '')}; draining the canary (${DRAIN_MS / 1000} s) before removing it`;
+        return false;
+      }
+      return now - Date.parse(this.st.drainStartedAt) >= DRAIN_MS;
     }
 
     async cleanup(): Promise<void> {
