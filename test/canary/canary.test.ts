@@ -5,7 +5,7 @@
 import t from 'tap';
 import { canary, parsePercent } from '../../api/kinds/shoal/canary.js';
 import { decide, nextStep, snapshot, stepMetrics, type SnapshotSources } from '../../control-plane/controllers/canary/analysis.js';
-import { canaryPercent, isOverride, readHttpRouteWeights, readVsWeights, setHttpRouteWeights, setVsWeights, split, type Managed } from '../../control-plane/controllers/canary/routes.js';
+import { canaryPercent, dropHttpRouteCanary, isOverride, readHttpRouteWeights, readVsWeights, setHttpRouteWeights, setVsWeights, split, type Managed } from '../../control-plane/controllers/canary/routes.js';
 import { canaryFromFlags, parseSteps, statusLine } from '../../cli/commands/canary.js';
 import { ProxyMetrics, type RequestLabels } from '../../proxy/admin/metrics.js';
 import type { KubeObject } from '../../api/meta.js';
@@ -202,8 +202,11 @@ t.test('HTTPRoute: backendRefs weights', async (t) => {
   const byHand = structuredClone(at50);
   byHand.spec.rules[1].backendRefs[1].weight = 0;
   t.ok(isOverride(byHand, hm, { primary: 50, canary: 50 }), 'edited by hand');
+  t.same(dropHttpRouteCanary(setHttpRouteWeights(at50, hm, 0), hm).spec.rules[1].backendRefs, [{ name: 'web', port: 80, weight: 100 }], 'after the run the canary backendRef is removed');
+  const small = { spec: { rules: [{ backendRefs: [{ name: 'web', port: 80, weight: 1 }, { name: 'web-v3', port: 80, weight: 1 }] }] } };
+  t.same(setHttpRouteWeights(small, hm, 50).spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight]), [['web', 50], ['web-canary', 50], ['web-v3', 100]], 'small relative weights are scaled alike (proportions kept) so percents are exact');
   const third = { spec: { rules: [{ backendRefs: [{ name: 'web', port: 80, weight: 70 }, { name: 'web-v3', port: 80, weight: 30 }] }] } };
-  t.same(setHttpRouteWeights(third, hm, 50).spec.rules[0].backendRefs, [{ name: 'web', port: 80, weight: 35 }, { name: 'web-canary', port: 80, weight: 35 }, { name: 'web-v3', port: 80, weight: 30 }], 'a third backend keeps its weight');
+  t.same(setHttpRouteWeights(third, hm, 50).spec.rules[0].backendRefs, [{ name: 'web', port: 80, weight: 70 }, { name: 'web-canary', port: 80, weight: 70 }, { name: 'web-v3', port: 80, weight: 60 }], 'a third backend keeps its share (70:30 scaled alike to 140:60)');
 });
 
 t.test('CLI: the Canary from flags, the status line', async (t) => {

@@ -22,6 +22,7 @@ const R = {
   dr: { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true },
   vs: { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true },
   canaries: { apiVersion: 'shoal.io/v1alpha1', plural: 'canaries', namespaced: true },
+  hr: { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true },
 };
 const NS = 'shop';
 
@@ -78,14 +79,18 @@ t.test('the canary controller: promote, roll back, manual override', { timeout: 
       await new Promise((r) => setTimeout(r, 200));
       const vs = await client.get(R.vs, 'web', { namespace: NS }).catch(() => undefined);
       const route: any[] = vs?.spec?.http?.[1]?.route ?? [];
-      const canaryW = route.find((d) => d.destination.subset === 'canary')?.weight ?? 0;
+      const hr = await client.get(R.hr, 'api', { namespace: NS }).catch(() => undefined);
+      const refs: any[] = hr?.spec?.rules?.[0]?.backendRefs ?? [];
+      const hrW = (refs.find((b) => b.name === 'api-canary')?.weight ?? 0) * 100 / Math.max(1, refs.reduce((x, b) => x + (b.weight ?? 1), 0));
+      const canaryW: Record<string, number> = { web: route.find((d) => d.destination.subset === 'canary')?.weight ?? 0, api: hrW };
       for (const p of pods.list().filter((x: KubeObject) => x.metadata.namespace === NS && x.status?.podIP && !x.metadata.deletionTimestamp)) {
         const isCanary = p.metadata.labels?.version === 'canary';
-        const dst = isCanary ? 'web-canary' : 'web';
-        const n = isCanary ? canaryW : 100 - canaryW;
+        const app = p.metadata.labels?.app as string;
+        const dst = isCanary ? `${app}-canary` : app;
+        const n = Math.round(isCanary ? canaryW[app]! : 100 - canaryW[app]!);
         let m = registries.get(p.metadata.name!);
         if (!m) registries.set(p.metadata.name!, (m = new ProxyMetrics()));
-        for (let i = 0; i < n; i++) m.request(lbl(dst, isCanary ? 'canary' : 'v1', 'destination', isCanary && i < n * failRate ? 500 : 200), 3);
+        for (let i = 0; i < n; i++) m.request({ ...lbl(dst, isCanary ? 'canary' : 'v1', 'destination', isCanary && i < n * failRate ? 500 : 200), destination_app: app }, 3);
       }
     }
   })();
@@ -163,5 +168,33 @@ t.test('the canary controller: promote, roll back, manual override', { timeout: 
   cn = await follow(['Succeeded', 'Failed']);
   t.equal(cn.status.phase, 'Succeeded', 'put back: it resumed and finished');
   t.ok(cn.status.conditions.some((x: any) => x.type === 'ManualOverride' && x.status === 'False'), 'ManualOverride=False after the weights were restored');
+
+  // --- an HTTPRoute (GAMMA: parentRef the Service): a canary Service as the second backendRef
+  await client.create(R.deployments, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: NS }, spec: { replicas: 1, selector: { matchLabels: { app: 'api', version: 'v1' } }, template: { ...tpl('shoal/hello:v1'), metadata: { labels: { app: 'api', version: 'v1' } } } } }, { namespace: NS });
+  await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: NS }, spec: { selector: { app: 'api', version: 'v1' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, { namespace: NS });
+  const other = { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' } } }] };
+  await client.create(R.hr, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'api', namespace: NS }, spec: { parentRefs: [{ group: '', kind: 'Service', name: 'api', port: 80 }], rules: [{ backendRefs: [{ name: 'api', port: 80 }] }, other] } }, { namespace: NS });
+  await client.create(R.canaries, { apiVersion: 'shoal.io/v1alpha1', kind: 'Canary', metadata: { name: 'api', namespace: NS }, spec: { targetRef: { name: 'api' }, image: 'shoal/hello:v2', steps: [50, 100], interval: '1s', minRequests: 5 } }, { namespace: NS });
+  const hrWeights: string[] = [];
+  cn = await waitFor('the HTTPRoute canary to finish', async () => {
+    const x = await client.get(R.canaries, 'api', { namespace: NS });
+    const h = await client.get(R.hr, 'api', { namespace: NS });
+    const w = JSON.stringify(h.spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight]));
+    if (hrWeights[hrWeights.length - 1] !== w) hrWeights.push(w);
+    return x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed' ? x : undefined;
+  }, 60_000, 50).catch(async (e) => {
+    t.comment(`weights: ${hrWeights.join(' → ')}\nstatus: ${JSON.stringify((await client.get(R.canaries, 'api', { namespace: NS })).status)}\nlog: ${logs.slice(-10).join('\n')}`);
+    throw e;
+  });
+  t.comment(hrWeights.join(' → '));
+  t.equal(cn.status.phase, 'Succeeded', cn.status.message);
+  t.ok(hrWeights.includes('[["api",50],["api-canary",50]]'), 'the HTTPRoute went 50/50');
+  t.ok(hrWeights.includes('[["api",0],["api-canary",100]]'), 'then all to the canary Service');
+  const hrEnd = await client.get(R.hr, 'api', { namespace: NS });
+  t.same(hrEnd.spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight]), [['api', 100]], 'at the end: the primary only, the canary backendRef removed');
+  t.same(hrEnd.spec.rules[1], other, 'the other rule untouched');
+  t.same(hrEnd.spec.parentRefs, [{ group: '', kind: 'Service', name: 'api', port: 80 }], 'parentRefs untouched');
+  await waitFor('the canary Service deleted', () => client.get(R.services, 'api-canary', { namespace: NS }).then(() => false, () => true), 10_000);
+  t.equal((await client.get(R.deployments, 'api', { namespace: NS })).spec.template.spec.containers[0].image, 'shoal/hello:v2', 'promoted');
   if (t.passing() === false) t.comment(logs.join('\n'));
 });

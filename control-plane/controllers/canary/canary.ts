@@ -18,7 +18,7 @@ import type { ControllerContext } from '../context.js';
 import { refs } from '../informers.js';
 import { deepEqual, isoSeconds, setCondition } from '../podutil.js';
 import { decide, nextStep, snapshot, stepMetrics, type Snapshot, type SnapshotSources } from './analysis.js';
-import { canaryPercent, hostIs, isOverride, readWeights, setWeights, vsRoutes, type Managed } from './routes.js';
+import { canaryPercent, dropHttpRouteCanary, hostIs, isOverride, readWeights, setWeights, vsRoutes, type Managed } from './routes.js';
 
 /** The Canary resource. */
 export const canaryRef = { apiVersion: 'shoal.io/v1alpha1', plural: 'canaries', namespaced: true };
@@ -358,6 +358,7 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
         this.st.message = `promoting: Deployment ${this.depName} rolls out ${this.spec.image} (${s.updatedReplicas ?? 0}/${want} updated) while the canary serves ${this.st.canaryWeight}%`;
         return { requeueAfterMs: pollMs };
       }
+      if (this.st.canaryWeight !== 0) this.st.message = `promoting: Deployment ${this.depName} runs ${this.spec.image}; traffic back on it`;
       await this.writeWeights(0);
       if (!this.drained()) return { requeueAfterMs: pollMs };
       await this.cleanup();
@@ -393,7 +394,12 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
       before.delete(keyOf(this.cn));
       const gone = (p: Promise<unknown>) => p.catch((e) => { if (!isNotFound(e)) throw e; });
       await gone(ctx.client.delete(refs.deployments, this.canaryName, { namespace: this.ns, propagationPolicy: 'Background' }));
-      if (this.st.routeRef?.kind === 'HTTPRoute') await gone(ctx.client.delete(refs.services, this.st.canarySubset, { namespace: this.ns }));
+      if (this.st.routeRef?.kind === 'HTTPRoute') {
+        // the canary's backendRef goes with its Service (a ref to a missing Service would be ResolvedRefs=False)
+        const route = await ctx.client.get(routeRef, this.st.routeRef.name, { namespace: this.ns }).catch(() => undefined);
+        if (route && readWeights(route, this.managed)?.canary === 0) await ctx.client.update(routeRef, dropHttpRouteCanary(route, this.managed));
+        await gone(ctx.client.delete(refs.services, this.st.canarySubset, { namespace: this.ns }));
+      }
       if (this.st.createdRoute) await gone(ctx.client.delete(vsRef, this.st.routeRef.name, { namespace: this.ns }));
     }
   }

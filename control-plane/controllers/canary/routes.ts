@@ -139,9 +139,14 @@ export function setHttpRouteWeights(route: any, m: Managed, percent: number): an
     const pi = refs.findIndex((b) => isBackend(b, m.primary, m.namespace));
     let ci = refs.findIndex((b) => isBackend(b, m.canary, m.namespace));
     if (pi < 0) continue; // a rule that only names the canary Service is the user's: leave it
-    // a lone default-weight primary (1) is scaled to 100 so the percentages are exact
-    const lone = refs.length === 1 && refs[pi].weight === undefined;
-    const total = lone ? 100 : w(refs[pi]) + (ci >= 0 ? w(refs[ci]) : 0);
+    let total = w(refs[pi]) + (ci >= 0 ? w(refs[ci]) : 0);
+    if (total > 0 && total < 100) {
+      // Gateway API weights are relative: scaling every backendRef of the rule alike keeps their proportions
+      // and lets the managed share express whole percents (a lone backend's default weight 1 becomes 100)
+      const f = Math.ceil(100 / total);
+      for (const b of refs) b.weight = w(b) * f;
+      total *= f;
+    }
     if (ci < 0) {
       const { weight: _w, filters: _f, ...rest } = refs[pi];
       refs.splice(pi + 1, 0, { ...rest, name: m.canary });
@@ -173,4 +178,11 @@ export function isOverride(route: any, m: Managed, applied: Weights | undefined)
   const now = readWeights(route, m);
   if (!now) return true; // the managed destinations were removed by hand
   return now.primary !== applied.primary || now.canary !== applied.canary;
+}
+
+/** A copy of an HTTPRoute without the canary's backendRefs (its Service is deleted after the run). */
+export function dropHttpRouteCanary(route: any, m: Managed): any {
+  const out = structuredClone(route);
+  for (const i of httpRouteRules(out, m)) out.spec.rules[i].backendRefs = out.spec.rules[i].backendRefs.filter((b: any) => !isBackend(b, m.canary, m.namespace));
+  return out;
 }
