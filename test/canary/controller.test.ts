@@ -169,6 +169,21 @@ t.test('the canary controller: promote, roll back, manual override', { timeout: 
   t.equal(cn.status.phase, 'Succeeded', 'put back: it resumed and finished');
   t.ok(cn.status.conditions.some((x: any) => x.type === 'ManualOverride' && x.status === 'False'), 'ManualOverride=False after the weights were restored');
 
+  // --- deleted mid-run: the finalizer puts the traffic back on the primary first
+  t.notOk((await client.get(R.canaries, 'web', { namespace: NS })).metadata.finalizers?.length, 'a finished canary holds no finalizer');
+  await client.delete(R.canaries, 'web', { namespace: NS });
+  await waitFor('the old canary gone', () => client.get(R.canaries, 'web', { namespace: NS }).then(() => false, () => true), 10_000);
+  await client.create(R.canaries, { apiVersion: 'shoal.io/v1alpha1', kind: 'Canary', metadata: { name: 'web', namespace: NS }, spec: { targetRef: { name: 'web' }, image: 'shoal/hello:v5', steps: [30, 100], interval: '10s', minRequests: 5 } }, { namespace: NS });
+  cn = await waitFor('step 1', async () => {
+    const x = await client.get(R.canaries, 'web', { namespace: NS });
+    return x.status?.canaryWeight === 30 ? x : undefined;
+  }, 30_000, 50);
+  t.same(cn.metadata.finalizers, ['shoal.io/canary'], 'a running canary holds its finalizer');
+  t.same((await client.get(R.vs, 'web', { namespace: NS })).spec.http[1].route.map((d: any) => d.weight), [70, 30]);
+  await client.delete(R.canaries, 'web', { namespace: NS });
+  await waitFor('the deleted canary gone', () => client.get(R.canaries, 'web', { namespace: NS }).then(() => false, () => true), 10_000);
+  t.same((await client.get(R.vs, 'web', { namespace: NS })).spec.http[1].route.map((d: any) => [d.destination.subset, d.weight]), [['v1', 100], ['canary', 0]], 'deleted at 30%: the weights went back to the primary before it was gone');
+
   // --- an HTTPRoute (GAMMA: parentRef the Service): a canary Service as the second backendRef
   await client.create(R.deployments, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: NS }, spec: { replicas: 1, selector: { matchLabels: { app: 'api', version: 'v1' } }, template: { ...tpl('shoal/hello:v1'), metadata: { labels: { app: 'api', version: 'v1' } } } } }, { namespace: NS });
   await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: NS }, spec: { selector: { app: 'api', version: 'v1' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, { namespace: NS });

@@ -34,6 +34,8 @@ export interface CanaryOptions {
 }
 
 const TERMINAL: CanaryPhase[] = ['Succeeded', 'Failed'];
+/** held while a canary runs: deleting it then first puts the traffic back on the primary */
+export const CANARY_FINALIZER = 'shoal.io/canary';
 /** how long the canary keeps running after its weight went to 0 (sidecars update, requests in flight finish) */
 const DRAIN_MS = 3000;
 
@@ -52,9 +54,21 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
   const c = new Controller({ name: 'canary', log: ctx.log, reconcile });
   canaries.addEventHandler({
     onAdd: (x) => c.enqueue(keyOf(x)),
-    onUpdate: (old, cur) => { if (old.metadata.generation !== cur.metadata.generation) c.enqueue(keyOf(cur)); },
+    onUpdate: (old, cur) => { if (old.metadata.generation !== cur.metadata.generation || (!old.metadata.deletionTimestamp && cur.metadata.deletionTimestamp)) c.enqueue(keyOf(cur)); },
     onDelete: (x) => { before.delete(keyOf(x)); c.enqueue(keyOf(x)); },
   });
+
+  /** Take the finalizer off (the object as it is now; gone already is fine). */
+  async function release(key: string): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    try {
+      const cur = await ctx.client.get(canaryRef, name, { namespace: ns });
+      if (!(cur.metadata.finalizers ?? []).includes(CANARY_FINALIZER)) return;
+      await ctx.client.update(canaryRef, { ...cur, metadata: { ...cur.metadata, finalizers: cur.metadata.finalizers!.filter((f) => f !== CANARY_FINALIZER) } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
 
   async function reconcile(key: string): Promise<ReconcileResult> {
     const cached = canaries.get(key);
@@ -62,7 +76,17 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
     const cn = structuredClone(cached);
     const st: Record<string, any> = structuredClone(cached.status ?? {});
     const phase: CanaryPhase = st.phase ?? 'Initializing';
-    if (TERMINAL.includes(phase)) return;
+    const held = (cached.metadata.finalizers ?? []).includes(CANARY_FINALIZER);
+    if (cached.metadata.deletionTimestamp) {
+      // deleted while running: traffic back on the primary before the canary's pods go (GC, owner refs)
+      if (held && !TERMINAL.includes(phase)) await new Run(cn, st).abort();
+      if (held) await release(key);
+      return void before.delete(key);
+    }
+    if (TERMINAL.includes(phase)) {
+      if (held) await release(key);
+      return;
+    }
     const r = new Run(cn, st);
     let next: ReconcileResult;
     try {
@@ -74,6 +98,7 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
       throw e;
     }
     await r.save(cached);
+    if (TERMINAL.includes(r.st.phase)) await release(key);
     return next;
   }
 
@@ -81,7 +106,7 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
   class Run {
     readonly ns: string;
     readonly spec: Record<string, any>;
-    constructor(readonly cn: KubeObject, readonly st: Record<string, any>) {
+    constructor(public cn: KubeObject, readonly st: Record<string, any>) {
       this.ns = cn.metadata.namespace!;
       this.spec = cn.spec ?? {};
     }
@@ -122,6 +147,9 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
     // ------------------------------------------------------------------ Initializing
 
     async initialize(): Promise<ReconcileResult> {
+      if (!(this.cn.metadata.finalizers ?? []).includes(CANARY_FINALIZER)) {
+        this.cn = await ctx.client.update(canaryRef, { ...this.cn, metadata: { ...this.cn.metadata, finalizers: [...(this.cn.metadata.finalizers ?? []), CANARY_FINALIZER] } });
+      }
       let dep: KubeObject;
       try {
         dep = await ctx.client.get(refs.deployments, this.depName, { namespace: this.ns });
@@ -388,6 +416,17 @@ export function canaryController(ctx: ControllerContext, o: CanaryOptions = {}):
         return false;
       }
       return now - Date.parse(this.st.drainStartedAt) >= DRAIN_MS;
+    }
+
+    /** The Canary was deleted mid-run: weights back to the primary (the owner refs remove the rest). */
+    async abort(): Promise<void> {
+      if (!this.st.routeRef || !this.st.appliedWeights) return;
+      await this.writeWeights(0).catch((e) => { if (!isNotFound(e)) throw e; });
+      if (this.st.routeRef.kind === 'HTTPRoute') {
+        const route = await ctx.client.get(routeRef, this.st.routeRef.name, { namespace: this.ns }).catch(() => undefined);
+        if (route) await ctx.client.update(routeRef, dropHttpRouteCanary(route, this.managed));
+      }
+      rec.event(this.cn, 'Warning', 'Aborted', `deleted at weight ${this.st.canaryWeight ?? 0}%: all traffic back on the primary; ${this.canaryName} goes with the Canary`);
     }
 
     async cleanup(): Promise<void> {
