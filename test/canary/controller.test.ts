@@ -170,7 +170,8 @@ t.test('the canary controller: promote, roll back, manual override', { timeout: 
   t.ok(cn.status.conditions.some((x: any) => x.type === 'ManualOverride' && x.status === 'False'), 'ManualOverride=False after the weights were restored');
 
   // --- deleted mid-run: the finalizer puts the traffic back on the primary first
-  t.notOk((await client.get(R.canaries, 'web', { namespace: NS })).metadata.finalizers?.length, 'a finished canary holds no finalizer');
+  await waitFor('a finished canary to hold no finalizer', async () => !(await client.get(R.canaries, 'web', { namespace: NS })).metadata.finalizers?.length, 5_000, 50);
+  t.pass('a finished canary holds no finalizer (released right after its last status)');
   await client.delete(R.canaries, 'web', { namespace: NS });
   await waitFor('the old canary gone', () => client.get(R.canaries, 'web', { namespace: NS }).then(() => false, () => true), 10_000);
   await client.create(R.canaries, { apiVersion: 'shoal.io/v1alpha1', kind: 'Canary', metadata: { name: 'web', namespace: NS }, spec: { targetRef: { name: 'web' }, image: 'shoal/hello:v5', steps: [30, 100], interval: '10s', minRequests: 5 } }, { namespace: NS });

@@ -126,7 +126,7 @@ function validateCanary(o: KubeObject, old?: KubeObject): FieldError[] {
 /** shoal.io/v1alpha1 Canary */
 export const canary = defineKind({
   group: 'shoal.io', version: 'v1alpha1', kind: 'Canary', plural: 'canaries',
-  shortNames: ['canary'], namespaced: true, categories: ['all'], status: true,
+  shortNames: ['canary'], namespaced: true, status: true,
   schema: canarySchema,
   defaults: defaultCanary,
   semantic: validateCanary,
