@@ -58,6 +58,12 @@ async function start(ctx: Context, a: Parsed): Promise<number> {
     const old = await ctx.client.get(canaries, name, { namespace: ctx.namespace });
     if (!done(old)) throw new CliError(`canary ${name} is still ${old.status?.phase ?? 'Initializing'}; wait for it or delete it (shoal delete canary ${name})`);
     await ctx.client.delete(canaries, name, { namespace: ctx.namespace });
+    // a canary that just finished may still hold its finalizer for a moment
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await ctx.client.get(canaries, name, { namespace: ctx.namespace });
+    }
+    throw new CliError(`canary ${name} is still being deleted; try again`);
   } catch (e) {
     if (!isNotFound(e)) throw e;
   }
