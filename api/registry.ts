@@ -31,6 +31,7 @@ import { networkPolicy } from './kinds/networking/networkpolicy.js';
 import { horizontalPodAutoscaler } from './kinds/autoscaling/hpa.js';
 import { horizontalPodAutoscalerV1 } from './kinds/autoscaling/hpa-v1.js';
 import { nodeMetrics, podMetrics } from './kinds/metrics/metrics.js';
+import { canary } from './kinds/shoal/canary.js';
 import { joinApiVersion, splitApiVersion } from './meta.js';
 import type { ResourceType } from './resource.js';
 import { servedVersionsOf, sortVersions, versionView } from './versions.js';
@@ -52,6 +53,7 @@ const types: ResourceType[] = [
   subjectAccessReview, selfSubjectAccessReview, localSubjectAccessReview, selfSubjectRulesReview,
   clusterRole, clusterRoleBinding, role, roleBinding,
   horizontalPodAutoscaler, horizontalPodAutoscalerV1, podMetrics, nodeMetrics,
+  canary,
 ];
 
 /** metav1.APIGroup as served by /apis. */

@@ -26,13 +26,14 @@ import { explainCommand } from './commands/explain.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { topCommand } from './commands/top.js';
+import { canaryCommand } from './commands/canary.js';
 import { apiResourcesCommand, apiserverCommand, cniCommand, kubeconfigCommand, versionCommand } from './commands/info.js';
 
 /** Every subcommand, in help order. */
 export const commands: Command[] = [
   applyCommand, getCommand, describeCommand, deleteCommand, createCommand, scaleCommand, labelCommand,
   annotateCommand, editCommand, apiResourcesCommand, kubeconfigCommand, versionCommand, apiserverCommand, cniCommand, upCommand, downCommand, statusCommand, logsCommand, rolloutCommand, execCommand, imageCommand, injectCommand,
-  proxyStatusCommand, proxyConfigCommand, explainCommand, analyzeCommand, dashboardCommand, topCommand,
+  proxyStatusCommand, proxyConfigCommand, explainCommand, analyzeCommand, dashboardCommand, topCommand, canaryCommand,
 ];
 
 function usage(): string {

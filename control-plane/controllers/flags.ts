@@ -29,7 +29,7 @@ export interface ManagerConfig {
 }
 
 /** Every controller this manager can run. */
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset', 'horizontalpodautoscaling'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'daemonset', 'endpoints', 'namespace', 'garbagecollector', 'serviceaccount', 'kubernetes-service', 'job', 'ttl-after-finished', 'cronjob', 'statefulset', 'horizontalpodautoscaling', 'canary'] as const;
 
 /** Flags every control-plane component shares: kubeconfig, leader election, health, logging. */
 export const COMMON_FLAGS = ['kubeconfig', 'leader-elect', 'leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period', 'health-port', 'bind-address', 'log-level'];

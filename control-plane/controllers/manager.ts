@@ -26,6 +26,7 @@ import { ttlAfterFinishedController } from './job/ttl.js';
 import { cronJobController } from './cronjob/cronjob.js';
 import { statefulSetController } from './statefulset/statefulset.js';
 import { hpaController } from './hpa/hpa.js';
+import { canaryController } from './canary/canary.js';
 
 /** A running component (controller manager or scheduler) with its election. */
 export interface RunningComponent {
@@ -123,6 +124,7 @@ export function buildControllers(client: KubeClient, config: ManagerConfig, log:
     list.push(serviceAccountController(ctx, { privateKeyPem: key.privateKeyPem, caPem: client.config.caPem ?? '' }));
   }
   if (on.has('horizontalpodautoscaling')) list.push(hpaController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs, downscaleStabilizationMs: config.hpaDownscaleStabilizationMs }));
+  if (on.has('canary')) list.push(canaryController(ctx));
   if (on.has('kubernetes-service') && config.apiAddress && config.apiPort)
     list.push(kubernetesServiceController(ctx, { serviceCidr: config.serviceClusterIpRange, apiAddress: config.apiAddress, apiPort: config.apiPort }));
   return {

@@ -84,7 +84,7 @@ t.test('categories and subresources', async (t) => {
 
 t.test('discovery', async (t) => {
   const groups = registry.groups();
-  t.same(groups.map((g) => g.name), ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io', 'telemetry.istio.io', 'authentication.k8s.io', 'authorization.k8s.io', 'rbac.authorization.k8s.io', 'autoscaling', 'metrics.k8s.io']);
+  t.same(groups.map((g) => g.name), ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'networking.istio.io', 'security.istio.io', 'gateway.networking.k8s.io', 'telemetry.istio.io', 'authentication.k8s.io', 'authorization.k8s.io', 'rbac.authorization.k8s.io', 'autoscaling', 'metrics.k8s.io', 'shoal.io']);
   const istio = groups.find((g) => g.name === 'networking.istio.io')!;
   t.same(istio.versions.map((v) => v.version), ['v1', 'v1beta1', 'v1alpha3'], 'every served version, preferred first');
   t.same(groups.find((g) => g.name === 'gateway.networking.k8s.io')!.versions.map((v) => v.version), ['v1', 'v1beta1', 'v1alpha2']);

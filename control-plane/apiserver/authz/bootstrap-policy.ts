@@ -19,7 +19,7 @@ const rule = (verbs: string[], apiGroups: string[], resources: string[], resourc
   ({ verbs, apiGroups, resources, ...(resourceNames ? { resourceNames } : {}) });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
-const MESH_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io'];
+const MESH_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io', 'shoal.io'];
 
 /** The read rules of `view` (kube's aggregate-to-view, for the kinds Shoal serves). */
 const viewRules: PolicyRule[] = [
