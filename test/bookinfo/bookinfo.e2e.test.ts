@@ -106,7 +106,7 @@ t.test('Bookinfo through a shoal up cluster', { skip: rootSkip }, async (t) => {
   // the VirtualService splits reviews 90/10 between v1 (no stars) and v2 (black stars); v3 gets nothing
   const seen: Record<string, number> = {};
   const problems: string[] = [];
-  const N = 40;
+  const N = 20;
   for (let i = 0; i < N; i++) {
     const r = await curl('bookinfo-client', 'client', 'http://productpage.bookinfo:9080/productpage', '-H', `x-request-id: bookinfo-e2e-${i}`);
     const v = /Reviews served by:<\/dt><dd><u>[^<]+<\/u> \((v[123])\)/.exec(r.stdout)?.[1];
