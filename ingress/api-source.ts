@@ -6,21 +6,12 @@
 // already computes for every proxy.
 import { Informer, type KubeClient } from '../api/client/index.js';
 import type { ConfigSource, SourceStatus } from '../proxy/config/source.js';
+import { compileService } from '../control-plane/mesh/model/compile.js';
 import type { ConfigStore } from '../proxy/config/store.js';
 import { TYPE_ENDPOINTS, TYPE_ROUTES, TYPE_SERVICE, TYPE_WORKLOAD, type MeshEndpoints, type MeshService } from '../proxy/config/types.js';
 
-/** A Service object → the mesh's Service record (ClusterIPs, ports with target port number or name). */
-export function serviceOf(svc: any): MeshService {
-  const ns = svc.metadata.namespace ?? 'default';
-  const ips: string[] = (svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : [])).filter((ip: string) => ip && ip !== 'None');
-  return {
-    name: svc.metadata.name, namespace: ns, hostname: `${svc.metadata.name}.${ns}.svc.cluster.local`, vips: ips,
-    ports: (svc.spec?.ports ?? []).map((p: any) => ({
-      name: p.name ?? '', port: p.port, targetPort: typeof p.targetPort === 'number' ? p.targetPort : p.targetPort === undefined ? p.port : 0,
-      targetPortName: typeof p.targetPort === 'string' ? p.targetPort : '', protocol: p.protocol ?? 'TCP', appProtocol: p.appProtocol ?? '',
-    })),
-  };
-}
+/** A Service object → the mesh's Service record: mesh control's own compiler (one mapping for both sources). */
+export const serviceOf = (svc: any): MeshService => compileService(svc);
 
 /** EndpointSlices → ready endpoints per Service (IPv4; not-ready ones kept with ready=false). */
 export function endpointsOf(services: readonly MeshService[], slices: readonly any[]): MeshEndpoints[] {
