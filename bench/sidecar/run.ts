@@ -41,7 +41,9 @@ function rssMb(pid: number): number {
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function gen(pod: Pod, a: string[]): Promise<any> {
-  const p = runInPod(td, pod, [process.execPath, 'dist/bench/sidecar/loadgen.js', ...a]);
+  // Host: the address dialled (a Service VIP is one of its virtual host's domains; an unknown Host would go to
+  // the original destination, Istio's PassthroughCluster, which this netns pair has no service proxy for)
+  const p = runInPod(td, pod, [process.execPath, 'dist/bench/sidecar/loadgen.js', ...a], { env: { LOADGEN_HOST: a[1] } });
   const code = await p.exited;
   if (code !== 0) throw new Error(`loadgen ${a.join(' ')}: exit ${code}: ${p.err()}`);
   return JSON.parse(p.out().trim().split('\n').pop()!);
