@@ -3,26 +3,13 @@
 // Service parent is missing), istioctl's line format, exit 79 on errors, 0 when clean; and admission
 // rejecting what it must (weights ≠ 100) with the field path.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { R, startApi } from './fixture.js';
+import { shoal } from './shoal-cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const VS = { apiVersion: 'networking.istio.io/v1', plural: 'virtualservices', namespaced: true };
 const DR = { apiVersion: 'networking.istio.io/v1', plural: 'destinationrules', namespaced: true };
 const HR = { apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true };
 
-function shoal(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-warnings', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
 
 const route = (subsets: [string, number][]) => [{ route: subsets.map(([s, w]) => ({ destination: { host: 'reviews', subset: s }, weight: w })) }];
 

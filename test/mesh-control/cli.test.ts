@@ -2,31 +2,15 @@
 // live mesh control with a NACKing client, `proxy-config` against a sidecar admin on loopback serving the
 // documents of proxy/admin/server.ts, and `describe pod` naming the policies that apply and why.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { TYPE_ENDPOINTS, TYPE_SERVICE, TYPE_WORKLOAD } from '../../proto/load.js';
 import { R, startApi, startMesh } from './fixture.js';
 import { AdsClient } from './adsclient.js';
 import { waitFor } from '../wait.js';
 import { formatProxyStatus } from '../../cli/commands/proxy-status.js';
+import { shoal } from './shoal-cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-function shoal(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-warnings', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 t.test('formatProxyStatus', async (t) => {
   const now = 1_000_000;

@@ -2,27 +2,14 @@
 // handlers (proxy/admin/server.ts createAdminServers, in-process on loopback, no root needed) over live
 // ConfigStores: the client's sidecar explains the outbound half, the destination's the inbound verdict.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createAdminServers } from '../../proxy/admin/server.js';
 import type { ProxyContext } from '../../proxy/context.js';
 import type { AdminDeps } from '../../proxy/admin/server.js';
 import { clientConfig, serverConfig, storeOf, V1_IP, V2_IP, V3_IP } from '../proxy-l7/explain-fixture.js';
+import { shoal } from './shoal-cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-function shoal(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-warnings', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
 
 /** The admin server of a "sidecar" whose store holds `cfg` (only what the admin's config routes read). */
 async function admin(t: { teardown(fn: () => unknown): void }, cfg: ReturnType<typeof clientConfig>): Promise<string> {

@@ -3,25 +3,12 @@
 // compiled `shoal` CLI (proxy-config routes, explain request) prints them: the client sidecar explains the
 // outbound half, the destination's sidecar the inbound verdict. A config change (new weights) shows at once.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { meshNet, rootSkip, startTestSidecar, httpGet, until } from './fixture.js';
 import { clientConfig, serverConfig, REVIEWS_VIP } from '../proxy-l7/explain-fixture.js';
+import { shoal } from '../mesh-control/shoal-cli.js';
 
 const K = 23;
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-function shoal(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-warnings', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
 
 t.test('sidecar admin: routes dump and explain from the live config', { skip: rootSkip }, async (t) => {
   const net = await meshNet(t, 'l7x', K, { capture: false });
